@@ -1,0 +1,43 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// dnalc: a compiler and CPU runtime for DNAL (Differentiable Neural Architecture Learning).
+///
+/// Dependencies point one way: DNALCore is a leaf (standard library only); DNALSyntax reads YAML
+/// into Core; DNALPasses analyses and rewrites Core graphs; the `dnalc` executable sits on top.
+/// libyaml is reached only through the CYAML system-library target, used only by DNALSyntax.
+let package = Package(
+    name: "dnalc",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "dnalc", targets: ["dnalc"]),
+        .library(name: "DNALCore", targets: ["DNALCore"]),
+        .library(name: "DNALSyntax", targets: ["DNALSyntax"]),
+        .library(name: "DNALPasses", targets: ["DNALPasses"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"]), .brew(["libyaml"])]
+        ),
+        .target(name: "DNALCore"),
+        .target(name: "DNALSyntax", dependencies: ["DNALCore", "CYAML"]),
+        .target(name: "DNALPasses", dependencies: ["DNALCore"]),
+        .executableTarget(
+            name: "dnalc",
+            dependencies: [
+                "DNALCore", "DNALSyntax", "DNALPasses",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(name: "DNALTestSupport", dependencies: ["DNALCore"], path: "Tests/DNALTestSupport"),
+        .testTarget(name: "DNALCoreTests", dependencies: ["DNALCore", "DNALTestSupport"]),
+        .testTarget(name: "DNALSyntaxTests", dependencies: ["DNALSyntax", "DNALTestSupport"]),
+        .testTarget(name: "DNALPassesTests", dependencies: ["DNALPasses", "DNALSyntax", "DNALTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["DNALTestSupport"]),
+    ]
+)

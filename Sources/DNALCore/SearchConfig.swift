@@ -1,0 +1,28 @@
+/// The DNAL settings a network file asks for (its `search:` section). Absent values mean
+/// "use dnalc's default", which the search applies; they are kept absent here so that emitting a
+/// network writes back only what its author wrote.
+public struct SearchConfig: Hashable, Sendable {
+    /// Weight of the gate regulariser, lambda * sum(sigmoid(alpha)).
+    public var lambda: Double?
+    /// Epochs of phase 1 (weights), phase 2 (gates), phase 3 (fine-tune).
+    public var epochs: [Int]?
+    /// Mini-batch size.
+    public var batch: Int?
+    /// Learning rate of each phase.
+    public var learningRates: [Double]?
+    /// SGD momentum.
+    public var momentum: Double?
+    /// Weight decay of each phase (the reference uses none in phase 2).
+    public var weightDecay: [Double]?
+    /// Keep a channel iff sigmoid(beta_final * alpha) exceeds this.
+    public var threshold: Double?
+    /// Beta reached at the end of phase 2 (the reference: 1e4).
+    public var betaFinal: Double?
+    /// Random seed.
+    public var seed: Int?
+
+    public init() {}
+
+    /// True when no key was given.
+    public var isEmpty: Bool { self == SearchConfig() }
+}

@@ -1,0 +1,49 @@
+import DNALCore
+
+extension Elaborator {
+    /// The `search:` section (Grammar.md lists each key, its range and what it controls).
+    func readSearch(_ node: YAMLNode) throws(Diagnostic) -> SearchConfig {
+        guard case .mapping(let pairs) = node.kind else { throw diagnostic("'search' must be a mapping of DNAL settings", at: node) }
+        var own: [String: YAMLPair] = [:]
+        for p in pairs {
+            guard Schema.searchKeys.contains(p.name) else {
+                var message = "unknown search setting '\(p.name)'"
+                if let near = closestMatch(to: p.name, in: Schema.searchKeys) { message += "; did you mean '\(near)'?" }
+                throw diagnostic(message, at: p.key)
+            }
+            own[p.name] = p
+        }
+        let a = Attributes(op: "search", anchor: node, own: own, defaults: [:], variables: [:], elaborator: self)
+        var s = SearchConfig()
+        if a.has("lambda") { s.lambda = try a.double("lambda", range: 0...1e6) }
+        if a.has("epochs") { s.epochs = try perPhase(a, "epochs") { (x) throws(Diagnostic) in try x.int("epochs", min: 0) } }
+        if a.has("batch") { s.batch = try a.int("batch", min: 1) }
+        if a.has("lr") { s.learningRates = try perPhase(a, "lr") { (x) throws(Diagnostic) in try x.double("lr", range: 0...100) } }
+        if a.has("momentum") { s.momentum = try a.double("momentum", range: 0...1, openUpper: true) }
+        if a.has("weight_decay") { s.weightDecay = try perPhase(a, "weight_decay") { (x) throws(Diagnostic) in try x.double("weight_decay", range: 0...1) } }
+        if a.has("threshold") { s.threshold = try a.double("threshold", range: 0...1, openUpper: true) }
+        if a.has("beta_final") { s.betaFinal = try a.double("beta_final", range: 1...1e9) }
+        if a.has("seed") { s.seed = try a.int("seed", min: 0) }
+        return s
+    }
+
+    /// A value per phase: a list of exactly three, or one value for all three phases.
+    private func perPhase<T>(_ a: Attributes, _ key: String,
+                             _ read: (Attributes) throws(Diagnostic) -> T) throws(Diagnostic) -> [T] {
+        let node = a.node(key)!
+        func one(_ n: YAMLNode) throws(Diagnostic) -> T {
+            try read(Attributes(op: key, anchor: n, own: [key: YAMLPair(key: n, value: n)], defaults: [:],
+                                variables: [:], elaborator: self))
+        }
+        guard case .sequence(let items) = node.kind else {
+            let v = try one(node)
+            return [v, v, v]
+        }
+        guard items.count == 3 else {
+            throw diagnostic("'\(key)' takes one value per phase: [phase 1, phase 2, phase 3], got \(items.count)", at: node)
+        }
+        var out: [T] = []
+        for item in items { out.append(try one(item)) }
+        return out
+    }
+}
