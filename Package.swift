@@ -38,6 +38,6 @@ let package = Package(
         .testTarget(name: "DNALCoreTests", dependencies: ["DNALCore", "DNALTestSupport"]),
         .testTarget(name: "DNALSyntaxTests", dependencies: ["DNALSyntax", "DNALTestSupport"]),
         .testTarget(name: "DNALPassesTests", dependencies: ["DNALPasses", "DNALSyntax", "DNALTestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["DNALTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["dnalc", "DNALTestSupport"]),
     ]
 )

@@ -1,0 +1,20 @@
+import ArgumentParser
+import DNALCore
+import DNALSyntax
+import Foundation
+
+/// Parses a network file, or prints its diagnostic (with the source line) and exits 1.
+func loadNetwork(_ path: String) throws -> Graph {
+    do {
+        return try NetworkParser.parse(file: path)
+    } catch {
+        let source = (try? NetworkParser.readSource(path)).map { String(decoding: $0, as: UTF8.self) }
+        printError(error.rendered(source: source))
+        throw ExitCode(1)
+    }
+}
+
+/// Writes `text` and a newline to standard error.
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
