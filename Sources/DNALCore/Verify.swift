@@ -48,8 +48,9 @@ public func unusedNodes(_ graph: Graph) -> [Int] {
     var live = Array(repeating: false, count: graph.nodes.count)
     guard graph.output >= 0, graph.output < live.count else { return [] }
     live[graph.output] = true
-    for n in graph.nodes.reversed() where live[n.id] {
-        for i in n.inputs where i >= 0 && i < live.count { live[i] = true }
+    // Positions, not ids: the verifier calls this on graphs whose ids may be wrong.
+    for position in graph.nodes.indices.reversed() where live[position] {
+        for i in graph.nodes[position].inputs where i >= 0 && i < live.count { live[i] = true }
     }
     return live.indices.filter { !live[$0] }
 }

@@ -58,7 +58,8 @@ extension Elaborator {
         }
         if mode == "none" { return nil }
         if x == y { return input }
-        let stride = x.height / y.height
+        // Round up: a stride-2 conv takes 17 rows to 9, and 17 / 9 would say stride 1.
+        let stride = y.height > 0 ? (x.height + y.height - 1) / y.height : 1
         let fits = x.isFeatureMap && y.isFeatureMap && stride >= 1 && (x.height - 1) / stride + 1 == y.height
             && (x.width - 1) / stride + 1 == y.width
         switch mode {

@@ -30,7 +30,7 @@ public enum YAMLReader {
                 while true {
                     var event = yaml_event_t()
                     guard yaml_parser_parse(&parser, &event) == 1 else {
-                        throw syntaxError(parser, file: file)
+                        throw syntaxError(parser, bytes: buffer, file: file)
                     }
                     defer { yaml_event_delete(&event) }
                     if try state.handle(&event) { break }
@@ -45,9 +45,19 @@ public enum YAMLReader {
         return try result.get()
     }
 
-    private static func syntaxError(_ parser: yaml_parser_t, file: String) -> Diagnostic {
+    private static func syntaxError(_ parser: yaml_parser_t, bytes: UnsafeBufferPointer<UInt8>, file: String) -> Diagnostic {
         let problem = parser.problem.map { String(cString: $0) } ?? "unknown problem"
         var message = "invalid YAML: \(problem)"
+        if parser.error == YAML_READER_ERROR {
+            // Reader (encoding) errors carry a byte offset instead of a mark.
+            let offset = min(Int(parser.problem_offset), bytes.count)
+            var line = 1, column = 1
+            for b in bytes[..<offset] {
+                if b == 0x0A { line += 1; column = 1 } else if b & 0xC0 != 0x80 { column += 1 }
+            }
+            if parser.problem_value >= 0 { message += String(format: " (byte 0x%02X)", parser.problem_value) }
+            return Diagnostic(message, at: SourceLocation(file: file, line: line, column: column))
+        }
         if let context = parser.context.map({ String(cString: $0) }) {
             message += " (\(context) at \(parser.context_mark.line + 1):\(parser.context_mark.column + 1))"
         }
