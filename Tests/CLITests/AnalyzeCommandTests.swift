@@ -1,0 +1,101 @@
+import DNALTestSupport
+import Foundation
+import Testing
+
+@Suite("dnalc analyze", .timeLimit(.minutes(2)))
+struct AnalyzeCommandTests {
+    func json(_ args: [String]) throws -> [String: Any] {
+        let r = try runDNALC(["analyze", "--format", "json"] + args)
+        #expect(r.status == 0, "\(r.stderr)")
+        return try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+    }
+
+    @Test("JSON totals of the CIFAR-10 networks", arguments: [
+        ("vgg16-cifar10", 313_472_778, 14_990_922), ("resnet56-cifar10", 125_487_738, 853_018),
+        ("mobilenetv2-cifar10", 91_172_498, 2_296_922),
+    ])
+    func cifarTotals(name: String, flops: Int, params: Int) throws {
+        let report = try json(["architectures/\(name).yaml"])
+        let total = try #require(report["total"] as? [String: Any])
+        #expect(total["flops"] as? Int == flops)
+        #expect(total["params"] as? Int == params)
+        #expect(report["network"] as? String == name)
+        #expect(report["convention"] as? String == "dnal")
+        let layers = try #require(report["layers"] as? [[String: Any]])
+        #expect(layers.reduce(0) { $0 + ($1["flops"] as? Int ?? 0) } == flops)
+        #expect(Set(layers.first!.keys).isSuperset(of: ["name", "op", "output", "flops", "params"]))
+    }
+
+    @Test func tableHeaderTotalsAndFolding() throws {
+        let r = try runDNALC(["analyze", "architectures/resnet56-cifar10.yaml"])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("network resnet56-cifar10: input [3,32,32], 10 classes, 55 gate layers (2,032 gates)"))
+        #expect(r.stdout.contains("convention dnal: FLOPs = conv/linear MACs"))
+        #expect(r.stdout.contains("stage2.0.conv1     conv+bn+gate+relu  16->32"))
+        #expect(r.stdout.contains("853,018  125,487,738   100.00"))
+        #expect(r.stdout.contains("(0.85M)    (125.49M)"))
+    }
+
+    @Test func conventionsCsvAndMarkdown() throws {
+        let macs = try json(["architectures/resnet50-imagenet.yaml", "--convention", "macs"])
+        #expect((macs["total"] as? [String: Any])?["params"] as? Int == 25_557_032)
+        let csv = try runDNALC(["analyze", "architectures/vgg8-cifar10.yaml", "--format", "csv"])
+        let lines = csv.stdout.split(separator: "\n")
+        #expect(lines.first == "name,op,input,output,flops,params")
+        #expect(lines.contains("conv1,conv,3x32x32,16x32x32,442368,432"))
+        #expect(lines.last == "total,,,,11060202,146938")
+        let md = try runDNALC(["analyze", "architectures/vgg8-cifar10.yaml", "--format", "markdown"])
+        #expect(md.stdout.contains("| name | op | channels | output | params | FLOPs | % FLOPs |"))
+        #expect(md.stdout.contains("Total: 11.06M FLOPs, 0.15M params."))
+    }
+
+    @Test func compareGivesThePaperTablesRatios() throws {
+        let r = try runDNALC(["analyze", "architectures/vgg16-cifar10.yaml", "--compare", "architectures/resnet56-cifar10.yaml"])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("resnet56-cifar10  125.49M (2.50x)  0.85M (17.57x)          60.0%           94.3%"))
+        let j = try json(["architectures/vgg16-cifar10.yaml", "--compare", "architectures/resnet56-cifar10.yaml"])
+        let c = try #require(j["comparison"] as? [String: Any])
+        #expect(c["flops_ratio"] as? Double == 2.498)
+    }
+
+    @Test func groupsAndIR() throws {
+        let r = try runDNALC(["analyze", "architectures/mobilenet-tiny-mnist.yaml", "--groups"])
+        #expect(r.stdout.contains("group 3: 32 channels, depthwise, 1 gate"))
+        #expect(r.stdout.contains("  written by: block1.expand, block1.dw"))
+        let ir = try runDNALC(["analyze", "architectures/resnet8-cifar10.yaml", "--ir"])
+        let golden = Repository.root.appendingPathComponent("Tests/DNALSyntaxTests/Golden/resnet8-cifar10.ir")
+        #expect(ir.stdout == (try String(contentsOf: golden, encoding: .utf8)))
+        let j = try json(["architectures/resnet8-cifar10.yaml", "--groups"])
+        // input, the trunk lineages of the stem / stage-2 padding / stage-3 padding, three conv1 chains
+        #expect((j["groups"] as? [[String: Any]])?.map { $0["width"] as? Int } == [3, 16, 16, 32, 16, 64, 32])
+    }
+
+    @Test func badInputExitsOneWithALocatedMessage() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dnalc-bad-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("bad.yaml")
+        try "network: t\ninput: [3, 8, 8]\nclasses: 2\nlayers:\n  - conv: {out: 4, strde: 2}\n".write(to: file, atomically: true, encoding: .utf8)
+        let r = try runDNALC(["analyze", file.path])
+        #expect(r.status == 1)
+        #expect(r.stdout.isEmpty)
+        let lines = r.stderr.split(separator: "\n").map(String.init)
+        #expect(lines.first == "\(file.path):5:20: error: conv has no attribute 'strde'; did you mean 'stride'?")
+        #expect(lines.dropFirst().first == "    - conv: {out: 4, strde: 2}")
+        #expect(lines.dropFirst(2).first == "                     ^")
+
+        let missing = try runDNALC(["analyze", "no/such/file.yaml"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr == "error: cannot read 'no/such/file.yaml': no such file\n")
+
+        let compareMissing = try runDNALC(["analyze", "architectures/vgg8-cifar10.yaml", "--compare", "nope.yaml"])
+        #expect(compareMissing.status == 1)
+        #expect(compareMissing.stdout.isEmpty)
+    }
+
+    @Test func unknownFlagsAreUsageErrors() throws {
+        let r = try runDNALC(["analyze", "architectures/vgg8-cifar10.yaml", "--convention", "gflops"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("gflops"))
+    }
+}
