@@ -83,8 +83,9 @@ extension Elaborator {
         let conv = Conv(outChannels: out, kernel: kernel, stride: try a.int("stride", default: 1), padding: padding,
                         groups: groups, bias: try a.bool("bias", default: false),
                         prunable: try a.bool("prunable", default: true))
-        return ConvSpec(conv: conv, batchNorm: try batchNorm(a), gate: try a.bool("gate", default: false),
-                        activation: try activation(a))
+        // A conv's own `gate:` wins, then the innermost enclosing block's, then the file's defaults.
+        let gate = a.own["gate"] == nil && !blockGates.isEmpty ? blockGates.last! : try a.bool("gate", default: false)
+        return ConvSpec(conv: conv, batchNorm: try batchNorm(a), gate: gate, activation: try activation(a))
     }
 
     /// conv, then `.bn`, `.gate`, `.act` as asked: the reference placement (gate after BN, before

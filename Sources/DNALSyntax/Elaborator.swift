@@ -36,6 +36,8 @@ final class Elaborator {
     var namedOutputs: [String: Int] = [:]
     /// Template uses currently being expanded, outermost first.
     var instantiations: [(template: String, at: SourceLocation)] = []
+    /// `gate:` of the enclosing blocks, innermost last: the default for convs that do not say.
+    var blockGates: [Bool] = []
 
     /// An elaborator for `file`; the header is read first, then `begin` starts the graph.
     init(file: String) {
@@ -146,6 +148,10 @@ final class Elaborator {
             output = try instantiate(template, item: item, attributes: attributes, input: input, name: name)
         } else if isMulti {
             output = try elaborateMerge(item, attributes: attributes, name: name)
+        } else if Schema.blockOps.contains(item.op), attributes.own["gate"] != nil {
+            blockGates.append(try attributes.bool("gate", default: false))
+            defer { blockGates.removeLast() }
+            output = try elaborateOp(item, attributes: attributes, input: input, name: name)
         } else {
             output = try elaborateOp(item, attributes: attributes, input: input, name: name)
         }

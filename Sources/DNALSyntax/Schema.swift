@@ -21,14 +21,17 @@ public enum Schema {
         "zeropad": ["out", "stride", "align", "scale"],
         "add": [],
         "concat": [],
-        "residual": ["branch", "shortcut", "shortcut_when", "act"],
-        "choice": ["ops", "shortcut", "shortcut_when"],
-        "seq": ["layers"],
-        "repeat": ["times", "var", "layers"],
+        "residual": ["branch", "shortcut", "shortcut_when", "act", "gate"],
+        "choice": ["ops", "shortcut", "shortcut_when", "gate"],
+        "seq": ["layers", "gate"],
+        "repeat": ["times", "var", "layers", "gate"],
     ]
 
     /// Every op name, sorted.
     public static var opNames: [String] { opKeys.keys.sorted() }
+
+    /// Block ops, whose `gate:` is the default for every conv inside them.
+    public static let blockOps: Set<String> = ["residual", "choice", "seq", "repeat"]
 
     /// Ops whose `from` is a list of two or more layers rather than one.
     public static let multiInputOps: Set<String> = ["add", "concat"]

@@ -157,3 +157,31 @@ struct DSLTests {
         #expect(g.search.seed == 7 && g.search.batch == 32 && g.search.threshold == 0.9 && g.search.betaFinal == 1e4)
     }
 }
+
+@Suite("Gates per block")
+struct BlockGateTests {
+    @Test func innermostBlockWinsAndOwnSettingWinsOverBlocks() throws {
+        let g = try parse(network("""
+              - seq:
+                  name: s
+                  gate: true
+                  layers:
+                    - conv: {name: a, out: 4}
+                    - conv: {name: b, out: 4, gate: false}
+                    - residual: {name: r, gate: false, shortcut: project, branch: [conv: {name: c, out: 8}]}
+                    - repeat: {name: p, times: 2, layers: [conv: {name: d, out: 8}]}
+              - conv: {name: e, out: 8}
+              - gap
+              - linear: {out: 2}
+
+            """, extra: "defaults:\n  conv: {gate: false}\n"))
+        let gated = Set(g.nodes.filter { $0.op == .gate }.map { $0.name })
+        #expect(gated == ["s.a.gate", "s.p.0.d.gate", "s.p.1.d.gate"])
+        #expect(g.node(named: "s.r.shortcut.gate") == nil)
+    }
+
+    @Test func blockGateMustBeABoolean() {
+        #expect(firstError(network("  - seq: {gate: maybe, layers: [gap]}\n  - linear: {out: 2}\n"))
+            == "t.yaml:5:17: error: 'gate' must be true or false, got 'maybe'")
+    }
+}
