@@ -1,0 +1,146 @@
+// Picks the instruction-set path once (the best the CPU and OS support, or DNALC_ISA) and routes
+// the public entry points through its table.
+#include <stdlib.h>
+#include <string.h>
+#include "kernel_table.h"
+
+static int dnal_supports(dnal_isa_t isa)
+{
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    switch (isa) {
+    case DNAL_ISA_AVX512:
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+               __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("fma");
+    case DNAL_ISA_AVX2:
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case DNAL_ISA_SCALAR:
+        return 1;
+    }
+    return 0;
+#else
+    return isa == DNAL_ISA_SCALAR;
+#endif
+}
+
+dnal_isa_t dnal_best_isa(void)
+{
+    if (dnal_supports(DNAL_ISA_AVX512)) return DNAL_ISA_AVX512;
+    if (dnal_supports(DNAL_ISA_AVX2)) return DNAL_ISA_AVX2;
+    return DNAL_ISA_SCALAR;
+}
+
+static int dnal_current = -1;
+
+dnal_isa_t dnal_isa(void)
+{
+    if (dnal_current < 0) {
+        dnal_isa_t isa = dnal_best_isa();
+        const char *env = getenv("DNALC_ISA");
+        if (env) {
+            dnal_isa_t wanted = strcmp(env, "scalar") == 0 ? DNAL_ISA_SCALAR
+                              : strcmp(env, "avx2") == 0   ? DNAL_ISA_AVX2
+                                                           : DNAL_ISA_AVX512;
+            if (dnal_supports(wanted)) isa = wanted;
+        }
+        dnal_current = (int)isa;
+    }
+    return (dnal_isa_t)dnal_current;
+}
+
+int dnal_set_isa(dnal_isa_t isa)
+{
+    if (!dnal_supports(isa)) return -1;
+    dnal_current = (int)isa;
+    return 0;
+}
+
+const char *dnal_isa_name(dnal_isa_t isa)
+{
+    switch (isa) {
+    case DNAL_ISA_AVX512: return "avx512";
+    case DNAL_ISA_AVX2: return "avx2";
+    case DNAL_ISA_SCALAR: return "scalar";
+    }
+    return "unknown";
+}
+
+static const dnal_kernel_table *dnal_table(void)
+{
+    switch (dnal_isa()) {
+#if defined(__x86_64__)
+    case DNAL_ISA_AVX512: return &dnal_table_avx512;
+    case DNAL_ISA_AVX2: return &dnal_table_avx2;
+#endif
+    default: return &dnal_table_scalar;
+    }
+}
+
+size_t dnal_conv_scratch_floats(const dnal_conv *d)
+{
+    const size_t band_width = (size_t)((d->wout - 1) * d->stride + d->kw);
+    return (size_t)d->kh * band_width * (size_t)d->cin + 64;
+}
+
+void dnal_conv_forward_rows(const dnal_conv *d, const float *x, const float *w, const float *bias, float *y,
+                            int row_begin, int row_end, int accumulate, float *scratch)
+{
+    dnal_table()->conv_forward_rows(d, x, w, bias, y, row_begin, row_end, accumulate, scratch);
+}
+
+void dnal_conv_backward_weight_rows(const dnal_conv *d, const float *x, const float *dy, float *dw, float *dbias,
+                                    int row_begin, int row_end, float *scratch)
+{
+    dnal_table()->conv_backward_weight_rows(d, x, dy, dw, dbias, row_begin, row_end, scratch);
+}
+
+void dnal_dwconv_forward(const dnal_dwconv *d, const float *x, const float *w, const float *bias, float *y, int n_begin,
+                         int n_end)
+{
+    dnal_table()->dwconv_forward(d, x, w, bias, y, n_begin, n_end);
+}
+
+void dnal_dwconv_backward_data(const dnal_dwconv *d, const float *dy, const float *w, float *dx, int n_begin, int n_end)
+{
+    dnal_table()->dwconv_backward_data(d, dy, w, dx, n_begin, n_end);
+}
+
+void dnal_dwconv_backward_weight(const dnal_dwconv *d, const float *x, const float *dy, float *dw, float *dbias,
+                                 int n_begin, int n_end)
+{
+    dnal_table()->dwconv_backward_weight(d, x, dy, dw, dbias, n_begin, n_end);
+}
+
+void dnal_pack_conv_weights(const float *w, int kh, int kw, int cin_g, int cout, int groups, int g,
+                            int transpose_flip, int ldw, float *out)
+{
+    const int cout_g = cout / groups;
+    const int rows = transpose_flip ? cout_g : cin_g;
+    memset(out, 0, sizeof(float) * (size_t)kh * (size_t)kw * (size_t)rows * (size_t)ldw);
+    for (int a = 0; a < kh; a++) {
+        for (int b = 0; b < kw; b++) {
+            const int sa = transpose_flip ? kh - 1 - a : a, sb = transpose_flip ? kw - 1 - b : b;
+            const float *src = w + ((size_t)sa * kw + sb) * cin_g * cout + (size_t)g * cout_g;
+            float *dst = out + ((size_t)a * kw + b) * rows * ldw;
+            for (int i = 0; i < cin_g; i++) {
+                for (int o = 0; o < cout_g; o++) {
+                    if (transpose_flip) dst[(size_t)o * ldw + i] = src[(size_t)i * cout + o];
+                    else dst[(size_t)i * ldw + o] = src[(size_t)i * cout + o];
+                }
+            }
+        }
+    }
+}
+
+void dnal_unpack_conv_weights_add(const float *packed, int kh, int kw, int cin_g, int cout, int groups, int g, int ldw,
+                                  float *w)
+{
+    const int cout_g = cout / groups;
+    for (int t = 0; t < kh * kw; t++) {
+        for (int i = 0; i < cin_g; i++) {
+            const float *src = packed + ((size_t)t * cin_g + i) * ldw;
+            float *dst = w + ((size_t)t * cin_g + i) * cout + (size_t)g * cout_g;
+            for (int o = 0; o < cout_g; o++) dst[o] += src[o];
+        }
+    }
+}

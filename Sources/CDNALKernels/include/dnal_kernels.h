@@ -1,0 +1,92 @@
+// dnalc's fast CPU kernels: plain C over pointers and sizes, NHWC activations, float32.
+//
+// Each kernel exists in three instruction-set variants (AVX-512, AVX2+FMA, portable scalar)
+// compiled from one source, picked at run time by dnal_isa(); results agree to rounding.
+// Kernels never see graphs; DNALKernels (Swift) wraps them, splits work over threads and holds
+// the scalar reference twins the tests compare them with.
+#ifndef DNAL_KERNELS_H
+#define DNAL_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Instruction-set paths, fastest first.
+typedef enum { DNAL_ISA_AVX512 = 0, DNAL_ISA_AVX2 = 1, DNAL_ISA_SCALAR = 2 } dnal_isa_t;
+
+/// The path in use: the best the CPU supports, unless dnal_set_isa chose another.
+dnal_isa_t dnal_isa(void);
+/// The best path this CPU supports.
+dnal_isa_t dnal_best_isa(void);
+/// Chooses a path; returns 0, or -1 if the CPU cannot run it (the path is then unchanged).
+int dnal_set_isa(dnal_isa_t isa);
+/// "avx512", "avx2" or "scalar".
+const char *dnal_isa_name(dnal_isa_t isa);
+
+/// Output channels are processed in blocks of this many lanes; packed weights pad Cout to it.
+#define DNAL_CHANNEL_BLOCK 16
+
+/// A dense (or one group of a grouped) 2-D convolution over NHWC tensors, seen as rows:
+/// row i = (n, oh) with n = i / hout, oh = i % hout. The input may be virtually dilated by
+/// `dilate` (zeros inserted between pixels, for transposed convolution) and padded.
+typedef struct {
+    int n;                 ///< batch
+    int hin, win;          ///< input height and width (before dilation and padding)
+    int cin;               ///< input channels read
+    int ldx;               ///< floats between consecutive input pixels (>= cin)
+    int hout, wout;        ///< output height and width
+    int cout;              ///< output channels written
+    int ldy;               ///< floats between consecutive output pixels (>= cout)
+    int kh, kw;            ///< kernel size
+    int stride;            ///< stride over the (dilated, padded) input
+    int pad_top, pad_left; ///< zero padding before the first input row / column
+    int dilate;            ///< 1, or s to insert s-1 zeros between input pixels
+    int ldw;               ///< packed weight row length: a multiple of DNAL_CHANNEL_BLOCK, >= cout
+} dnal_conv;
+
+/// Floats of per-thread scratch dnal_conv_forward_rows and dnal_conv_backward_weight_rows need.
+size_t dnal_conv_scratch_floats(const dnal_conv *d);
+
+/// y[row] (+)= conv(x, w) (+ bias) for rows [row_begin, row_end).
+/// w is packed: [kh][kw][cin][ldw], zero beyond cout. bias may be NULL; accumulate adds into y.
+void dnal_conv_forward_rows(const dnal_conv *d, const float *x, const float *w, const float *bias,
+                            float *y, int row_begin, int row_end, int accumulate, float *scratch);
+
+/// dw[kh][kw][cin][ldw] += sum over rows [row_begin, row_end) of x-patch (outer) dy, and
+/// dbias[cout] += sum of dy (if dbias is not NULL). dy has the output's layout (ldy).
+void dnal_conv_backward_weight_rows(const dnal_conv *d, const float *x, const float *dy, float *dw,
+                                    float *dbias, int row_begin, int row_end, float *scratch);
+
+/// Packs canonical conv weights w[kh][kw][cin_g][cout] (cout = all groups' outputs) of group g
+/// into out[kh][kw][cin_g][ldw] (zero-padded). With `transpose_flip`, packs the weights of the
+/// backward-data convolution instead: out[kh'][kw'][cout_g][ldw'] = w[KH-1-kh'][KW-1-kw'][.][.]
+/// with input and output channels swapped (ldw' >= cin_g).
+void dnal_pack_conv_weights(const float *w, int kh, int kw, int cin_g, int cout, int groups, int g,
+                            int transpose_flip, int ldw, float *out);
+
+/// The inverse of packing without transpose: w[kh][kw][cin_g][g*cout_g + o] += packed[kh][kw][cin_g][o].
+void dnal_unpack_conv_weights_add(const float *packed, int kh, int kw, int cin_g, int cout, int groups, int g, int ldw,
+                                  float *w);
+
+/// Depthwise 3-D tensors: NHWC with c channels, one filter per channel, w[kh][kw][c].
+typedef struct {
+    int n, hin, win, c, hout, wout, kh, kw, stride, pad_top, pad_left;
+} dnal_dwconv;
+
+/// y = depthwise conv(x, w) (+ bias) for images [n_begin, n_end).
+void dnal_dwconv_forward(const dnal_dwconv *d, const float *x, const float *w, const float *bias, float *y,
+                         int n_begin, int n_end);
+/// dx = transposed depthwise conv(dy, w) for images [n_begin, n_end) (dx is overwritten).
+void dnal_dwconv_backward_data(const dnal_dwconv *d, const float *dy, const float *w, float *dx,
+                               int n_begin, int n_end);
+/// dw[kh][kw][c] += sum_x*dy and dbias[c] += sum dy over images [n_begin, n_end).
+void dnal_dwconv_backward_weight(const dnal_dwconv *d, const float *x, const float *dy, float *dw, float *dbias,
+                                 int n_begin, int n_end);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,74 @@
+// Memory-bound kernels over NHWC tensors seen as `pixels` rows of `c` channels (a pixel is one
+// (n, h, w) position; a feature vector is one pixel of c features). Portable C at -O3: these are
+// limited by memory bandwidth, not arithmetic. Reductions write per-call partial sums so callers
+// can split pixels over threads and add the partials in a fixed order (deterministic results).
+#ifndef DNAL_POINTWISE_H
+#define DNAL_POINTWISE_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// sum[c] += sum over pixels of x[p][c].
+void dnal_channel_sum(const float *x, ptrdiff_t pixels, int c, double *sum);
+/// sum[c] += sum over pixels of (x[p][c] - mean[c])^2.
+void dnal_channel_centered_squares(const float *x, ptrdiff_t pixels, int c, const double *mean, double *sum);
+/// a_sum[c] += sum a[p][c];  ab_sum[c] += sum a[p][c] * b[p][c]  (a_sum may be NULL).
+void dnal_channel_dot(const float *a, const float *b, ptrdiff_t pixels, int c, double *a_sum, double *ab_sum);
+/// y[p][c] = x[p][c] * scale[c] + shift[c] (shift may be NULL); y may equal x.
+void dnal_channel_affine(const float *x, ptrdiff_t pixels, int c, const float *scale, const float *shift, float *y);
+/// Batch-norm backward: dx = k1[c] * (dy - k2[c] - (x - mean[c]) * k3[c]), the caller folding
+/// gamma, 1/std and the batch sums into k1, k2, k3. dx may equal dy.
+void dnal_bn_backward_data(const float *dy, const float *x, ptrdiff_t pixels, int c, const float *mean,
+                           const float *k1, const float *k2, const float *k3, float *dx);
+
+/// y = max(x, 0), or min(max(x, 0), 6) when relu6. y may equal x.
+void dnal_relu_forward(const float *x, ptrdiff_t n, int relu6, float *y);
+/// dx = dy where 0 < y (< 6 for relu6), else 0, from the activation's output y. dx may equal dy.
+void dnal_relu_backward(const float *dy, const float *y, ptrdiff_t n, int relu6, float *dx);
+
+/// y = a + b over n floats (y may equal a or b).
+void dnal_add(const float *a, const float *b, ptrdiff_t n, float *y);
+/// y = x * scale (y may equal x).
+void dnal_scale(const float *x, ptrdiff_t n, float scale, float *y);
+/// y = x * m elementwise (dropout with a precomputed scaled mask).
+void dnal_multiply(const float *x, const float *m, ptrdiff_t n, float *y);
+
+/// Copies `width` channels of each pixel from x (pixel stride ldx) to y (pixel stride ldy),
+/// adding into y when accumulate is set. Serves concat, zero-pad and their gradients.
+void dnal_copy_channels(const float *x, int ldx, ptrdiff_t pixels, int width, float *y, int ldy, int accumulate);
+
+/// Max or average pooling over NHWC images [n_begin, n_end). Max pooling records, for each
+/// output element, the flat input index of its maximum in `argmax` (for the backward pass).
+typedef struct { int n, h, w, c, hout, wout, k, stride, pad; } dnal_pool;
+void dnal_maxpool_forward(const dnal_pool *d, const float *x, float *y, int *argmax, int n_begin, int n_end);
+/// dx (zeroed for these images first) gets each dy at its argmax.
+void dnal_maxpool_backward(const dnal_pool *d, const float *dy, const int *argmax, float *dx, int n_begin, int n_end);
+/// Average pooling counts padded zeros in the divisor (k*k always), as PyTorch's default.
+void dnal_avgpool_forward(const dnal_pool *d, const float *x, float *y, int n_begin, int n_end);
+void dnal_avgpool_backward(const dnal_pool *d, const float *dy, float *dx, int n_begin, int n_end);
+
+/// NHWC [n][hw][c] <-> flat CHW per sample [n][c][hw] (PyTorch's flatten order).
+void dnal_nhwc_to_chw(const float *x, int n, int hw, int c, float *y);
+void dnal_chw_to_nhwc(const float *x, int n, int hw, int c, float *y);
+
+/// Softmax cross-entropy of rows [row_begin, row_end) of logits[rows][classes] against labels:
+/// adds each row's loss to *loss_sum (in double) and writes dlogits = (softmax - onehot) * scale.
+/// Returns -1 if a label is out of range or a logit is not finite, else 0.
+int dnal_softmax_cross_entropy(const float *logits, const int *labels, int row_begin, int row_end, int classes,
+                               float scale, double *loss_sum, float *dlogits);
+
+/// SGD with momentum and weight decay on n parameters (PyTorch's formulation):
+/// g' = g + wd*w; v = momentum*v + g'; w -= lr * (nesterov ? g' + momentum*v : v).
+void dnal_sgd_step(float *w, const float *g, float *v, ptrdiff_t n, float lr, float momentum, float wd, int nesterov);
+/// Adam (bias-corrected, L2 weight decay added to the gradient): m, v are the moment buffers;
+/// c1 = 1 - beta1^t and c2 = 1 - beta2^t.
+void dnal_adam_step(float *w, const float *g, float *m, float *v, ptrdiff_t n, float lr, float beta1, float beta2,
+                    float eps, float wd, float c1, float c2);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,33 @@
+// The kernels for AVX2 with FMA: 8 lanes, 16 registers.
+#if defined(__x86_64__)
+#include <immintrin.h>
+#include "kernel_table.h"
+
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+
+static inline __m256i dnal_avx2_mask(int n)
+{
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+#define V __m256
+#define VL 8
+#define VZERO() _mm256_setzero_ps()
+#define VSET1(x) _mm256_set1_ps(x)
+#define VLOAD(p) _mm256_loadu_ps(p)
+#define VLOADM(p, n) _mm256_maskload_ps((p), dnal_avx2_mask(n))
+#define VSTORE(p, v) _mm256_storeu_ps((p), (v))
+#define VSTOREM(p, v, n) _mm256_maskstore_ps((p), dnal_avx2_mask(n), (v))
+#define VFMA(a, b, c) _mm256_fmadd_ps((a), (b), (c))
+#define VADD(a, b) _mm256_add_ps((a), (b))
+#define FN(name) dnal_avx2_##name
+#define RMAX1 12
+#define RMAX2 6
+#define IBMAX 6
+#define dnal_avx2_table dnal_table_avx2
+
+#include "conv.inc"
+#include "dwconv.inc"
+
+#pragma clang attribute pop
+#endif

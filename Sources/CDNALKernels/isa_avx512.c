@@ -1,0 +1,28 @@
+// The kernels for AVX-512 (F, VL, BW, DQ) with FMA: 16 lanes, 32 registers.
+#if defined(__x86_64__)
+#include <immintrin.h>
+#include "kernel_table.h"
+
+#pragma clang attribute push(__attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma"))), apply_to = function)
+
+#define V __m512
+#define VL 16
+#define VZERO() _mm512_setzero_ps()
+#define VSET1(x) _mm512_set1_ps(x)
+#define VLOAD(p) _mm512_loadu_ps(p)
+#define VLOADM(p, n) _mm512_maskz_loadu_ps((__mmask16)((1u << (n)) - 1u), (p))
+#define VSTORE(p, v) _mm512_storeu_ps((p), (v))
+#define VSTOREM(p, v, n) _mm512_mask_storeu_ps((p), (__mmask16)((1u << (n)) - 1u), (v))
+#define VFMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
+#define VADD(a, b) _mm512_add_ps((a), (b))
+#define FN(name) dnal_avx512_##name
+#define RMAX1 24
+#define RMAX2 12
+#define IBMAX 12
+#define dnal_avx512_table dnal_table_avx512
+
+#include "conv.inc"
+#include "dwconv.inc"
+
+#pragma clang attribute pop
+#endif

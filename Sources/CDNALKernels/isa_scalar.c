@@ -1,0 +1,22 @@
+// The portable kernels: one float per "vector", for CPUs without AVX2 (and other architectures).
+// Same code as the SIMD paths, so every path is exercised by the same tests.
+#include "kernel_table.h"
+
+#define V float
+#define VL 1
+#define VZERO() 0.0f
+#define VSET1(x) (x)
+#define VLOAD(p) (*(p))
+#define VLOADM(p, n) (*(p))
+#define VSTORE(p, v) (*(p) = (v))
+#define VSTOREM(p, v, n) (*(p) = (v))
+#define VFMA(a, b, c) ((a) * (b) + (c))
+#define VADD(a, b) ((a) + (b))
+#define FN(name) dnal_scalar_##name
+#define RMAX1 4
+#define RMAX2 4
+#define IBMAX 4
+#define dnal_scalar_table dnal_table_scalar
+
+#include "conv.inc"
+#include "dwconv.inc"

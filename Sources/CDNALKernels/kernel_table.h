@@ -1,0 +1,21 @@
+// The per-ISA table of kernel entry points (internal to CDNALKernels).
+#ifndef DNAL_KERNEL_TABLE_H
+#define DNAL_KERNEL_TABLE_H
+#include "include/dnal_kernels.h"
+
+typedef struct {
+    void (*conv_forward_rows)(const dnal_conv *, const float *, const float *, const float *, float *, int, int, int,
+                              float *);
+    void (*conv_backward_weight_rows)(const dnal_conv *, const float *, const float *, float *, float *, int, int,
+                                      float *);
+    void (*dwconv_forward)(const dnal_dwconv *, const float *, const float *, const float *, float *, int, int);
+    void (*dwconv_backward_data)(const dnal_dwconv *, const float *, const float *, float *, int, int);
+    void (*dwconv_backward_weight)(const dnal_dwconv *, const float *, const float *, float *, float *, int, int);
+} dnal_kernel_table;
+
+extern const dnal_kernel_table dnal_table_scalar;
+#if defined(__x86_64__)
+extern const dnal_kernel_table dnal_table_avx2;
+extern const dnal_kernel_table dnal_table_avx512;
+#endif
+#endif

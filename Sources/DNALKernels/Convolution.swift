@@ -1,0 +1,136 @@
+import CDNALKernels
+
+/// Convolution over NHWC tensors (dense, grouped and depthwise), and linear layers as 1x1
+/// convolutions. Weights are `[K][K][Ci/groups][Co]`; gradients accumulate (`+=`).
+public enum Convolution {
+    static func roundUp(_ x: Int) -> Int { (x + Int(DNAL_CHANNEL_BLOCK) - 1) / Int(DNAL_CHANNEL_BLOCK) * Int(DNAL_CHANNEL_BLOCK) }
+
+    /// y[N,Ho,Wo,Co] = conv(x[N,H,W,Ci], weight[K,K,Ci/g,Co]) + bias[Co]
+    public static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                               bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
+                               parallel: Parallel, workspace: Workspace) {
+        if g.isDepthwise {
+            var d = depthwise(g)
+            parallel.forEachChunk(count: g.batch) { _, r in
+                dnal_dwconv_forward(&d, x, weight, bias, y, Int32(r.lowerBound), Int32(r.upperBound))
+            }
+            return
+        }
+        let ldw = roundUp(g.outPerGroup)
+        let perGroup = g.kernel * g.kernel * g.inPerGroup * ldw
+        let packed = workspace.buffer(WorkspaceSlot.packedWeights, floats: perGroup * g.groups)
+        for grp in 0..<g.groups {
+            dnal_pack_conv_weights(weight, Int32(g.kernel), Int32(g.kernel), Int32(g.inPerGroup), Int32(g.outChannels),
+                                   Int32(g.groups), Int32(grp), 0, Int32(ldw), packed + grp * perGroup)
+        }
+        var d = dnal_conv(n: Int32(g.batch), hin: Int32(g.inHeight), win: Int32(g.inWidth), cin: Int32(g.inPerGroup),
+                          ldx: Int32(g.inChannels), hout: Int32(g.outHeight), wout: Int32(g.outWidth),
+                          cout: Int32(g.outPerGroup), ldy: Int32(g.outChannels), kh: Int32(g.kernel), kw: Int32(g.kernel),
+                          stride: Int32(g.stride), pad_top: Int32(g.padding), pad_left: Int32(g.padding), dilate: 1,
+                          ldw: Int32(ldw))
+        let rows = g.batch * g.outHeight
+        let scratch = scratchBuffers(&d, rows: rows, parallel: parallel, workspace: workspace)
+        parallel.forEachChunk(count: rows) { t, r in
+            for grp in 0..<g.groups {
+                dnal_conv_forward_rows(&d, x + grp * g.inPerGroup, packed + grp * perGroup, bias.map { $0 + grp * g.outPerGroup },
+                                       y + grp * g.outPerGroup, Int32(r.lowerBound), Int32(r.upperBound), 0, scratch[t])
+            }
+        }
+    }
+
+    /// dInput[N,H,W,Ci] = transposed conv(dOutput[N,Ho,Wo,Co], weight) (overwritten)
+    public static func backwardInput(_ g: ConvGeometry, dOutput: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                     dInput: UnsafeMutablePointer<Float>, parallel: Parallel, workspace: Workspace) {
+        if g.isDepthwise {
+            var d = depthwise(g)
+            parallel.forEachChunk(count: g.batch) { _, r in
+                dnal_dwconv_backward_data(&d, dOutput, weight, dInput, Int32(r.lowerBound), Int32(r.upperBound))
+            }
+            return
+        }
+        // The gradient of a conv is a stride-1 conv of the output gradient, dilated by the stride
+        // and padded by K-1-p, with the weights flipped and their channel roles swapped.
+        let ldw = roundUp(g.inPerGroup)
+        let perGroup = g.kernel * g.kernel * g.outPerGroup * ldw
+        let packed = workspace.buffer(WorkspaceSlot.packedWeights, floats: perGroup * g.groups)
+        for grp in 0..<g.groups {
+            dnal_pack_conv_weights(weight, Int32(g.kernel), Int32(g.kernel), Int32(g.inPerGroup), Int32(g.outChannels),
+                                   Int32(g.groups), Int32(grp), 1, Int32(ldw), packed + grp * perGroup)
+        }
+        let pad = Int32(g.kernel - 1 - g.padding)
+        var d = dnal_conv(n: Int32(g.batch), hin: Int32(g.outHeight), win: Int32(g.outWidth), cin: Int32(g.outPerGroup),
+                          ldx: Int32(g.outChannels), hout: Int32(g.inHeight), wout: Int32(g.inWidth),
+                          cout: Int32(g.inPerGroup), ldy: Int32(g.inChannels), kh: Int32(g.kernel), kw: Int32(g.kernel),
+                          stride: 1, pad_top: pad, pad_left: pad, dilate: Int32(g.stride), ldw: Int32(ldw))
+        let rows = g.batch * g.inHeight
+        let scratch = scratchBuffers(&d, rows: rows, parallel: parallel, workspace: workspace)
+        parallel.forEachChunk(count: rows) { t, r in
+            for grp in 0..<g.groups {
+                dnal_conv_forward_rows(&d, dOutput + grp * g.outPerGroup, packed + grp * perGroup, nil,
+                                       dInput + grp * g.inPerGroup, Int32(r.lowerBound), Int32(r.upperBound), 0, scratch[t])
+            }
+        }
+    }
+
+    /// dWeight[K,K,Ci/g,Co] += sum x-patch (outer) dOutput;  dBias[Co] += sum dOutput
+    public static func backwardWeight(_ g: ConvGeometry, x: UnsafePointer<Float>, dOutput: UnsafePointer<Float>,
+                                      dWeight: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>?,
+                                      parallel: Parallel, workspace: Workspace) {
+        let parts = parallel.parts(count: g.isDepthwise ? g.batch : g.batch * g.outHeight)
+        if g.isDepthwise {
+            var d = depthwise(g)
+            let size = g.weightCount + g.outChannels
+            let partials = (0..<parts).map { workspace.buffer(WorkspaceSlot.partial($0), floats: size) }
+            for p in partials { p.initialize(repeating: 0, count: size) }
+            parallel.forEachChunk(count: g.batch) { t, r in
+                dnal_dwconv_backward_weight(&d, x, dOutput, partials[t], dBias == nil ? nil : partials[t] + g.weightCount,
+                                            Int32(r.lowerBound), Int32(r.upperBound))
+            }
+            for p in partials {
+                dnal_add(dWeight, p, g.weightCount, dWeight)
+                if let dBias { dnal_add(dBias, p + g.weightCount, g.outChannels, dBias) }
+            }
+            return
+        }
+        let ldw = roundUp(g.outPerGroup)
+        let perGroup = g.kernel * g.kernel * g.inPerGroup * ldw
+        let size = perGroup * g.groups + g.outChannels
+        var d = dnal_conv(n: Int32(g.batch), hin: Int32(g.inHeight), win: Int32(g.inWidth), cin: Int32(g.inPerGroup),
+                          ldx: Int32(g.inChannels), hout: Int32(g.outHeight), wout: Int32(g.outWidth),
+                          cout: Int32(g.outPerGroup), ldy: Int32(g.outChannels), kh: Int32(g.kernel), kw: Int32(g.kernel),
+                          stride: Int32(g.stride), pad_top: Int32(g.padding), pad_left: Int32(g.padding), dilate: 1,
+                          ldw: Int32(ldw))
+        let rows = g.batch * g.outHeight
+        let scratch = scratchBuffers(&d, rows: rows, parallel: parallel, workspace: workspace)
+        let partials = (0..<parts).map { workspace.buffer(WorkspaceSlot.partial($0), floats: size) }
+        for p in partials { p.initialize(repeating: 0, count: size) }
+        parallel.forEachChunk(count: rows) { t, r in
+            for grp in 0..<g.groups {
+                dnal_conv_backward_weight_rows(&d, x + grp * g.inPerGroup, dOutput + grp * g.outPerGroup,
+                                               partials[t] + grp * perGroup,
+                                               dBias == nil ? nil : partials[t] + perGroup * g.groups + grp * g.outPerGroup,
+                                               Int32(r.lowerBound), Int32(r.upperBound), scratch[t])
+            }
+        }
+        // Partials are added in worker order: the same thread count always gives the same sums.
+        for p in partials.dropFirst() { dnal_add(partials[0], p, size, partials[0]) }
+        for grp in 0..<g.groups {
+            dnal_unpack_conv_weights_add(partials[0] + grp * perGroup, Int32(g.kernel), Int32(g.kernel), Int32(g.inPerGroup),
+                                         Int32(g.outChannels), Int32(g.groups), Int32(grp), Int32(ldw), dWeight)
+        }
+        if let dBias { dnal_add(dBias, partials[0] + perGroup * g.groups, g.outChannels, dBias) }
+    }
+
+    static func depthwise(_ g: ConvGeometry) -> dnal_dwconv {
+        dnal_dwconv(n: Int32(g.batch), hin: Int32(g.inHeight), win: Int32(g.inWidth), c: Int32(g.inChannels),
+                    hout: Int32(g.outHeight), wout: Int32(g.outWidth), kh: Int32(g.kernel), kw: Int32(g.kernel),
+                    stride: Int32(g.stride), pad_top: Int32(g.padding), pad_left: Int32(g.padding))
+    }
+
+    /// One band buffer per worker, reserved before the parallel region.
+    static func scratchBuffers(_ d: inout dnal_conv, rows: Int, parallel: Parallel,
+                               workspace: Workspace) -> [UnsafeMutablePointer<Float>] {
+        let floats = dnal_conv_scratch_floats(&d)
+        return (0..<max(1, parallel.parts(count: rows))).map { workspace.buffer(WorkspaceSlot.scratch($0), floats: floats) }
+    }
+}

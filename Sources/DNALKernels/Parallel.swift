@@ -1,0 +1,40 @@
+import Dispatch
+
+/// Splits `count` work items over `threads` workers in fixed contiguous chunks, so that which
+/// thread computes what depends only on (count, threads): results are reproducible for a given
+/// thread count, and each output element has exactly one writer.
+public struct Parallel: Sendable {
+    /// Worker count, at least 1.
+    public let threads: Int
+
+    public init(threads: Int) {
+        self.threads = max(1, threads)
+    }
+
+    /// The chunk of `count` items that worker `t` of `parts` handles.
+    public static func chunk(_ t: Int, of parts: Int, count: Int) -> Range<Int> {
+        (t * count / parts)..<((t + 1) * count / parts)
+    }
+
+    /// Runs `body(worker, range)` for each non-empty chunk, concurrently when threads > 1.
+    /// Chunks never split below `grain` items (small work stays on one thread).
+    public func forEachChunk(count: Int, grain: Int = 1, _ body: (Int, Range<Int>) -> Void) {
+        guard count > 0 else { return }
+        let parts = min(threads, max(1, count / max(grain, 1)))
+        if parts == 1 {
+            body(0, 0..<count)
+            return
+        }
+        // Safe by construction: each chunk writes only its own outputs (or its own partials), so
+        // the closure's captured pointers are never written by two workers.
+        nonisolated(unsafe) let work = body
+        DispatchQueue.concurrentPerform(iterations: parts) { t in
+            work(t, Self.chunk(t, of: parts, count: count))
+        }
+    }
+
+    /// How many chunks `forEachChunk` will use.
+    public func parts(count: Int, grain: Int = 1) -> Int {
+        count <= 0 ? 0 : min(threads, max(1, count / max(grain, 1)))
+    }
+}

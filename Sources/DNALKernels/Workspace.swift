@@ -1,0 +1,44 @@
+/// Scratch memory for kernels: per-worker float buffers that grow on demand and are reused
+/// across calls (packed weights, padded input bands, per-thread gradient partials).
+///
+/// Not thread-safe to resize: callers request every buffer they need before a parallel region
+/// (`reserve`), then workers only read their slot's pointer.
+public final class Workspace: @unchecked Sendable {
+    private var buffers: [UnsafeMutablePointer<Float>] = []
+    private var capacities: [Int] = []
+
+    public init() {}
+
+    deinit {
+        for b in buffers { b.deallocate() }
+    }
+
+    /// Buffer `slot` with room for at least `floats` floats (contents unspecified).
+    public func buffer(_ slot: Int, floats: Int) -> UnsafeMutablePointer<Float> {
+        while buffers.count <= slot {
+            buffers.append(UnsafeMutablePointer<Float>.allocate(capacity: 16))
+            capacities.append(16)
+        }
+        if capacities[slot] < floats {
+            buffers[slot].deallocate()
+            let size = max(floats, capacities[slot] * 2)
+            buffers[slot] = UnsafeMutablePointer<Float>.allocate(capacity: size)
+            capacities[slot] = size
+        }
+        return buffers[slot]
+    }
+
+    /// Floats currently held by all buffers (for peak-memory reports).
+    public var reservedFloats: Int { capacities.reduce(0, +) }
+}
+
+/// Workspace slot numbers, so kernels that run one after another can share buffers without
+/// clobbering what a caller still needs.
+public enum WorkspaceSlot {
+    /// Packed weights of the current conv call.
+    public static let packedWeights = 0
+    /// Worker t's scratch (padded input bands).
+    public static func scratch(_ t: Int) -> Int { 8 + 2 * t }
+    /// Worker t's gradient partials.
+    public static func partial(_ t: Int) -> Int { 9 + 2 * t }
+}

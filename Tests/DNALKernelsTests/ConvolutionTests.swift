@@ -1,0 +1,101 @@
+import DNALKernels
+import DNALTestSupport
+import Testing
+
+/// Fast convolution kernels against the scalar reference on every ISA path, across sizes below,
+/// at, between and above the SIMD tiles (16-lane channel blocks, 12/24-pixel row tiles).
+@Suite("Convolution kernels", .serialized)
+struct ConvolutionTests {
+    // (batch, H, W, Ci, Co, kernel, stride, padding, groups)
+    static let geometries: [ConvGeometry] = [
+        (1, 1, 1, 1, 1, 1, 1, 0, 1), (2, 5, 5, 3, 16, 3, 1, 1, 1), (1, 7, 9, 17, 15, 3, 1, 1, 1),
+        (2, 6, 6, 16, 17, 3, 2, 1, 1), (1, 13, 13, 5, 33, 5, 1, 2, 1), (1, 9, 30, 4, 32, 3, 1, 1, 1),
+        (1, 4, 27, 3, 31, 1, 1, 0, 1), (2, 8, 8, 24, 48, 1, 1, 0, 1), (1, 9, 9, 8, 70, 1, 2, 0, 1),
+        (1, 7, 7, 3, 8, 7, 2, 3, 1), (1, 6, 6, 2, 3, 3, 1, 0, 1), (1, 5, 5, 4, 6, 1, 1, 1, 1),
+        (2, 6, 7, 8, 12, 3, 1, 1, 2), (1, 8, 8, 12, 6, 3, 2, 1, 3), (2, 7, 7, 16, 16, 3, 1, 1, 16),
+        (1, 9, 9, 35, 35, 3, 2, 1, 35), (1, 8, 8, 17, 17, 5, 1, 2, 17), (1, 5, 5, 3, 3, 3, 2, 0, 3),
+        (3, 1, 1, 40, 10, 1, 1, 0, 1), (5, 1, 1, 7, 33, 1, 1, 0, 1), (1, 3, 26, 2, 16, 3, 1, 1, 1),
+    ].map { ConvGeometry(batch: $0.0, inHeight: $0.1, inWidth: $0.2, inChannels: $0.3, outChannels: $0.4,
+                         kernel: $0.5, stride: $0.6, padding: $0.7, groups: $0.8) }
+
+    struct Tensors {
+        var x: [Float], w: [Float], b: [Float], dy: [Float]
+        init(_ g: ConvGeometry, seed: UInt64) {
+            x = Numerics.random(g.inputCount, seed: seed).map(Float.init)
+            w = Numerics.random(g.weightCount, seed: seed + 1, scale: 0.5).map(Float.init)
+            b = Numerics.random(g.outChannels, seed: seed + 2).map(Float.init)
+            dy = Numerics.random(g.outputCount, seed: seed + 3).map(Float.init)
+        }
+    }
+
+    func tolerance(_ g: ConvGeometry) -> Double { 1e-5 * Double(g.kernel * g.kernel * g.inPerGroup + 1) }
+
+    @Test("forward equals the reference on every ISA", arguments: geometries)
+    func forward(g: ConvGeometry) throws {
+        let t = Tensors(g, seed: 11)
+        var expected = [Float](repeating: 0, count: g.outputCount)
+        ConvolutionReference.forward(g, x: t.x, weight: t.w, bias: t.b, y: &expected)
+        for isa in KernelISA.supported {
+            #expect(KernelISA.use(isa))
+            for threads in [1, 2] {
+                var y = [Float](repeating: .nan, count: g.outputCount)
+                Convolution.forward(g, x: t.x, weight: t.w, bias: t.b, y: &y, parallel: Parallel(threads: threads), workspace: Workspace())
+                let m = Numerics.firstMismatch(y, expected, rtol: 1e-4, atol: tolerance(g))
+                #expect(m == nil, "\(isa) threads \(threads) \(g): \(String(describing: m))")
+            }
+        }
+        KernelISA.use(.best)
+    }
+
+    @Test("backward-input equals the reference on every ISA", arguments: geometries)
+    func backwardInput(g: ConvGeometry) throws {
+        let t = Tensors(g, seed: 21)
+        var expected = [Float](repeating: 0, count: g.inputCount)
+        ConvolutionReference.backwardInput(g, dOutput: t.dy, weight: t.w, dInput: &expected)
+        for isa in KernelISA.supported {
+            KernelISA.use(isa)
+            var dx = [Float](repeating: .nan, count: g.inputCount)
+            Convolution.backwardInput(g, dOutput: t.dy, weight: t.w, dInput: &dx, parallel: Parallel(threads: 2), workspace: Workspace())
+            let m = Numerics.firstMismatch(dx, expected, rtol: 1e-4, atol: 1e-5 * Double(g.kernel * g.kernel * g.outPerGroup + 1))
+            #expect(m == nil, "\(isa) \(g): \(String(describing: m))")
+        }
+        KernelISA.use(.best)
+    }
+
+    @Test("backward-weight accumulates what the reference does on every ISA", arguments: geometries)
+    func backwardWeight(g: ConvGeometry) throws {
+        let t = Tensors(g, seed: 31)
+        let start = Numerics.random(g.weightCount, seed: 5).map(Float.init)
+        let startBias = Numerics.random(g.outChannels, seed: 6).map(Float.init)
+        var expected = start, expectedBias = startBias
+        ConvolutionReference.backwardWeight(g, x: t.x, dOutput: t.dy, dWeight: &expected, dBias: &expectedBias)
+        let atol = 1e-5 * Double(g.batch * g.outHeight * g.outWidth + 1)
+        for isa in KernelISA.supported {
+            KernelISA.use(isa)
+            for threads in [1, 2] {
+                var dw = start, db = startBias
+                Convolution.backwardWeight(g, x: t.x, dOutput: t.dy, dWeight: &dw, dBias: &db,
+                                           parallel: Parallel(threads: threads), workspace: Workspace())
+                let m = Numerics.firstMismatch(dw, expected, rtol: 1e-4, atol: atol)
+                #expect(m == nil, "\(isa) threads \(threads) \(g): \(String(describing: m))")
+                #expect(Numerics.firstMismatch(db, expectedBias, rtol: 1e-4, atol: atol) == nil, "bias \(isa) \(g)")
+            }
+        }
+        KernelISA.use(.best)
+    }
+
+    @Test func sameThreadCountGivesBitIdenticalGradients() {
+        let g = ConvGeometry(batch: 4, inHeight: 9, inWidth: 9, inChannels: 16, outChannels: 32, kernel: 3, padding: 1)
+        let t = Tensors(g, seed: 41)
+        var a = [Float](repeating: 0, count: g.weightCount), b = a
+        Convolution.backwardWeight(g, x: t.x, dOutput: t.dy, dWeight: &a, dBias: nil, parallel: Parallel(threads: 2), workspace: Workspace())
+        Convolution.backwardWeight(g, x: t.x, dOutput: t.dy, dWeight: &b, dBias: nil, parallel: Parallel(threads: 2), workspace: Workspace())
+        #expect(a == b)
+    }
+}
+
+extension ConvGeometry: CustomTestStringConvertible {
+    public var testDescription: String {
+        "N\(batch) \(inHeight)x\(inWidth)x\(inChannels)->\(outChannels) k\(kernel) s\(stride) p\(padding) g\(groups)"
+    }
+}
