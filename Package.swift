@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "DNALCore", targets: ["DNALCore"]),
         .library(name: "DNALSyntax", targets: ["DNALSyntax"]),
         .library(name: "DNALPasses", targets: ["DNALPasses"]),
+        .library(name: "DNALKernels", targets: ["DNALKernels"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

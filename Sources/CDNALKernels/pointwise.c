@@ -226,6 +226,28 @@ void dnal_avgpool_backward(const dnal_pool *d, const float *dy, float *dx, int n
     }
 }
 
+void dnal_gap_forward(const float *x, int hw, int c, float *y, int n_begin, int n_end)
+{
+    double sum[c];
+    for (int n = n_begin; n < n_end; n++) {
+        memset(sum, 0, sizeof(double) * (size_t)c);
+        dnal_channel_sum(x + (ptrdiff_t)n * hw * c, hw, c, sum);
+        for (int i = 0; i < c; i++) y[(ptrdiff_t)n * c + i] = (float)(sum[i] / hw);
+    }
+}
+
+void dnal_gap_backward(const float *dy, int hw, int c, float *dx, int n_begin, int n_end)
+{
+    const float inv = 1.0f / (float)hw;
+    for (int n = n_begin; n < n_end; n++) {
+        const float *dp = dy + (ptrdiff_t)n * c;
+        for (int p = 0; p < hw; p++) {
+            float *xp = dx + ((ptrdiff_t)n * hw + p) * c;
+            for (int i = 0; i < c; i++) xp[i] = dp[i] * inv;
+        }
+    }
+}
+
 void dnal_nhwc_to_chw(const float *x, int n, int hw, int c, float *y)
 {
     for (int b = 0; b < n; b++) {

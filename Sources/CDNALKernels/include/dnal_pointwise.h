@@ -50,6 +50,11 @@ void dnal_maxpool_backward(const dnal_pool *d, const float *dy, const int *argma
 void dnal_avgpool_forward(const dnal_pool *d, const float *x, float *y, int n_begin, int n_end);
 void dnal_avgpool_backward(const dnal_pool *d, const float *dy, float *dx, int n_begin, int n_end);
 
+/// Global average pooling: y[n][c] = mean over the hw pixels of image n (images [n_begin, n_end)).
+void dnal_gap_forward(const float *x, int hw, int c, float *y, int n_begin, int n_end);
+/// dx[n][p][c] = dy[n][c] / hw.
+void dnal_gap_backward(const float *dy, int hw, int c, float *dx, int n_begin, int n_end);
+
 /// NHWC [n][hw][c] <-> flat CHW per sample [n][c][hw] (PyTorch's flatten order).
 void dnal_nhwc_to_chw(const float *x, int n, int hw, int c, float *y);
 void dnal_chw_to_nhwc(const float *x, int n, int hw, int c, float *y);

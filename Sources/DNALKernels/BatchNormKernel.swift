@@ -1,0 +1,109 @@
+import CDNALKernels
+import Foundation
+
+/// Batch normalisation over NHWC tensors seen as `pixels x channels` (a vector batch is
+/// `batch x features`). Statistics are reduced per worker in double and added in worker order.
+public enum BatchNormKernel {
+    /// What the forward pass keeps for the backward pass: batch mean and 1/sqrt(var + eps).
+    public struct Saved {
+        public var mean: [Float]
+        public var inverseStd: [Float]
+        public init(channels: Int) {
+            mean = Array(repeating: 0, count: channels)
+            inverseStd = Array(repeating: 0, count: channels)
+        }
+    }
+
+    /// y = (x - mean_batch) / sqrt(var_batch + eps) * gamma + beta; the running statistics move
+    /// by `momentum` towards the batch's (unbiased variance, as PyTorch).
+    /// x, y: [pixels, channels]
+    public static func forwardTraining(x: UnsafePointer<Float>, pixels: Int, channels c: Int,
+                                       gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, epsilon: Float,
+                                       momentum: Float, runningMean: UnsafeMutablePointer<Float>,
+                                       runningVariance: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>,
+                                       saved: inout Saved, parallel: Parallel) {
+        let mean = reduce(pixels: pixels, channels: c, parallel: parallel) { r, sum in
+            dnal_channel_sum(x + r.lowerBound * c, r.count, Int32(c), sum)
+        }.map { $0 / Double(pixels) }
+        let squares = mean.withUnsafeBufferPointer { m in
+            reduce(pixels: pixels, channels: c, parallel: parallel) { r, sum in
+                dnal_channel_centered_squares(x + r.lowerBound * c, r.count, Int32(c), m.baseAddress!, sum)
+            }
+        }
+        var scale = [Float](repeating: 0, count: c), shift = scale
+        for i in 0..<c {
+            let variance = squares[i] / Double(pixels)
+            let inv = 1 / (variance + Double(epsilon)).squareRoot()
+            saved.mean[i] = Float(mean[i])
+            saved.inverseStd[i] = Float(inv)
+            scale[i] = gamma[i] * Float(inv)
+            shift[i] = beta[i] - Float(mean[i]) * scale[i]
+            let unbiased = pixels > 1 ? squares[i] / Double(pixels - 1) : variance
+            runningMean[i] = (1 - momentum) * runningMean[i] + momentum * Float(mean[i])
+            runningVariance[i] = (1 - momentum) * runningVariance[i] + momentum * Float(unbiased)
+        }
+        affine(x: x, pixels: pixels, channels: c, scale: scale, shift: shift, y: y, parallel: parallel)
+    }
+
+    /// y = (x - runningMean) / sqrt(runningVariance + eps) * gamma + beta.
+    public static func forwardInference(x: UnsafePointer<Float>, pixels: Int, channels c: Int,
+                                        gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, epsilon: Float,
+                                        runningMean: UnsafePointer<Float>, runningVariance: UnsafePointer<Float>,
+                                        y: UnsafeMutablePointer<Float>, parallel: Parallel) {
+        var scale = [Float](repeating: 0, count: c), shift = scale
+        for i in 0..<c {
+            scale[i] = gamma[i] / (runningVariance[i] + epsilon).squareRoot()
+            shift[i] = beta[i] - runningMean[i] * scale[i]
+        }
+        affine(x: x, pixels: pixels, channels: c, scale: scale, shift: shift, y: y, parallel: parallel)
+    }
+
+    /// Given dy, returns dx (overwritten) and accumulates dGamma, dBeta, for a training-mode pass.
+    public static func backward(dOutput: UnsafePointer<Float>, x: UnsafePointer<Float>, pixels: Int, channels c: Int,
+                                gamma: UnsafePointer<Float>, saved: Saved, dInput: UnsafeMutablePointer<Float>,
+                                dGamma: UnsafeMutablePointer<Float>, dBeta: UnsafeMutablePointer<Float>, parallel: Parallel) {
+        let sums = reduce(pixels: pixels, channels: 2 * c, parallel: parallel) { r, sum in
+            dnal_channel_dot(dOutput + r.lowerBound * c, x + r.lowerBound * c, r.count, Int32(c), sum, sum + c)
+        }
+        var k1 = [Float](repeating: 0, count: c), k2 = k1, k3 = k1
+        let m = Double(pixels)
+        for i in 0..<c {
+            let sumDy = sums[i], sumDyX = sums[c + i]
+            let mean = Double(saved.mean[i]), inv = Double(saved.inverseStd[i])
+            let sumDyCentered = sumDyX - mean * sumDy
+            dBeta[i] += Float(sumDy)
+            dGamma[i] += Float(sumDyCentered * inv)
+            k1[i] = gamma[i] * Float(inv)
+            k2[i] = Float(sumDy / m)
+            k3[i] = Float(inv * inv * sumDyCentered / m)
+        }
+        saved.mean.withUnsafeBufferPointer { mean in
+            parallel.forEachChunk(count: pixels, grain: 256) { _, r in
+                dnal_bn_backward_data(dOutput + r.lowerBound * c, x + r.lowerBound * c, r.count, Int32(c), mean.baseAddress!,
+                                      k1, k2, k3, dInput + r.lowerBound * c)
+            }
+        }
+    }
+
+    /// y[p][c] = x[p][c] * scale[c] + shift[c]
+    static func affine(x: UnsafePointer<Float>, pixels: Int, channels c: Int, scale: [Float], shift: [Float]?,
+                       y: UnsafeMutablePointer<Float>, parallel: Parallel) {
+        parallel.forEachChunk(count: pixels, grain: 256) { _, r in
+            dnal_channel_affine(x + r.lowerBound * c, r.count, Int32(c), scale, shift, y + r.lowerBound * c)
+        }
+    }
+
+    /// Per-channel sums over pixel chunks, added in worker order. Each worker owns a disjoint
+    /// slice of one zeroed allocation (no shared copy-on-write storage between threads).
+    static func reduce(pixels: Int, channels c: Int, parallel: Parallel,
+                       _ body: (Range<Int>, UnsafeMutablePointer<Double>) -> Void) -> [Double] {
+        let parts = max(1, parallel.parts(count: pixels, grain: 256))
+        let partials = UnsafeMutablePointer<Double>.allocate(capacity: parts * c)
+        defer { partials.deallocate() }
+        partials.initialize(repeating: 0, count: parts * c)
+        parallel.forEachChunk(count: pixels, grain: 256) { t, r in body(r, partials + t * c) }
+        var total = [Double](repeating: 0, count: c)
+        for t in 0..<parts { for i in 0..<c { total[i] += partials[t * c + i] } }
+        return total
+    }
+}

@@ -1,0 +1,69 @@
+import CDNALKernels
+
+/// Data movement and elementwise arithmetic: sums, channel slices (concat, zero-pad), the
+/// NHWC <-> CHW flatten order, dropout masks.
+public enum TensorOps {
+    /// y = a + b over `count` floats (y may alias a or b).
+    public static func add(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int,
+                           into y: UnsafeMutablePointer<Float>, parallel: Parallel) {
+        parallel.forEachChunk(count: count, grain: 1 << 14) { _, r in
+            dnal_add(a + r.lowerBound, b + r.lowerBound, r.count, y + r.lowerBound)
+        }
+    }
+
+    /// y = x * m elementwise.
+    public static func multiply(_ x: UnsafePointer<Float>, _ m: UnsafePointer<Float>, count: Int,
+                                into y: UnsafeMutablePointer<Float>, parallel: Parallel) {
+        parallel.forEachChunk(count: count, grain: 1 << 14) { _, r in
+            dnal_multiply(x + r.lowerBound, m + r.lowerBound, r.count, y + r.lowerBound)
+        }
+    }
+
+    /// Copies (or adds) `width` channels per pixel between tensors with pixel strides ldx, ldy.
+    public static func copyChannels(_ x: UnsafePointer<Float>, ldx: Int, pixels: Int, width: Int,
+                                    into y: UnsafeMutablePointer<Float>, ldy: Int, accumulate: Bool, parallel: Parallel) {
+        parallel.forEachChunk(count: pixels, grain: 1024) { _, r in
+            dnal_copy_channels(x + r.lowerBound * ldx, Int32(ldx), r.count, Int32(width), y + r.lowerBound * ldy, Int32(ldy),
+                               accumulate ? 1 : 0)
+        }
+    }
+
+    /// Option-A shortcut: y[n][oh][ow][offset + c] = x[n][oh*s][ow*s][c]; other channels 0.
+    /// x: [N,H,W,Ci], y: [N,Ho,Wo,Co]
+    public static func zeroPadForward(x: UnsafePointer<Float>, batch: Int, height: Int, width: Int, inChannels: Int,
+                                      stride: Int, outChannels: Int, offset: Int, y: UnsafeMutablePointer<Float>) {
+        let ho = (height - 1) / stride + 1, wo = (width - 1) / stride + 1
+        y.update(repeating: 0, count: batch * ho * wo * outChannels)
+        for n in 0..<batch {
+            for oh in 0..<ho {
+                let src = x + ((n * height + oh * stride) * width) * inChannels
+                let dst = y + ((n * ho + oh) * wo) * outChannels + offset
+                dnal_copy_channels(src, Int32(stride * inChannels), wo, Int32(inChannels), dst, Int32(outChannels), 0)
+            }
+        }
+    }
+
+    /// dx[n][h][w][c] = dy[n][h/s][w/s][offset + c] where h, w are multiples of s, else 0.
+    public static func zeroPadBackward(dOutput: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
+                                       inChannels: Int, stride: Int, outChannels: Int, offset: Int,
+                                       dInput: UnsafeMutablePointer<Float>) {
+        let ho = (height - 1) / stride + 1, wo = (width - 1) / stride + 1
+        dInput.update(repeating: 0, count: batch * height * width * inChannels)
+        for n in 0..<batch {
+            for oh in 0..<ho {
+                let src = dOutput + ((n * ho + oh) * wo) * outChannels + offset
+                let dst = dInput + ((n * height + oh * stride) * width) * inChannels
+                dnal_copy_channels(src, Int32(outChannels), wo, Int32(inChannels), dst, Int32(stride * inChannels), 0)
+            }
+        }
+    }
+
+    /// NHWC [n][hw][c] -> CHW-flat [n][c*hw] (PyTorch's flatten order), and back.
+    public static func toCHW(_ x: UnsafePointer<Float>, batch: Int, pixels: Int, channels: Int, into y: UnsafeMutablePointer<Float>) {
+        dnal_nhwc_to_chw(x, Int32(batch), Int32(pixels), Int32(channels), y)
+    }
+
+    public static func fromCHW(_ x: UnsafePointer<Float>, batch: Int, pixels: Int, channels: Int, into y: UnsafeMutablePointer<Float>) {
+        dnal_chw_to_nhwc(x, Int32(batch), Int32(pixels), Int32(channels), y)
+    }
+}

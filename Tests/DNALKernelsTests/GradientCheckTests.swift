@@ -1,0 +1,213 @@
+import DNALKernels
+import DNALTestSupport
+import Testing
+
+/// Every backward pass against central differences in Double: the reference backward exactly
+/// (tight tolerance), the fast float kernel approximately.
+@Suite("Backward passes vs finite differences")
+struct GradientCheckTests {
+    func expectClose(_ fd: [Int: Double], _ analytic: [Double], rtol: Double, atol: Double, _ what: String) {
+        for (i, v) in fd.sorted(by: { $0.key < $1.key }) {
+            #expect(abs(analytic[i] - v) <= atol + rtol * abs(v), "\(what)[\(i)]: analytic \(analytic[i]) vs numeric \(v)")
+        }
+    }
+
+    @Test("convolution", arguments: [
+        ConvGeometry(batch: 2, inHeight: 5, inWidth: 6, inChannels: 3, outChannels: 4, kernel: 3, stride: 1, padding: 1),
+        ConvGeometry(batch: 1, inHeight: 7, inWidth: 7, inChannels: 4, outChannels: 5, kernel: 3, stride: 2, padding: 1),
+        ConvGeometry(batch: 1, inHeight: 6, inWidth: 6, inChannels: 4, outChannels: 4, kernel: 3, stride: 1, padding: 1, groups: 4),
+        ConvGeometry(batch: 2, inHeight: 5, inWidth: 5, inChannels: 4, outChannels: 6, kernel: 1, stride: 2, padding: 0, groups: 2),
+        ConvGeometry.linear(batch: 3, inFeatures: 7, outFeatures: 5),
+    ])
+    func convolution(g: ConvGeometry) {
+        let x = Numerics.random(g.inputCount, seed: 1), w = Numerics.random(g.weightCount, seed: 2)
+        let b = Numerics.random(g.outChannels, seed: 3), r = FiniteDifferences.projection(g.outputCount, seed: 4)
+        func loss(_ x: [Double], _ w: [Double], _ b: [Double]) -> Double {
+            var y = [Double](repeating: 0, count: g.outputCount)
+            ConvolutionReference.forward(g, x: x, weight: w, bias: b, y: &y)
+            return FiniteDifferences.dot(y, r)
+        }
+        var dx = [Double](repeating: 0, count: g.inputCount), dw = [Double](repeating: 0, count: g.weightCount)
+        var db = [Double](repeating: 0, count: g.outChannels)
+        ConvolutionReference.backwardInput(g, dOutput: r, weight: w, dInput: &dx)
+        ConvolutionReference.backwardWeight(g, x: x, dOutput: r, dWeight: &dw, dBias: &db)
+        let fdx = FiniteDifferences.gradient(of: { loss($0, w, b) }, at: x, indices: FiniteDifferences.sample(x.count, 24, seed: 5))
+        let fdw = FiniteDifferences.gradient(of: { loss(x, $0, b) }, at: w, indices: FiniteDifferences.sample(w.count, 24, seed: 6))
+        let fdb = FiniteDifferences.gradient(of: { loss(x, w, $0) }, at: b)
+        expectClose(fdx, dx, rtol: 1e-6, atol: 1e-8, "reference dx")
+        expectClose(fdw, dw, rtol: 1e-6, atol: 1e-8, "reference dw")
+        expectClose(fdb, db, rtol: 1e-6, atol: 1e-8, "reference db")
+
+        // the fast float kernels
+        let xf = x.map(Float.init), wf = w.map(Float.init), rf = r.map(Float.init)
+        var fx = [Float](repeating: 0, count: g.inputCount), fw = [Float](repeating: 0, count: g.weightCount)
+        var fb = [Float](repeating: 0, count: g.outChannels)
+        Convolution.backwardInput(g, dOutput: rf, weight: wf, dInput: &fx, parallel: Parallel(threads: 2), workspace: Workspace())
+        Convolution.backwardWeight(g, x: xf, dOutput: rf, dWeight: &fw, dBias: &fb, parallel: Parallel(threads: 2), workspace: Workspace())
+        expectClose(fdx, fx.map(Double.init), rtol: 1e-4, atol: 1e-4, "fast dx")
+        expectClose(fdw, fw.map(Double.init), rtol: 1e-4, atol: 1e-4, "fast dw")
+        expectClose(fdb, fb.map(Double.init), rtol: 1e-4, atol: 1e-4, "fast db")
+    }
+
+    @Test func batchNorm() {
+        let pixels = 12, c = 5
+        let x = Numerics.random(pixels * c, seed: 7, scale: 2), gamma = Numerics.random(c, seed: 8)
+        let beta = Numerics.random(c, seed: 9), r = FiniteDifferences.projection(pixels * c, seed: 10)
+        let eps = 1e-5
+        func loss(_ x: [Double], _ gm: [Double], _ bt: [Double]) -> Double {
+            FiniteDifferences.dot(BatchNormReference.forwardTraining(x: x, pixels: pixels, channels: c, gamma: gm, beta: bt, epsilon: eps), r)
+        }
+        let ref = BatchNormReference.backward(dOutput: r, x: x, pixels: pixels, channels: c, gamma: gamma, epsilon: eps)
+        let fdx = FiniteDifferences.gradient(of: { loss($0, gamma, beta) }, at: x)
+        expectClose(fdx, ref.dx, rtol: 1e-5, atol: 1e-7, "reference dx")
+        expectClose(FiniteDifferences.gradient(of: { loss(x, $0, beta) }, at: gamma), ref.dGamma, rtol: 1e-6, atol: 1e-8, "reference dgamma")
+        expectClose(FiniteDifferences.gradient(of: { loss(x, gamma, $0) }, at: beta), ref.dBeta, rtol: 1e-6, atol: 1e-8, "reference dbeta")
+
+        // fast: forward against the reference, backward against finite differences
+        let xf = x.map(Float.init), gf = gamma.map(Float.init), bf = beta.map(Float.init), rf = r.map(Float.init)
+        var y = [Float](repeating: 0, count: x.count), rm = [Float](repeating: 0, count: c), rv = [Float](repeating: 1, count: c)
+        var saved = BatchNormKernel.Saved(channels: c)
+        BatchNormKernel.forwardTraining(x: xf, pixels: pixels, channels: c, gamma: gf, beta: bf, epsilon: Float(eps), momentum: 0.1,
+                                        runningMean: &rm, runningVariance: &rv, y: &y, saved: &saved, parallel: Parallel(threads: 2))
+        let yRef = BatchNormReference.forwardTraining(x: x, pixels: pixels, channels: c, gamma: gamma, beta: beta, epsilon: eps)
+        #expect(Numerics.firstMismatch(y, yRef, rtol: 1e-5, atol: 1e-5) == nil)
+        var dx = [Float](repeating: 0, count: x.count), dg = [Float](repeating: 0, count: c), db = dg
+        BatchNormKernel.backward(dOutput: rf, x: xf, pixels: pixels, channels: c, gamma: gf, saved: saved, dInput: &dx,
+                                 dGamma: &dg, dBeta: &db, parallel: Parallel(threads: 2))
+        expectClose(fdx, dx.map(Double.init), rtol: 1e-3, atol: 1e-4, "fast dx")
+        #expect(Numerics.firstMismatch(dg, ref.dGamma, rtol: 1e-4, atol: 1e-5) == nil)
+        #expect(Numerics.firstMismatch(db, ref.dBeta, rtol: 1e-4, atol: 1e-5) == nil)
+        // running statistics: mean moves 10% towards the batch mean, variance towards the unbiased one
+        for ch in 0..<c {
+            let column = (0..<pixels).map { x[$0 * c + ch] }
+            let mean = column.reduce(0, +) / Double(pixels)
+            let unbiased = column.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(pixels - 1)
+            #expect(abs(Double(rm[ch]) - 0.1 * mean) < 1e-6)
+            #expect(abs(Double(rv[ch]) - (0.9 + 0.1 * unbiased)) < 1e-5)
+        }
+    }
+
+    @Test("gate in search mode", arguments: [1.0, 2.51, 40.0])
+    func gate(beta: Double) {
+        let pixels = 6, c = 4
+        let x = Numerics.random(pixels * c, seed: 11), alpha = Numerics.random(c, seed: 12, scale: 0.05)
+        let mask = [1.0, 0.0, 1.0, 1.0], r = FiniteDifferences.projection(pixels * c, seed: 13)
+        func loss(_ x: [Double], _ a: [Double]) -> Double {
+            FiniteDifferences.dot(PointwiseReference.gate(x, channels: c, alpha: a, mask: mask, beta: beta), r)
+        }
+        let ref = PointwiseReference.gateBackward(dOutput: r, x: x, channels: c, alpha: alpha, mask: mask, beta: beta)
+        let fdx = FiniteDifferences.gradient(of: { loss($0, alpha) }, at: x)
+        let fda = FiniteDifferences.gradient(of: { loss(x, $0) }, at: alpha, step: 1e-6)
+        expectClose(fdx, ref.dx, rtol: 1e-6, atol: 1e-8, "reference dx")
+        expectClose(fda, ref.dAlpha, rtol: 1e-5, atol: 1e-7, "reference dalpha")
+
+        let af = alpha.map(Float.init), mf = mask.map(Float.init)
+        let factors = GateKernel.factors(alpha: af, mask: mf, channels: c, beta: Float(beta), mode: .search)
+        var y = [Float](repeating: 0, count: x.count)
+        GateKernel.forward(x: x.map(Float.init), pixels: pixels, channels: c, factors: factors, y: &y, parallel: Parallel(threads: 1))
+        #expect(Numerics.firstMismatch(y, PointwiseReference.gate(x, channels: c, alpha: alpha, mask: mask, beta: beta), rtol: 1e-5, atol: 1e-6) == nil)
+        var dx = [Float](repeating: 0, count: x.count), da = [Float](repeating: 0, count: c)
+        GateKernel.backward(dOutput: r.map(Float.init), x: x.map(Float.init), pixels: pixels, channels: c, factors: factors,
+                            alpha: af, mask: mf, beta: Float(beta), mode: .search, dInput: &dx, dAlpha: &da, parallel: Parallel(threads: 2))
+        expectClose(fdx, dx.map(Double.init), rtol: 1e-4, atol: 1e-5, "fast dx")
+        expectClose(fda, da.map(Double.init), rtol: 1e-3, atol: 1e-4, "fast dalpha")
+    }
+
+    @Test func gateModes() {
+        let alpha: [Float] = [-1, 0, 1e-3], mask: [Float] = [1, 1, 0]
+        #expect(GateKernel.factors(alpha: alpha, mask: mask, channels: 3, beta: 1e4, mode: .identity) == [1, 1, 1])
+        #expect(GateKernel.factors(alpha: alpha, mask: mask, channels: 3, beta: 1e4, mode: .hard) == [1, 1, 0])
+        let soft = GateKernel.factors(alpha: alpha, mask: mask, channels: 3, beta: 1e4, mode: .search)
+        #expect(soft[0] == 0 && soft[1] == 0.5 && soft[2] == 0)
+        #expect(GateKernel.sigmoid(1e4 * 1e-3) > 0.9999 && GateKernel.sigmoid(-1e4) == 0)
+    }
+
+    @Test("pooling", arguments: [true, false])
+    func pooling(isMax: Bool) {
+        let g = PoolKernel.Geometry(batch: 2, height: 5, width: 6, channels: 3, kernel: 3, stride: 2, padding: 1)
+        let x = Numerics.random(g.inputCount, seed: 14), r = FiniteDifferences.projection(g.outputCount, seed: 15)
+        let ref = PointwiseReference.poolBackward(dOutput: r, x: x, g, max: isMax)
+        let fd = FiniteDifferences.gradient(of: { FiniteDifferences.dot(PointwiseReference.pool($0, g, max: isMax), r) }, at: x)
+        expectClose(fd, ref, rtol: 1e-6, atol: 1e-8, "reference")
+        var y = [Float](repeating: 0, count: g.outputCount), dx = [Float](repeating: .nan, count: g.inputCount)
+        var argmax = [Int32](repeating: 0, count: g.outputCount)
+        if isMax {
+            PoolKernel.maxForward(g, x: x.map(Float.init), y: &y, argmax: &argmax, parallel: Parallel(threads: 2))
+            PoolKernel.maxBackward(g, dOutput: r.map(Float.init), argmax: argmax, dInput: &dx, parallel: Parallel(threads: 2))
+        } else {
+            PoolKernel.averageForward(g, x: x.map(Float.init), y: &y, parallel: Parallel(threads: 2))
+            PoolKernel.averageBackward(g, dOutput: r.map(Float.init), dInput: &dx, parallel: Parallel(threads: 2))
+        }
+        #expect(Numerics.firstMismatch(y, PointwiseReference.pool(x, g, max: isMax), rtol: 1e-5, atol: 1e-6) == nil)
+        expectClose(fd, dx.map(Double.init), rtol: 1e-4, atol: 1e-5, "fast")
+    }
+
+    @Test func globalAveragePool() {
+        let n = 2, pixels = 7, c = 3
+        let x = Numerics.random(n * pixels * c, seed: 16), r = FiniteDifferences.projection(n * c, seed: 17)
+        var y = [Float](repeating: 0, count: n * c), dx = [Float](repeating: 0, count: x.count)
+        PoolKernel.globalForward(x: x.map(Float.init), batch: n, pixels: pixels, channels: c, y: &y, parallel: Parallel(threads: 2))
+        PoolKernel.globalBackward(dOutput: r.map(Float.init), batch: n, pixels: pixels, channels: c, dInput: &dx, parallel: Parallel(threads: 2))
+        func gap(_ x: [Double]) -> [Double] {
+            (0..<(n * c)).map { i in (0..<pixels).reduce(0) { $0 + x[((i / c) * pixels + $1) * c + i % c] } / Double(pixels) }
+        }
+        #expect(Numerics.firstMismatch(y, gap(x), rtol: 1e-5, atol: 1e-6) == nil)
+        expectClose(FiniteDifferences.gradient(of: { FiniteDifferences.dot(gap($0), r) }, at: x), dx.map(Double.init), rtol: 1e-4, atol: 1e-6, "fast")
+    }
+
+    @Test("relu and relu6", arguments: [false, true])
+    func activations(relu6: Bool) {
+        // keep values away from the kinks at 0 and 6, where the derivative is undefined
+        let x = Numerics.random(40, seed: 18, scale: 8).map { abs($0) < 0.05 || abs(abs($0) - 6) < 0.05 ? $0 + 0.2 : $0 }
+        let r = FiniteDifferences.projection(40, seed: 19)
+        var y = [Float](repeating: 0, count: 40), dx = y
+        ActivationKernel.forward(x: x.map(Float.init), count: 40, relu6: relu6, y: &y, parallel: Parallel(threads: 2))
+        ActivationKernel.backward(dOutput: r.map(Float.init), y: y, count: 40, relu6: relu6, dInput: &dx, parallel: Parallel(threads: 2))
+        #expect(Numerics.firstMismatch(y, PointwiseReference.relu(x, relu6: relu6), rtol: 0, atol: 1e-6) == nil)
+        let fd = FiniteDifferences.gradient(of: { FiniteDifferences.dot(PointwiseReference.relu($0, relu6: relu6), r) }, at: x)
+        expectClose(fd, dx.map(Double.init), rtol: 1e-5, atol: 1e-6, "fast")
+    }
+
+    @Test func softmaxCrossEntropy() {
+        let batch = 4, classes = 5
+        let z = Numerics.random(batch * classes, seed: 20, scale: 3), labels = [0, 4, 2, 2]
+        var dz = [Float](repeating: 0, count: z.count)
+        let loss = LossKernel.softmaxCrossEntropy(logits: z.map(Float.init), labels: labels.map(Int32.init), batch: batch,
+                                                  classes: classes, dLogits: &dz)
+        let ref = PointwiseReference.crossEntropy(z, labels: labels, classes: classes)
+        #expect(abs((loss ?? .nan) - ref) < 1e-6)
+        let fd = FiniteDifferences.gradient(of: { PointwiseReference.crossEntropy($0, labels: labels, classes: classes) }, at: z)
+        expectClose(fd, dz.map(Double.init), rtol: 1e-4, atol: 1e-6, "fast dlogits")
+        #expect(LossKernel.softmaxCrossEntropy(logits: [0, 1], labels: [2], batch: 1, classes: 2, dLogits: &dz) == nil)
+        #expect(LossKernel.softmaxCrossEntropy(logits: [.nan, 1], labels: [0], batch: 1, classes: 2, dLogits: &dz) == nil)
+    }
+
+    @Test func zeroPadIsTheAdjointOfItsBackward() {
+        let (n, h, w, ci, s, co, off) = (2, 5, 5, 3, 2, 7, 2)
+        let ho = 3, wo = 3
+        let x = Numerics.random(n * h * w * ci, seed: 21).map(Float.init), dy = Numerics.random(n * ho * wo * co, seed: 22).map(Float.init)
+        var y = [Float](repeating: .nan, count: dy.count), dx = [Float](repeating: .nan, count: x.count)
+        TensorOps.zeroPadForward(x: x, batch: n, height: h, width: w, inChannels: ci, stride: s, outChannels: co, offset: off, y: &y)
+        TensorOps.zeroPadBackward(dOutput: dy, batch: n, height: h, width: w, inChannels: ci, stride: s, outChannels: co, offset: off, dInput: &dx)
+        // y[n][1][2][off + 1] is x[n][2][4][1]; padded channels are 0
+        #expect(y[((1 * ho + 1) * wo + 2) * co + off + 1] == x[((1 * h + 2) * w + 4) * ci + 1])
+        #expect(y[((0 * ho + 1) * wo + 1) * co + 0] == 0 && y[((0 * ho + 1) * wo + 1) * co + 6] == 0)
+        let lhs = zip(y, dy).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        let rhs = zip(x, dx).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        #expect(abs(lhs - rhs) < 1e-4)
+    }
+
+    @Test func sgdAndAdamFollowTheirFormulas() {
+        var w: [Float] = [1, -2], v: [Float] = [0.5, 0]
+        OptimizerKernel.sgd(weights: &w, gradients: [0.1, 0.2], velocity: &v, count: 2, learningRate: 0.1, momentum: 0.9,
+                            weightDecay: 0.01, nesterov: false)
+        // g' = g + 0.01 w = [0.11, 0.18]; v = 0.9 v + g' = [0.56, 0.18]; w -= 0.1 v
+        #expect(abs(v[0] - 0.56) < 1e-6 && abs(v[1] - 0.18) < 1e-6)
+        #expect(abs(w[0] - 0.944) < 1e-6 && abs(w[1] + 2.018) < 1e-6)
+        var a: [Float] = [1], m: [Float] = [0], s: [Float] = [0]
+        OptimizerKernel.adam(weights: &a, gradients: [0.5], firstMoment: &m, secondMoment: &s, count: 1, learningRate: 0.01,
+                             beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0, step: 1)
+        // the first bias-corrected Adam step moves by lr * sign(g)
+        #expect(abs(a[0] - 0.99) < 1e-6)
+    }
+}
