@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "DNALSyntax", targets: ["DNALSyntax"]),
         .library(name: "DNALPasses", targets: ["DNALPasses"]),
         .library(name: "DNALKernels", targets: ["DNALKernels"]),
+        .library(name: "DNALRuntime", targets: ["DNALRuntime"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -35,6 +36,7 @@ let package = Package(
             cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]
         ),
         .target(name: "DNALKernels", dependencies: ["CDNALKernels"]),
+        .target(name: "DNALRuntime", dependencies: ["DNALCore", "DNALKernels"]),
         .target(name: "DNALSyntax", dependencies: ["DNALCore", "CYAML"]),
         .target(name: "DNALPasses", dependencies: ["DNALCore"]),
         .executableTarget(
@@ -49,6 +51,7 @@ let package = Package(
         .testTarget(name: "DNALSyntaxTests", dependencies: ["DNALSyntax", "DNALTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "DNALPassesTests", dependencies: ["DNALPasses", "DNALSyntax", "DNALTestSupport"]),
         .testTarget(name: "DNALKernelsTests", dependencies: ["DNALKernels", "DNALTestSupport"]),
+        .testTarget(name: "DNALRuntimeTests", dependencies: ["DNALRuntime", "DNALSyntax", "DNALTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["dnalc", "DNALTestSupport"]),
     ]
 )

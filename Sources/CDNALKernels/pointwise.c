@@ -84,13 +84,15 @@ void dnal_bn_backward_data(const float *dy, const float *x, ptrdiff_t pixels, in
 
 void dnal_relu_forward(const float *x, ptrdiff_t n, int relu6, float *y)
 {
+    // Written so that NaN passes through (every comparison with NaN is false), as in PyTorch:
+    // a diverging run must show NaN logits, not silently become zeros.
     if (relu6) {
         for (ptrdiff_t i = 0; i < n; i++) {
-            const float v = x[i] > 0.0f ? x[i] : 0.0f;
-            y[i] = v < 6.0f ? v : 6.0f;
+            const float v = x[i] < 0.0f ? 0.0f : x[i];
+            y[i] = v > 6.0f ? 6.0f : v;
         }
     } else {
-        for (ptrdiff_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+        for (ptrdiff_t i = 0; i < n; i++) y[i] = x[i] < 0.0f ? 0.0f : x[i];
     }
 }
 
@@ -150,8 +152,11 @@ void dnal_maxpool_forward(const dnal_pool *d, const float *x, float *y, int *arg
                         if (iw < 0 || iw >= d->w) continue;
                         const ptrdiff_t base = (((ptrdiff_t)n * d->h + ih) * d->w + iw) * C;
                         for (int i = 0; i < C; i++) {
-                            // strict '>' keeps the first maximum, as PyTorch does
-                            if (x[base + i] > y[o + i] || argmax[o + i] < 0) {
+                            // strict '>' keeps the first maximum, as PyTorch does; NaN wins
+                            // and stays (nothing compares greater than it), so it propagates
+                            const float v = x[base + i];
+                            if (v > y[o + i] || v != v || argmax[o + i] < 0) {
+                                if (argmax[o + i] >= 0 && y[o + i] != y[o + i]) continue;
                                 y[o + i] = x[base + i];
                                 argmax[o + i] = (int)(base + i - (ptrdiff_t)n * d->h * d->w * C);
                             }

@@ -211,3 +211,22 @@ struct GradientCheckTests {
         #expect(abs(a[0] - 0.99) < 1e-6)
     }
 }
+
+@Suite("NaN propagation")
+struct NaNPropagationTests {
+    @Test func reluAndMaxPoolKeepNaN() {
+        var y = [Float](repeating: 0, count: 3)
+        for relu6 in [false, true] {
+            ActivationKernel.forward(x: [.nan, -1, 7], count: 3, relu6: relu6, y: &y, parallel: Parallel(threads: 1))
+            #expect(y[0].isNaN && y[1] == 0 && y[2] == (relu6 ? 6 : 7))
+        }
+        let g = PoolKernel.Geometry(batch: 1, height: 2, width: 2, channels: 1, kernel: 2, stride: 2, padding: 0)
+        var out: [Float] = [0], argmax: [Int32] = [0]
+        for input: [Float] in [[1, .nan, 3, 2], [.nan, 5, 1, 2], [4, 5, 1, .nan]] {
+            PoolKernel.maxForward(g, x: input, y: &out, argmax: &argmax, parallel: Parallel(threads: 1))
+            #expect(out[0].isNaN, "\(input)")
+        }
+        PoolKernel.maxForward(g, x: [1, 7, 3, 7], y: &out, argmax: &argmax, parallel: Parallel(threads: 1))
+        #expect(out[0] == 7 && argmax[0] == 1)
+    }
+}

@@ -1,0 +1,155 @@
+import DNALKernels
+
+extension Executor {
+    /// Softmax cross-entropy of the last forward pass against `labels`, then the backward pass:
+    /// parameter gradients are zeroed and recomputed (frozen groups' weight gradients are skipped).
+    /// Returns the mean loss.
+    /// - Throws: when there was no training forward pass, or the logits are not finite (NaN/inf),
+    ///   or a label is outside [0, classes).
+    @discardableResult
+    public func backward(labels: UnsafePointer<Int32>) throws -> Double {
+        guard training else { throw RuntimeError("backward needs an executor made for training") }
+        guard forwardDone else { throw RuntimeError("backward needs a forward pass first") }
+        let n = currentBatch
+        parameters.zeroGradients()
+        guard let loss = LossKernel.softmaxCrossEntropy(logits: logits, labels: labels, batch: n, classes: graph.classes,
+                                                        dLogits: gradient(graph.output)) else {
+            for i in 0..<n where labels[i] < 0 || labels[i] >= Int32(graph.classes) {
+                throw RuntimeError("label \(labels[i]) of sample \(i) is outside 0..<\(graph.classes)")
+            }
+            throw RuntimeError("the network produced non-finite logits (NaN or infinity)")
+        }
+        var ready = Set<Int>([graph.output])
+        for step in steps.reversed() { backward(step, batch: n, ready: &ready) }
+        forwardDone = false
+        return loss
+    }
+
+    /// Writes a gradient for `producer`'s output through `write`: straight into its gradient
+    /// buffer the first time, else into a temporary that is added (several consumers' sums).
+    /// Nothing is written for the network input.
+    private func deliver(to producer: Int, count: Int, ready: inout Set<Int>, _ write: (UnsafeMutablePointer<Float>) -> Void) {
+        guard producer != 0 else { return }
+        if ready.insert(producer).inserted {
+            write(gradient(producer))
+        } else {
+            let temp = workspace.buffer(Slot.gradientTemp, floats: count)
+            write(temp)
+            TensorOps.add(gradient(producer), temp, count: count, into: gradient(producer), parallel: parallel)
+        }
+    }
+
+    private func backward(_ step: Step, batch n: Int, ready: inout Set<Int>) {
+        let dy = gradient(step.node), x = activation(step.inputs[0]), input = step.inputs[0]
+        let inCount = n * graph.nodes[input].shape.elementCount
+        let p = parameters
+        switch step.kind {
+        case .conv(var g, let w, let b):
+            g.batch = n
+            if !frozen.contains(.conv) {
+                Convolution.backwardWeight(g, x: x, dOutput: dy, dWeight: p.gradient(w), dBias: b.map { p.gradient($0) },
+                                           parallel: parallel, workspace: workspace)
+            }
+            deliver(to: input, count: inCount, ready: &ready) { dx in
+                Convolution.backwardInput(g, dOutput: dy, weight: p.pointer(w), dInput: dx, parallel: parallel, workspace: workspace)
+            }
+        case .linear(let inF, let outF, let w, let b, let chw):
+            let g = ConvGeometry.linear(batch: n, inFeatures: inF, outFeatures: outF)
+            var source = UnsafePointer(x)
+            if let chw {
+                let t = workspace.buffer(Slot.chwInput, floats: n * inF)
+                TensorOps.toCHW(x, batch: n, pixels: chw.pixels, channels: chw.channels, into: t)
+                source = UnsafePointer(t)
+            }
+            if !frozen.contains(.linear) {
+                Convolution.backwardWeight(g, x: source, dOutput: dy, dWeight: p.gradient(w), dBias: b.map { p.gradient($0) },
+                                           parallel: parallel, workspace: workspace)
+            }
+            deliver(to: input, count: inCount, ready: &ready) { dx in
+                guard let chw else {
+                    Convolution.backwardInput(g, dOutput: dy, weight: p.pointer(w), dInput: dx, parallel: parallel, workspace: workspace)
+                    return
+                }
+                let t = workspace.buffer(Slot.chwGradient, floats: n * inF)
+                Convolution.backwardInput(g, dOutput: dy, weight: p.pointer(w), dInput: t, parallel: parallel, workspace: workspace)
+                TensorOps.fromCHW(t, batch: n, pixels: chw.pixels, channels: chw.channels, into: dx)
+            }
+        case .batchNorm(let pixels, let c, let gamma, let beta, _, _, _, _):
+            let saved = batchNormSaved[step.node]!
+            let run = { (dx: UnsafeMutablePointer<Float>) in
+                BatchNormKernel.backward(dOutput: dy, x: x, pixels: n * pixels, channels: c, gamma: p.pointer(gamma), saved: saved,
+                                         dInput: dx, dGamma: p.gradient(gamma), dBeta: p.gradient(beta), parallel: self.parallel)
+            }
+            if input == 0 { run(workspace.buffer(Slot.gradientTemp, floats: inCount)) } else { deliver(to: input, count: inCount, ready: &ready, run) }
+        case .gate(let pixels, let c, let alpha, let mask):
+            let factors = GateKernel.factors(alpha: p.pointer(alpha), mask: p.pointer(mask), channels: c, beta: beta, mode: gateMode)
+            let run = { (dx: UnsafeMutablePointer<Float>) in
+                GateKernel.backward(dOutput: dy, x: x, pixels: n * pixels, channels: c, factors: factors, alpha: p.pointer(alpha),
+                                    mask: p.pointer(mask), beta: self.beta, mode: self.gateMode, dInput: dx,
+                                    dAlpha: p.gradient(alpha), parallel: self.parallel)
+            }
+            if input == 0 { run(workspace.buffer(Slot.gradientTemp, floats: inCount)) } else { deliver(to: input, count: inCount, ready: &ready, run) }
+        case .activation(let relu6):
+            deliver(to: input, count: inCount, ready: &ready) { dx in
+                ActivationKernel.backward(dOutput: dy, y: activation(step.node), count: inCount, relu6: relu6, dInput: dx, parallel: parallel)
+            }
+        case .maxPool(var g):
+            g.batch = n
+            deliver(to: input, count: inCount, ready: &ready) { dx in
+                PoolKernel.maxBackward(g, dOutput: dy, argmax: argmax[step.node]!, dInput: dx, parallel: parallel)
+            }
+        case .avgPool(var g):
+            g.batch = n
+            deliver(to: input, count: inCount, ready: &ready) { dx in
+                PoolKernel.averageBackward(g, dOutput: dy, dInput: dx, parallel: parallel)
+            }
+        case .globalAvgPool(let pixels, let c):
+            deliver(to: input, count: inCount, ready: &ready) { dx in
+                PoolKernel.globalBackward(dOutput: dy, batch: n, pixels: pixels, channels: c, dInput: dx, parallel: parallel)
+            }
+        case .flatten(let pixels, let c):
+            deliver(to: input, count: inCount, ready: &ready) { dx in
+                TensorOps.fromCHW(dy, batch: n, pixels: pixels, channels: c, into: dx)
+            }
+        case .add:
+            for i in step.inputs {
+                deliver(to: i, count: inCount, ready: &ready) { dx in dx.update(from: dy, count: inCount) }
+            }
+        case .concat(let pixels, let channels):
+            let total = channels.reduce(0, +)
+            var offset = 0
+            for (i, c) in zip(step.inputs, channels) {
+                deliver(to: i, count: n * pixels * c, ready: &ready) { dx in
+                    TensorOps.copyChannels(dy + offset, ldx: total, pixels: n * pixels, width: c, into: dx, ldy: c,
+                                           accumulate: false, parallel: parallel)
+                }
+                offset += c
+            }
+        case .zeroPad(let h, let w, let ci, let s, let co, let off):
+            deliver(to: input, count: inCount, ready: &ready) { dx in
+                TensorOps.zeroPadBackward(dOutput: dy, batch: n, height: h, width: w, inChannels: ci, stride: s, outChannels: co,
+                                          offset: off, dInput: dx)
+            }
+        case .dropout(let prob):
+            deliver(to: input, count: inCount, ready: &ready) { dx in
+                if prob > 0 {
+                    TensorOps.multiply(dy, dropoutMasks[step.node]!, count: inCount, into: dx, parallel: parallel)
+                } else {
+                    dx.update(from: dy, count: inCount)
+                }
+            }
+        case .identity:
+            deliver(to: input, count: inCount, ready: &ready) { dx in dx.update(from: dy, count: inCount) }
+        }
+    }
+}
+
+extension Executor {
+    /// The mean softmax cross-entropy of the last forward pass, without a backward pass; nil for
+    /// non-finite logits or out-of-range labels.
+    public func loss(labels: UnsafePointer<Int32>) -> Double? {
+        let n = currentBatch
+        let scratch = workspace.buffer(Slot.gradientTemp, floats: n * graph.classes)
+        return LossKernel.softmaxCrossEntropy(logits: logits, labels: labels, batch: n, classes: graph.classes, dLogits: scratch)
+    }
+}

@@ -1,0 +1,94 @@
+import DNALKernels
+
+extension Executor {
+    /// Workspace slots the executor itself uses (the kernels use 0 and 8+).
+    enum Slot {
+        static let chwInput = 1
+        static let gradientTemp = 2
+        static let chwGradient = 3
+    }
+
+    /// Runs every step on the `batch` samples already in `input`. In a training executor batch
+    /// norms use batch statistics (and update their running ones) and dropout drops.
+    public func forward(batch n: Int) throws {
+        guard n >= 1 && n <= maxBatch else {
+            throw RuntimeError("batch of \(n) samples; this executor was planned for 1 to \(maxBatch)")
+        }
+        currentBatch = n
+        for step in steps { forward(step, batch: n) }
+        forwardDone = true
+    }
+
+    private func forward(_ step: Step, batch n: Int) {
+        let x = activation(step.inputs[0]), y = activation(step.node)
+        let count = n * step.outputCount
+        let p = parameters
+        switch step.kind {
+        case .conv(var g, let w, let b):
+            g.batch = n
+            Convolution.forward(g, x: x, weight: p.pointer(w), bias: b.map { p.pointer($0) }, y: y, parallel: parallel,
+                                workspace: workspace)
+        case .linear(let inF, let outF, let w, let b, let chw):
+            var source = UnsafePointer(x)
+            if let chw {
+                let t = workspace.buffer(Slot.chwInput, floats: n * inF)
+                TensorOps.toCHW(x, batch: n, pixels: chw.pixels, channels: chw.channels, into: t)
+                source = UnsafePointer(t)
+            }
+            Convolution.forward(.linear(batch: n, inFeatures: inF, outFeatures: outF), x: source, weight: p.pointer(w),
+                                bias: b.map { p.pointer($0) }, y: y, parallel: parallel, workspace: workspace)
+        case .batchNorm(let pixels, let c, let gamma, let beta, let mean, let variance, let eps, let momentum):
+            if training {
+                var saved = batchNormSaved[step.node] ?? BatchNormKernel.Saved(channels: c)
+                BatchNormKernel.forwardTraining(x: x, pixels: n * pixels, channels: c, gamma: p.pointer(gamma),
+                                                beta: p.pointer(beta), epsilon: eps, momentum: momentum,
+                                                runningMean: p.pointer(mean), runningVariance: p.pointer(variance), y: y,
+                                                saved: &saved, parallel: parallel)
+                batchNormSaved[step.node] = saved
+            } else {
+                BatchNormKernel.forwardInference(x: x, pixels: n * pixels, channels: c, gamma: p.pointer(gamma),
+                                                 beta: p.pointer(beta), epsilon: eps, runningMean: p.pointer(mean),
+                                                 runningVariance: p.pointer(variance), y: y, parallel: parallel)
+            }
+        case .gate(let pixels, let c, let alpha, let mask):
+            let factors = GateKernel.factors(alpha: p.pointer(alpha), mask: p.pointer(mask), channels: c, beta: beta, mode: gateMode)
+            GateKernel.forward(x: x, pixels: n * pixels, channels: c, factors: factors, y: y, parallel: parallel)
+        case .activation(let relu6):
+            ActivationKernel.forward(x: x, count: count, relu6: relu6, y: y, parallel: parallel)
+        case .maxPool(var g):
+            g.batch = n
+            PoolKernel.maxForward(g, x: x, y: y, argmax: argmax[step.node]!, parallel: parallel)
+        case .avgPool(var g):
+            g.batch = n
+            PoolKernel.averageForward(g, x: x, y: y, parallel: parallel)
+        case .globalAvgPool(let pixels, let c):
+            PoolKernel.globalForward(x: x, batch: n, pixels: pixels, channels: c, y: y, parallel: parallel)
+        case .flatten(let pixels, let c):
+            TensorOps.toCHW(x, batch: n, pixels: pixels, channels: c, into: y)
+        case .add:
+            TensorOps.add(x, activation(step.inputs[1]), count: count, into: y, parallel: parallel)
+            for i in step.inputs.dropFirst(2) { TensorOps.add(y, activation(i), count: count, into: y, parallel: parallel) }
+        case .concat(let pixels, let channels):
+            let total = channels.reduce(0, +)
+            var offset = 0
+            for (i, c) in zip(step.inputs, channels) {
+                TensorOps.copyChannels(activation(i), ldx: c, pixels: n * pixels, width: c, into: y + offset, ldy: total,
+                                       accumulate: false, parallel: parallel)
+                offset += c
+            }
+        case .zeroPad(let h, let w, let ci, let s, let co, let off):
+            TensorOps.zeroPadForward(x: x, batch: n, height: h, width: w, inChannels: ci, stride: s, outChannels: co, offset: off, y: y)
+        case .dropout(let prob):
+            guard training && prob > 0 else {
+                y.update(from: x, count: count)
+                return
+            }
+            let mask = dropoutMasks[step.node]!
+            let keep = 1 - prob
+            for i in 0..<count { mask[i] = random.uniform() < Double(keep) ? 1 / keep : 0 }
+            TensorOps.multiply(x, mask, count: count, into: y, parallel: parallel)
+        case .identity:
+            y.update(from: x, count: count)
+        }
+    }
+}

@@ -1,0 +1,121 @@
+import DNALCore
+import DNALKernels
+import Foundation
+
+/// Runs a graph: forward (training or inference), backward (accumulating parameter gradients),
+/// on one arena laid out by the memory planner for a fixed maximum batch.
+public final class Executor: @unchecked Sendable {
+    public let graph: Graph
+    public let parameters: ParameterStore
+    /// Largest batch the arena holds; calls may use any batch from 1 to this.
+    public let maxBatch: Int
+    public let training: Bool
+    public let parallel: Parallel
+    /// How every gate acts (identity while training weights, search while learning alphas, hard
+    /// while fine-tuning).
+    public var gateMode: GateKernel.Mode = .identity
+    /// The gates' sharpness in search mode.
+    public var beta: Float = 1
+    /// Parameter groups whose gradients are not needed (their weight-gradient kernels are skipped).
+    public var frozen: Set<ParameterGroup> = []
+
+    let steps: [Step]
+    let plan: MemoryPlan
+    let arena: UnsafeMutablePointer<Float>
+    let workspace = Workspace()
+    var batchNormSaved: [Int: BatchNormKernel.Saved] = [:]
+    var argmax: [Int: UnsafeMutablePointer<Int32>] = [:]
+    var dropoutMasks: [Int: UnsafeMutablePointer<Float>] = [:]
+    /// Dropout randomness; part of a checkpoint's state.
+    public var random = SeededRandom(seed: 0)
+    var currentBatch = 0
+    var forwardDone = false
+
+    /// The most memory an executor may plan, as a fraction of physical memory.
+    public static let memoryBudgetFraction = 0.8
+
+    /// Lowers `graph` and plans memory for batches up to `maxBatch`; checks the memory needed
+    /// against the machine before allocating anything.
+    public init(graph: Graph, maxBatch: Int, training: Bool, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+                parameters: ParameterStore? = nil) throws {
+        guard maxBatch >= 1 else { throw RuntimeError("the batch size must be at least 1, got \(maxBatch)") }
+        let lowering = Lowering(graph)
+        let intervals = Step.liveIntervals(lowering.steps, inputCount: graph.inputShape.elementCount, batch: maxBatch,
+                                           training: training)
+        let plan = MemoryPlan(intervals)
+        let paramFloats = lowering.parameters.reduce(0) { $0 + $1.3.reduce(1, *) } * (training ? 4 : 1)
+        let extra = lowering.steps.reduce(0) { total, step in
+            switch step.kind {
+            case .maxPool, .dropout: return total + step.outputCount * maxBatch
+            default: return total
+            }
+        }
+        let bytes = Double(plan.totalFloats + paramFloats + extra) * 4
+        let budget = Double(ProcessInfo.processInfo.physicalMemory) * Self.memoryBudgetFraction
+        guard bytes <= budget else {
+            throw RuntimeError(String(format: "'%@' at batch %d needs %.1f GiB of memory, more than the %.1f GiB this machine allows (%.0f%% of %.1f GiB); use a smaller batch",
+                                      graph.name, maxBatch, bytes / 1_073_741_824, budget / 1_073_741_824,
+                                      Self.memoryBudgetFraction * 100, Double(ProcessInfo.processInfo.physicalMemory) / 1_073_741_824))
+        }
+        self.graph = graph
+        self.maxBatch = maxBatch
+        self.training = training
+        self.parallel = Parallel(threads: threads)
+        self.steps = lowering.steps
+        self.plan = plan
+        if let parameters {
+            guard parameters.entries.map(\.name) == lowering.parameters.map(\.0) else {
+                throw RuntimeError("the parameter store does not belong to '\(graph.name)'")
+            }
+            self.parameters = parameters
+        } else {
+            self.parameters = ParameterStore(lowering.parameters)
+        }
+        arena = .allocate(capacity: max(plan.totalFloats, 1))
+        arena.initialize(repeating: 0, count: max(plan.totalFloats, 1))
+        for step in steps {
+            switch step.kind {
+            case .maxPool: argmax[step.node] = .allocate(capacity: step.outputCount * maxBatch)
+            case .dropout: dropoutMasks[step.node] = .allocate(capacity: step.outputCount * maxBatch)
+            default: break
+            }
+        }
+    }
+
+    deinit {
+        arena.deallocate()
+        for p in argmax.values { p.deallocate() }
+        for p in dropoutMasks.values { p.deallocate() }
+    }
+
+    /// Bytes of the activation arena, parameters (with gradients and optimizer room) and
+    /// kernel scratch currently reserved.
+    public var reservedBytes: Int {
+        (plan.totalFloats + parameters.trainableCount * 2 + parameters.bufferCount + workspace.reservedFloats) * 4
+    }
+
+    func activation(_ node: Int) -> UnsafeMutablePointer<Float> { arena + plan.offsets[.activation(node)]! }
+    func gradient(_ node: Int) -> UnsafeMutablePointer<Float> { arena + plan.offsets[.gradient(node)]! }
+
+    /// Where to write the next batch: `[batch, H, W, C]` (NHWC).
+    public var input: UnsafeMutablePointer<Float> { activation(0) }
+
+    /// Copies a batch stored as `[batch, C, H, W]` (NCHW, PyTorch's layout) into the input.
+    public func setInput(chw: UnsafePointer<Float>, batch: Int) {
+        let s = graph.inputShape
+        TensorOps.fromCHW(chw, batch: batch, pixels: s.spatialCount, channels: s.channels, into: input)
+    }
+
+    /// The logits of the last forward pass: `[batch, classes]`.
+    public var logits: UnsafeMutablePointer<Float> { activation(graph.output) }
+
+    /// Conv and linear multiply-accumulates per sample.
+    public var macsPerSample: Int { steps.reduce(0) { $0 + $1.macs } }
+}
+
+extension Executor {
+    /// Tensors the memory plan lets overlap while both are live (always empty; exposed for tests).
+    public var planConflicts: [(MemoryPlan.Tensor, MemoryPlan.Tensor)] { plan.conflicts() }
+    /// Arena size in floats.
+    public var arenaFloats: Int { plan.totalFloats }
+}

@@ -1,0 +1,76 @@
+import DNALCore
+import DNALKernels
+
+/// IR -> plan: one step per node (node 0, the input, has none), and the parameters and buffers
+/// the steps address by name. The only place that knows both the IR and the kernels.
+struct Lowering {
+    var steps: [Step] = []
+    var parameters: [(String, ParameterGroup, TensorRole, [Int])] = []
+
+    init(_ graph: Graph) {
+        for node in graph.nodes.dropFirst() {
+            let x = graph.nodes[node.inputs[0]].shape
+            let kind = lower(node, input: x, graph: graph)
+            var macs = 0
+            if case .conv(let g, _, _) = kind { macs = g.macs }
+            if case .linear(let i, let o, _, _, _) = kind { macs = i * o }
+            steps.append(Step(node: node.id, name: node.name, inputs: node.inputs, kind: kind,
+                              outputCount: node.shape.elementCount, macs: macs))
+        }
+    }
+
+    private mutating func lower(_ node: Node, input x: Shape, graph: Graph) -> Step.Kind {
+        let name = node.name
+        switch node.op {
+        case .input:
+            preconditionFailure("the input has no step")
+        case .conv(let c):
+            let g = ConvGeometry(batch: 1, inHeight: x.height, inWidth: x.width, inChannels: x.channels,
+                                 outChannels: c.outChannels, kernel: c.kernel, stride: c.stride, padding: c.padding,
+                                 groups: c.groups)
+            parameters.append((name + ".weight", .conv, .trainable, [c.kernel, c.kernel, x.channels / c.groups, c.outChannels]))
+            if c.bias { parameters.append((name + ".bias", .conv, .trainable, [c.outChannels])) }
+            return .conv(g, weight: name + ".weight", bias: c.bias ? name + ".bias" : nil)
+        case .linear(let l):
+            parameters.append((name + ".weight", .linear, .trainable, [x.elementCount, l.outFeatures]))
+            if l.bias { parameters.append((name + ".bias", .linear, .trainable, [l.outFeatures])) }
+            let chw = x.isFeatureMap && x.spatialCount > 1 ? (x.spatialCount, x.channels) : nil
+            return .linear(inFeatures: x.elementCount, outFeatures: l.outFeatures, weight: name + ".weight",
+                           bias: l.bias ? name + ".bias" : nil, chw: chw)
+        case .batchNorm(let b):
+            let group: ParameterGroup = x.isFeatureMap ? .batchNorm2d : .batchNorm1d
+            parameters.append((name + ".weight", group, .trainable, [x.channels]))
+            parameters.append((name + ".bias", group, .trainable, [x.channels]))
+            parameters.append((name + ".running_mean", group, .buffer, [x.channels]))
+            parameters.append((name + ".running_var", group, .buffer, [x.channels]))
+            return .batchNorm(pixels: x.spatialCount, channels: x.channels, gamma: name + ".weight", beta: name + ".bias",
+                              mean: name + ".running_mean", variance: name + ".running_var",
+                              epsilon: Float(b.epsilon), momentum: Float(b.momentum))
+        case .gate:
+            parameters.append((name + ".alpha", .alpha, .trainable, [x.channels]))
+            parameters.append((name + ".mask", .alpha, .buffer, [x.channels]))
+            return .gate(pixels: x.spatialCount, channels: x.channels, alpha: name + ".alpha", mask: name + ".mask")
+        case .activation(let a):
+            return .activation(relu6: a == .relu6)
+        case .pool(let p):
+            let g = PoolKernel.Geometry(batch: 1, height: x.height, width: x.width, channels: x.channels,
+                                        kernel: p.kernel, stride: p.stride, padding: p.padding)
+            return p.kind == .max ? .maxPool(g) : .avgPool(g)
+        case .globalAvgPool:
+            return .globalAvgPool(pixels: x.spatialCount, channels: x.channels)
+        case .flatten:
+            return x.isFeatureMap && x.spatialCount > 1 ? .flatten(pixels: x.spatialCount, channels: x.channels) : .identity
+        case .add:
+            return .add
+        case .concat:
+            return .concat(pixels: x.spatialCount, channels: node.inputs.map { graph.nodes[$0].shape.channels })
+        case .zeroPad(let z):
+            return .zeroPad(height: x.height, width: x.width, inChannels: x.channels, stride: z.stride,
+                            outChannels: z.outChannels, offset: z.offset)
+        case .dropout(let d):
+            return .dropout(Float(d.probability))
+        case .identity:
+            return .identity
+        }
+    }
+}

@@ -1,0 +1,108 @@
+/// Where each tensor of a plan lives inside one arena, so that tensors whose lifetimes never
+/// overlap share memory.
+public struct MemoryPlan: Sendable {
+    /// A tensor: a node's forward output or the gradient with respect to it.
+    public enum Tensor: Hashable, Sendable {
+        case activation(Int)
+        case gradient(Int)
+    }
+
+    /// A tensor's size (floats) and the schedule times [start, end] (inclusive) during which it must
+    /// keep its contents.
+    public struct Interval: Hashable, Sendable {
+        public var tensor: Tensor
+        public var size: Int
+        public var start: Int
+        public var end: Int
+        public init(tensor: Tensor, size: Int, start: Int, end: Int) {
+            self.tensor = tensor
+            self.size = size
+            self.start = start
+            self.end = end
+        }
+        func overlapsInTime(_ o: Interval) -> Bool { start <= o.end && o.start <= end }
+    }
+
+    /// Offset (floats) of each tensor in the arena.
+    public private(set) var offsets: [Tensor: Int] = [:]
+    /// Arena size in floats.
+    public private(set) var totalFloats = 0
+    /// The intervals the plan was made from.
+    public let intervals: [Interval]
+
+    /// Places the largest tensors first, each at the lowest offset not used by a tensor live at
+    /// the same time. Offsets are multiples of `alignment` floats (64 bytes by default).
+    public init(_ intervals: [Interval], alignment: Int = 16) {
+        self.intervals = intervals
+        let order = intervals.indices.sorted {
+            let a = intervals[$0], b = intervals[$1]
+            return a.size != b.size ? a.size > b.size : (a.start != b.start ? a.start < b.start : $0 < $1)
+        }
+        var placed: [(interval: Interval, offset: Int)] = []
+        for i in order {
+            let t = intervals[i]
+            let size = (t.size + alignment - 1) / alignment * alignment
+            let busy = placed.filter { $0.interval.overlapsInTime(t) }
+                .map { (start: $0.offset, end: $0.offset + ($0.interval.size + alignment - 1) / alignment * alignment) }
+                .sorted { $0.start < $1.start }
+            var offset = 0
+            for b in busy {
+                if offset + size <= b.start { break }
+                offset = max(offset, b.end)
+            }
+            placed.append((t, offset))
+            offsets[t.tensor] = offset
+            totalFloats = max(totalFloats, offset + size)
+        }
+    }
+
+    /// Pairs of tensors that are live at the same time and overlap in memory (empty for a valid plan).
+    public func conflicts() -> [(Tensor, Tensor)] {
+        var result: [(Tensor, Tensor)] = []
+        for i in intervals.indices {
+            for j in intervals.indices where j > i {
+                let a = intervals[i], b = intervals[j]
+                guard a.size > 0, b.size > 0, a.overlapsInTime(b), let oa = offsets[a.tensor], let ob = offsets[b.tensor] else { continue }
+                if oa < ob + b.size && ob < oa + a.size { result.append((a.tensor, b.tensor)) }
+            }
+        }
+        return result
+    }
+}
+
+extension Step {
+    /// The live intervals of every tensor of `steps` for a batch of `batch`, on the schedule:
+    /// time 0 the input is written; forward step i (computing node i + 1) runs at time i + 1; the
+    /// loss at S + 1; then backward in reverse, step i at time 2S - i + 1 (the last step at S + 2).
+    /// Without `training`, only forward outputs exist, each live until its last reader.
+    static func liveIntervals(_ steps: [Step], inputCount: Int, batch: Int, training: Bool) -> [MemoryPlan.Interval] {
+        let s = steps.count
+        func forwardTime(_ node: Int) -> Int { node }
+        func backwardTime(_ node: Int) -> Int { 2 * s - node + 2 }
+        var lastUse: [Int: Int] = [0: 0]
+        for step in steps { lastUse[step.node] = forwardTime(step.node) }
+        lastUse[steps.last?.node ?? 0] = training ? s + 1 : s
+        var firstGradient: [Int: Int] = [:]
+        for step in steps {
+            for i in step.inputs {
+                lastUse[i] = max(lastUse[i] ?? 0, forwardTime(step.node))
+                if training {
+                    if step.backwardNeedsInput { lastUse[i] = max(lastUse[i]!, backwardTime(step.node)) }
+                    if i != 0 { firstGradient[i] = min(firstGradient[i] ?? .max, backwardTime(step.node)) }
+                }
+            }
+            if training && step.backwardNeedsOutput { lastUse[step.node] = max(lastUse[step.node]!, backwardTime(step.node)) }
+        }
+        var result = [MemoryPlan.Interval(tensor: .activation(0), size: inputCount * batch, start: 0, end: lastUse[0]!)]
+        for step in steps {
+            result.append(MemoryPlan.Interval(tensor: .activation(step.node), size: step.outputCount * batch,
+                                              start: forwardTime(step.node), end: lastUse[step.node]!))
+            if training {
+                let start = step.node == steps.last!.node ? s + 1 : (firstGradient[step.node] ?? backwardTime(step.node))
+                result.append(MemoryPlan.Interval(tensor: .gradient(step.node), size: step.outputCount * batch,
+                                                  start: start, end: backwardTime(step.node)))
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,25 @@
+import DNALCore
+import DNALRuntime
+import DNALSyntax
+import DNALTestSupport
+
+/// Parses DSL text.
+func parse(_ text: String) throws -> Graph {
+    try NetworkParser.parse(source: Array(text.utf8), file: "t.yaml")
+}
+
+/// A training executor with initialised parameters and a seeded random batch in its input.
+func trainingExecutor(_ graph: Graph, batch: Int, seed: UInt64, threads: Int = 2) throws -> (Executor, [Int32]) {
+    let e = try Executor(graph: graph, maxBatch: batch, training: true, threads: threads)
+    e.parameters.initialize(seed: seed)
+    let x = Numerics.random(batch * graph.inputShape.elementCount, seed: seed + 1).map(Float.init)
+    e.input.update(from: x, count: x.count)
+    var rng = SeededGenerator(seed: seed + 2)
+    let labels = (0..<batch).map { _ in Int32(rng.next() % UInt64(graph.classes)) }
+    return (e, labels)
+}
+
+/// Parses an architecture file, as tests outside the syntax target do.
+enum NetworkParserShim {
+    static func parse(_ path: String) throws -> Graph { try NetworkParser.parse(file: path) }
+}
