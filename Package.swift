@@ -32,7 +32,7 @@ let package = Package(
         // with target attributes and chosen at run time, so the binary runs on any x86-64 CPU.
         .target(
             name: "CDNALKernels",
-            exclude: ["conv.inc", "dwconv.inc"],
+            exclude: ["conv.inc", "dwconv.inc", "peak.inc"],
             cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]
         ),
         .target(name: "DNALKernels", dependencies: ["CDNALKernels"]),
@@ -42,7 +42,7 @@ let package = Package(
         .executableTarget(
             name: "dnalc",
             dependencies: [
-                "DNALCore", "DNALSyntax", "DNALPasses",
+                "DNALCore", "DNALSyntax", "DNALPasses", "DNALRuntime", "DNALKernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -144,3 +144,14 @@ void dnal_unpack_conv_weights_add(const float *packed, int kh, int kw, int cin_g
         }
     }
 }
+
+float dnal_fma_chains(long iterations) { return dnal_table()->fma_chains(iterations); }
+
+int dnal_fma_flops_per_iteration(void)
+{
+    switch (dnal_isa()) {
+    case DNAL_ISA_AVX512: return 16 * 16 * 2;
+    case DNAL_ISA_AVX2: return 16 * 8 * 2;
+    default: return 16 * 2;
+    }
+}

@@ -20,6 +20,7 @@ static inline __m256i dnal_avx2_mask(int n)
 #define VSTOREM(p, v, n) _mm256_maskstore_ps((p), dnal_avx2_mask(n), (v))
 #define VFMA(a, b, c) _mm256_fmadd_ps((a), (b), (c))
 #define VADD(a, b) _mm256_add_ps((a), (b))
+#define OPAQUE(v) __asm__("" : "+v"(v))
 #define FN(name) dnal_avx2_##name
 #define RMAX1 12
 #define RMAX2 6
@@ -28,6 +29,7 @@ static inline __m256i dnal_avx2_mask(int n)
 
 #include "conv.inc"
 #include "dwconv.inc"
+#include "peak.inc"
 
 #pragma clang attribute pop
 #endif

@@ -15,6 +15,7 @@
 #define VSTOREM(p, v, n) _mm512_mask_storeu_ps((p), (__mmask16)((1u << (n)) - 1u), (v))
 #define VFMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
 #define VADD(a, b) _mm512_add_ps((a), (b))
+#define OPAQUE(v) __asm__("" : "+v"(v))
 #define FN(name) dnal_avx512_##name
 #define RMAX1 24
 #define RMAX2 12
@@ -23,6 +24,7 @@
 
 #include "conv.inc"
 #include "dwconv.inc"
+#include "peak.inc"
 
 #pragma clang attribute pop
 #endif

@@ -12,6 +12,13 @@
 #define VSTOREM(p, v, n) (*(p) = (v))
 #define VFMA(a, b, c) ((a) * (b) + (c))
 #define VADD(a, b) ((a) + (b))
+#if defined(__x86_64__)
+#define OPAQUE(v) __asm__("" : "+x"(v))
+#elif defined(__aarch64__)
+#define OPAQUE(v) __asm__("" : "+w"(v))
+#else
+#define OPAQUE(v) do { volatile float opaque_ = (v); (v) = opaque_; } while (0)
+#endif
 #define FN(name) dnal_scalar_##name
 #define RMAX1 4
 #define RMAX2 4
@@ -20,3 +27,4 @@
 
 #include "conv.inc"
 #include "dwconv.inc"
+#include "peak.inc"

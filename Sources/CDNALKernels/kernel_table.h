@@ -11,6 +11,7 @@ typedef struct {
     void (*dwconv_forward)(const dnal_dwconv *, const float *, const float *, const float *, float *, int, int);
     void (*dwconv_backward_data)(const dnal_dwconv *, const float *, const float *, float *, int, int);
     void (*dwconv_backward_weight)(const dnal_dwconv *, const float *, const float *, float *, float *, int, int);
+    float (*fma_chains)(long);
 } dnal_kernel_table;
 
 extern const dnal_kernel_table dnal_table_scalar;

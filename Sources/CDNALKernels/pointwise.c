@@ -98,10 +98,18 @@ void dnal_relu_forward(const float *x, ptrdiff_t n, int relu6, float *y)
 
 void dnal_relu_backward(const float *dy, const float *y, ptrdiff_t n, int relu6, float *dx)
 {
+    // dy is loaded unconditionally: a conditional load does not vectorise (no masked loads in
+    // baseline x86-64) and becomes a mispredicted branch per element, 40x slower.
     if (relu6) {
-        for (ptrdiff_t i = 0; i < n; i++) dx[i] = (y[i] > 0.0f && y[i] < 6.0f) ? dy[i] : 0.0f;
+        for (ptrdiff_t i = 0; i < n; i++) {
+            const float d = dy[i];
+            dx[i] = (y[i] > 0.0f && y[i] < 6.0f) ? d : 0.0f;
+        }
     } else {
-        for (ptrdiff_t i = 0; i < n; i++) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+        for (ptrdiff_t i = 0; i < n; i++) {
+            const float d = dy[i];
+            dx[i] = y[i] > 0.0f ? d : 0.0f;
+        }
     }
 }
 

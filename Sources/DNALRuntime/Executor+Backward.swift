@@ -1,4 +1,5 @@
 import DNALKernels
+import Dispatch
 
 extension Executor {
     /// Softmax cross-entropy of the last forward pass against `labels`, then the backward pass:
@@ -20,7 +21,11 @@ extension Executor {
             throw RuntimeError("the network produced non-finite logits (NaN or infinity)")
         }
         var ready = Set<Int>([graph.output])
-        for step in steps.reversed() { backward(step, batch: n, ready: &ready) }
+        for (i, step) in steps.enumerated().reversed() {
+            let start = profile ? DispatchTime.now().uptimeNanoseconds : 0
+            backward(step, batch: n, ready: &ready)
+            if profile { stepSeconds[i].backward += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+        }
         forwardDone = false
         return loss
     }

@@ -1,4 +1,5 @@
 import DNALKernels
+import Dispatch
 
 extension Executor {
     /// Workspace slots the executor itself uses (the kernels use 0 and 8+).
@@ -15,7 +16,12 @@ extension Executor {
             throw RuntimeError("batch of \(n) samples; this executor was planned for 1 to \(maxBatch)")
         }
         currentBatch = n
-        for step in steps { forward(step, batch: n) }
+        if profile && stepSeconds.count != steps.count { stepSeconds = Array(repeating: (0, 0), count: steps.count) }
+        for (i, step) in steps.enumerated() {
+            let start = profile ? DispatchTime.now().uptimeNanoseconds : 0
+            forward(step, batch: n)
+            if profile { stepSeconds[i].forward += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+        }
         forwardDone = true
     }
 

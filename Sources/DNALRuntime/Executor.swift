@@ -26,6 +26,10 @@ public final class Executor: @unchecked Sendable {
     var batchNormSaved: [Int: BatchNormKernel.Saved] = [:]
     var argmax: [Int: UnsafeMutablePointer<Int32>] = [:]
     var dropoutMasks: [Int: UnsafeMutablePointer<Float>] = [:]
+    /// When set, forward and backward time every step into `stepSeconds`.
+    public var profile = false
+    /// Accumulated (forward, backward) seconds per step while `profile` is set.
+    public var stepSeconds: [(forward: Double, backward: Double)] = []
     /// Dropout randomness; part of a checkpoint's state.
     public var random = SeededRandom(seed: 0)
     var currentBatch = 0
@@ -109,8 +113,29 @@ public final class Executor: @unchecked Sendable {
     /// The logits of the last forward pass: `[batch, classes]`.
     public var logits: UnsafeMutablePointer<Float> { activation(graph.output) }
 
-    /// Conv and linear multiply-accumulates per sample.
+    /// Conv and linear multiply-accumulates per sample of a forward pass.
     public var macsPerSample: Int { steps.reduce(0) { $0 + $1.macs } }
+
+    /// Multiply-accumulates per sample of a training step as this executor runs it: forward, plus
+    /// backward-data for every conv/linear not reading the network input, plus backward-weight
+    /// for every conv/linear whose group is not frozen.
+    public var trainingMACsPerSample: Int {
+        steps.reduce(0) { total, step in
+            var m = step.macs
+            switch step.kind {
+            case .conv: if !frozen.contains(.conv) { m += step.macs }
+            case .linear: if !frozen.contains(.linear) { m += step.macs }
+            default: break
+            }
+            if step.macs > 0 && step.inputs[0] != 0 { m += step.macs }
+            return total + m
+        }
+    }
+
+    /// Step names and ops, in execution order (for per-layer reports).
+    public var stepNames: [(name: String, op: String)] {
+        steps.map { ($0.name, graph.nodes[$0.node].op.kindName) }
+    }
 }
 
 extension Executor {

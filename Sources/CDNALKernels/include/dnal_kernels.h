@@ -86,6 +86,12 @@ void dnal_dwconv_backward_data(const dnal_dwconv *d, const float *dy, const floa
 void dnal_dwconv_backward_weight(const dnal_dwconv *d, const float *x, const float *dy, float *dw, float *dbias,
                                  int n_begin, int n_end);
 
+/// Runs 16 independent chains of `iterations` dependent FMAs on the current path (a peak
+/// throughput probe); returns a value that depends on them all.
+float dnal_fma_chains(long iterations);
+/// Floating-point operations one iteration of dnal_fma_chains performs (16 chains x lanes x 2).
+int dnal_fma_flops_per_iteration(void);
+
 #ifdef __cplusplus
 }
 #endif

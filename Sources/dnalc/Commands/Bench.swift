@@ -1,0 +1,103 @@
+import ArgumentParser
+import DNALCore
+import DNALKernels
+import DNALRuntime
+import Foundation
+
+/// `dnalc bench FILE`: training-step or inference throughput on random data, against this
+/// machine's measured FMA peak, with a per-layer time breakdown.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure training or inference speed of a network on random data."
+    )
+
+    enum Mode: String, EnumerableFlag { case train, infer }
+    enum Format: String, ExpressibleByArgument { case table, json }
+
+    @Argument(help: "The network file (YAML, see Grammar.md).")
+    var file: String
+
+    @Option(help: "Images per step.")
+    var batch = 128
+
+    @Flag(exclusivity: .exclusive, help: "Time training steps (forward, loss, backward, SGD) or inference (forward only).")
+    var mode: Mode = .train
+
+    @Option(help: "Worker threads (default: every core).")
+    var threads = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Timed steps (after the warm-up steps).")
+    var steps = 10
+
+    @Option(help: "Untimed warm-up steps.")
+    var warmup = 2
+
+    @Option(help: "Kernel path: avx512, avx2 or scalar (default: the best this CPU supports).")
+    var isa: KernelISA?
+
+    @Option(help: "Output format: table or json.")
+    var format: Format = .table
+
+    func validate() throws {
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1, got \(batch)") }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
+        guard warmup >= 0 else { throw ValidationError("--warmup must not be negative") }
+    }
+
+    func run() throws {
+        if let isa, !KernelISA.use(isa) {
+            printError("error: this CPU cannot run the \(isa.rawValue) kernels (it supports: \(KernelISA.supported.map(\.rawValue).joined(separator: ", ")))")
+            throw ExitCode(1)
+        }
+        let graph = try loadNetwork(file)
+        let executor: Executor
+        do {
+            executor = try Executor(graph: graph, maxBatch: batch, training: mode == .train, threads: threads)
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode(1)
+        }
+        executor.parameters.initialize(seed: 0)
+        var rng = SeededRandom(seed: 1)
+        for i in 0..<(batch * graph.inputShape.elementCount) { executor.input[i] = Float(rng.normal()) }
+        let labels = (0..<batch).map { _ in Int32(rng.next() % UInt64(graph.classes)) }
+        let optimizer = Optimizer(.sgd(momentum: 0.9, nesterov: false), store: executor.parameters)
+        func step() throws {
+            try executor.forward(batch: batch)
+            if mode == .train {
+                try executor.backward(labels: labels)
+                optimizer.step(groups: Set(ParameterGroup.allCases), learningRate: 1e-3, weightDecay: 1e-4)
+            }
+        }
+        for _ in 0..<warmup { try step() }
+        var times: [Double] = []
+        for _ in 0..<steps {
+            let start = Date()
+            try step()
+            times.append(Date().timeIntervalSince(start))
+        }
+        executor.profile = true
+        let profiled = min(3, steps)
+        for _ in 0..<profiled { try step() }
+        let peak = MachinePeak.measure(threads: threads)
+        let report = BenchReport(network: graph.name, mode: mode.rawValue, batch: batch, threads: threads,
+                                 isa: KernelISA.current.rawValue, stepSeconds: times,
+                                 macsPerImage: mode == .train ? executor.trainingMACsPerSample : executor.macsPerSample,
+                                 peakGFLOPS: peak, plannedBytes: executor.reservedBytes, maxRSSBytes: maxResidentBytes(),
+                                 layers: zip(executor.stepNames, executor.stepSeconds).map {
+                                     BenchReport.Layer(name: $0.0.name, op: $0.0.op, forwardMilliseconds: $0.1.forward * 1000 / Double(profiled),
+                                                       backwardMilliseconds: $0.1.backward * 1000 / Double(profiled))
+                                 })
+        print(format == .json ? report.json() : report.table())
+    }
+}
+
+extension KernelISA: ExpressibleByArgument {}
+
+/// The process's peak resident memory in bytes.
+func maxResidentBytes() -> Int {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Int(usage.ru_maxrss) * 1024
+}
