@@ -82,6 +82,68 @@ void dnal_bn_backward_data(const float *dy, const float *x, ptrdiff_t pixels, in
     }
 }
 
+/// The activation's value and slope mask for the fused kernels (NaN passes through the value).
+static inline float dnal_act_value(float v, int act)
+{
+    if (act == DNAL_ACT_NONE) return v;
+    v = v < 0.0f ? 0.0f : v;
+    return act == DNAL_ACT_RELU6 && v > 6.0f ? 6.0f : v;
+}
+
+static inline float dnal_act_mask(float v, int act)
+{
+    if (act == DNAL_ACT_NONE) return 1.0f;
+    if (act == DNAL_ACT_RELU6) return (v > 0.0f && v < 6.0f) ? 1.0f : 0.0f;
+    return v > 0.0f ? 1.0f : 0.0f;
+}
+
+void dnal_channel_affine_act(const float *x, ptrdiff_t pixels, int c, const float *scale, const float *shift, int act,
+                             float *y)
+{
+    for (ptrdiff_t p = 0; p < pixels; p++) {
+        const float *xp = x + p * c;
+        float *yp = y + p * c;
+        for (int i = 0; i < c; i++) yp[i] = dnal_act_value(xp[i] * scale[i] + shift[i], act);
+    }
+}
+
+void dnal_fused_bn_reduce(const float *dz, const float *x, ptrdiff_t pixels, int c, const float *scale,
+                          const float *shift, int act, double *a_sum, double *ax_sum)
+{
+    float sa[c], sax[c];
+    for (ptrdiff_t p0 = 0; p0 < pixels; p0 += 64) {
+        memset(sa, 0, sizeof(float) * (size_t)c);
+        memset(sax, 0, sizeof(float) * (size_t)c);
+        const ptrdiff_t p1 = p0 + 64 < pixels ? p0 + 64 : pixels;
+        for (ptrdiff_t p = p0; p < p1; p++) {
+            const float *dp = dz + p * c, *xp = x + p * c;
+            for (int i = 0; i < c; i++) {
+                const float d = dp[i] * dnal_act_mask(xp[i] * scale[i] + shift[i], act);
+                sa[i] += d;
+                sax[i] += d * xp[i];
+            }
+        }
+        for (int i = 0; i < c; i++) {
+            a_sum[i] += sa[i];
+            ax_sum[i] += sax[i];
+        }
+    }
+}
+
+void dnal_fused_bn_backward(const float *dz, const float *x, ptrdiff_t pixels, int c, const float *scale,
+                            const float *shift, int act, const float *g, const float *mean, const float *k1,
+                            const float *k2, const float *k3, float *dx)
+{
+    for (ptrdiff_t p = 0; p < pixels; p++) {
+        const float *dp = dz + p * c, *xp = x + p * c;
+        float *op = dx + p * c;
+        for (int i = 0; i < c; i++) {
+            const float d = dp[i] * dnal_act_mask(xp[i] * scale[i] + shift[i], act) * g[i];
+            op[i] = k1[i] * (d - k2[i] - (xp[i] - mean[i]) * k3[i]);
+        }
+    }
+}
+
 void dnal_relu_forward(const float *x, ptrdiff_t n, int relu6, float *y)
 {
     // Written so that NaN passes through (every comparison with NaN is false), as in PyTorch:

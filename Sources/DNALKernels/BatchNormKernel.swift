@@ -22,6 +22,21 @@ public enum BatchNormKernel {
                                        momentum: Float, runningMean: UnsafeMutablePointer<Float>,
                                        runningVariance: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>,
                                        saved: inout Saved, parallel: Parallel) {
+        statistics(x: x, pixels: pixels, channels: c, epsilon: epsilon, momentum: momentum, runningMean: runningMean,
+                   runningVariance: runningVariance, saved: &saved, parallel: parallel)
+        var scale = [Float](repeating: 0, count: c), shift = scale
+        for i in 0..<c {
+            scale[i] = gamma[i] * saved.inverseStd[i]
+            shift[i] = beta[i] - saved.mean[i] * scale[i]
+        }
+        affine(x: x, pixels: pixels, channels: c, scale: scale, shift: shift, y: y, parallel: parallel)
+    }
+
+    /// Batch mean and 1/std into `saved` (two passes: mean, then centred squares, for accuracy),
+    /// and the running statistics moved by `momentum` (unbiased variance, as PyTorch).
+    public static func statistics(x: UnsafePointer<Float>, pixels: Int, channels c: Int, epsilon: Float, momentum: Float,
+                                  runningMean: UnsafeMutablePointer<Float>, runningVariance: UnsafeMutablePointer<Float>,
+                                  saved: inout Saved, parallel: Parallel) {
         let mean = reduce(pixels: pixels, channels: c, parallel: parallel) { r, sum in
             dnal_channel_sum(x + r.lowerBound * c, r.count, Int32(c), sum)
         }.map { $0 / Double(pixels) }
@@ -30,19 +45,14 @@ public enum BatchNormKernel {
                 dnal_channel_centered_squares(x + r.lowerBound * c, r.count, Int32(c), m.baseAddress!, sum)
             }
         }
-        var scale = [Float](repeating: 0, count: c), shift = scale
         for i in 0..<c {
             let variance = squares[i] / Double(pixels)
-            let inv = 1 / (variance + Double(epsilon)).squareRoot()
             saved.mean[i] = Float(mean[i])
-            saved.inverseStd[i] = Float(inv)
-            scale[i] = gamma[i] * Float(inv)
-            shift[i] = beta[i] - Float(mean[i]) * scale[i]
+            saved.inverseStd[i] = Float(1 / (variance + Double(epsilon)).squareRoot())
             let unbiased = pixels > 1 ? squares[i] / Double(pixels - 1) : variance
             runningMean[i] = (1 - momentum) * runningMean[i] + momentum * Float(mean[i])
             runningVariance[i] = (1 - momentum) * runningVariance[i] + momentum * Float(unbiased)
         }
-        affine(x: x, pixels: pixels, channels: c, scale: scale, shift: shift, y: y, parallel: parallel)
     }
 
     /// y = (x - runningMean) / sqrt(runningVariance + eps) * gamma + beta.

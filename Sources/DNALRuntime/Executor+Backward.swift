@@ -58,6 +58,34 @@ extension Executor {
             deliver(to: input, count: inCount, ready: &ready) { dx in
                 Convolution.backwardInput(g, dOutput: dy, weight: p.pointer(w), dInput: dx, parallel: parallel, workspace: workspace)
             }
+        case .convBlock(let block):
+            var g = block.geometry
+            g.batch = n
+            let raw = activation(block.convNode), dRaw = gradient(block.convNode)
+            let c = g.outChannels, pixels = n * g.outHeight * g.outWidth
+            let factors = gateFactors(block.gate, channels: c)
+            var slope = [Float](repeating: 0, count: c)
+            var dAlpha: UnsafeMutablePointer<Float>?
+            if let gate = block.gate, gateMode == .search {
+                let alpha = p.pointer(gate.alpha), mask = p.pointer(gate.mask)
+                for i in 0..<c {
+                    let s = GateKernel.sigmoid(beta * alpha[i])
+                    slope[i] = beta * s * (1 - s) * mask[i]
+                }
+                dAlpha = p.gradient(gate.alpha)
+            }
+            FusedNormKernel.backward(dOutput: dy, x: raw, pixels: pixels, channels: c, gamma: p.pointer(block.norm.gamma),
+                                     beta: p.pointer(block.norm.beta), gate: factors, activation: block.activation,
+                                     saved: fusedSaved[step.node]!, dInput: dRaw, dGamma: p.gradient(block.norm.gamma),
+                                     dBeta: p.gradient(block.norm.beta), dAlpha: dAlpha, gateSlope: slope, parallel: parallel)
+            if !frozen.contains(.conv) {
+                Convolution.backwardWeight(g, x: x, dOutput: dRaw, dWeight: p.gradient(block.weight),
+                                           dBias: block.bias.map { p.gradient($0) }, parallel: parallel, workspace: workspace)
+            }
+            deliver(to: input, count: inCount, ready: &ready) { dx in
+                Convolution.backwardInput(g, dOutput: dRaw, weight: p.pointer(block.weight), dInput: dx, parallel: parallel,
+                                          workspace: workspace)
+            }
         case .linear(let inF, let outF, let w, let b, let chw):
             let g = ConvGeometry.linear(batch: n, inFeatures: inF, outFeatures: outF)
             var source = UnsafePointer(x)

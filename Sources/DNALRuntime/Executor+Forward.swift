@@ -25,6 +25,13 @@ extension Executor {
         forwardDone = true
     }
 
+    /// The per-channel factor of an optional gate in the current mode (1 where there is none).
+    func gateFactors(_ gate: Step.GateNames?, channels: Int) -> [Float] {
+        guard let gate else { return Array(repeating: 1, count: channels) }
+        return GateKernel.factors(alpha: parameters.pointer(gate.alpha), mask: parameters.pointer(gate.mask), channels: channels,
+                                  beta: beta, mode: gateMode)
+    }
+
     private func forward(_ step: Step, batch n: Int) {
         let x = activation(step.inputs[0]), y = activation(step.node)
         let count = n * step.outputCount
@@ -34,6 +41,27 @@ extension Executor {
             g.batch = n
             Convolution.forward(g, x: x, weight: p.pointer(w), bias: b.map { p.pointer($0) }, y: y, parallel: parallel,
                                 workspace: workspace)
+        case .convBlock(let block):
+            var g = block.geometry
+            g.batch = n
+            let raw = activation(block.convNode)
+            Convolution.forward(g, x: x, weight: p.pointer(block.weight), bias: block.bias.map { p.pointer($0) }, y: raw,
+                                parallel: parallel, workspace: workspace)
+            let norm = block.norm, c = g.outChannels, pixels = n * g.outHeight * g.outWidth
+            let factors = gateFactors(block.gate, channels: c)
+            if training {
+                var saved = fusedSaved[step.node] ?? FusedNormKernel.Saved(channels: c)
+                FusedNormKernel.forwardTraining(x: raw, pixels: pixels, channels: c, gamma: p.pointer(norm.gamma),
+                                                beta: p.pointer(norm.beta), epsilon: norm.epsilon, momentum: norm.momentum,
+                                                runningMean: p.pointer(norm.mean), runningVariance: p.pointer(norm.variance),
+                                                gate: factors, activation: block.activation, y: y, saved: &saved, parallel: parallel)
+                fusedSaved[step.node] = saved
+            } else {
+                FusedNormKernel.forwardInference(x: raw, pixels: pixels, channels: c, gamma: p.pointer(norm.gamma),
+                                                 beta: p.pointer(norm.beta), epsilon: norm.epsilon, runningMean: p.pointer(norm.mean),
+                                                 runningVariance: p.pointer(norm.variance), gate: factors,
+                                                 activation: block.activation, y: y, parallel: parallel)
+            }
         case .linear(let inF, let outF, let w, let b, let chw):
             var source = UnsafePointer(x)
             if let chw {

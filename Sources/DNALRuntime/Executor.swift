@@ -24,6 +24,7 @@ public final class Executor: @unchecked Sendable {
     let arena: UnsafeMutablePointer<Float>
     let workspace = Workspace()
     var batchNormSaved: [Int: BatchNormKernel.Saved] = [:]
+    var fusedSaved: [Int: FusedNormKernel.Saved] = [:]
     var argmax: [Int: UnsafeMutablePointer<Int32>] = [:]
     var dropoutMasks: [Int: UnsafeMutablePointer<Float>] = [:]
     /// When set, forward and backward time every step into `stepSeconds`.
@@ -40,10 +41,11 @@ public final class Executor: @unchecked Sendable {
 
     /// Lowers `graph` and plans memory for batches up to `maxBatch`; checks the memory needed
     /// against the machine before allocating anything.
+    /// `fuse` (the default) runs each conv -> bn -> [gate] -> [activation] line as one fused step.
     public init(graph: Graph, maxBatch: Int, training: Bool, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
-                parameters: ParameterStore? = nil) throws {
+                parameters: ParameterStore? = nil, fuse: Bool = true) throws {
         guard maxBatch >= 1 else { throw RuntimeError("the batch size must be at least 1, got \(maxBatch)") }
-        let lowering = Lowering(graph)
+        let lowering = Lowering(graph, fuse: fuse)
         let intervals = Step.liveIntervals(lowering.steps, inputCount: graph.inputShape.elementCount, batch: maxBatch,
                                            training: training)
         let plan = MemoryPlan(intervals)
@@ -123,7 +125,7 @@ public final class Executor: @unchecked Sendable {
         steps.reduce(0) { total, step in
             var m = step.macs
             switch step.kind {
-            case .conv: if !frozen.contains(.conv) { m += step.macs }
+            case .conv, .convBlock: if !frozen.contains(.conv) { m += step.macs }
             case .linear: if !frozen.contains(.linear) { m += step.macs }
             default: break
             }

@@ -7,9 +7,18 @@ struct Lowering {
     var steps: [Step] = []
     var parameters: [(String, ParameterGroup, TensorRole, [Int])] = []
 
-    init(_ graph: Graph) {
-        for node in graph.nodes.dropFirst() {
+    /// Lowers `graph`; with `fuse`, every conv -> bn -> [gate] -> [relu/relu6] chain whose inner
+    /// nodes have a single reader becomes one step.
+    init(_ graph: Graph, fuse: Bool = true) {
+        let consumers = graph.consumers()
+        var absorbed = Set<Int>()
+        for node in graph.nodes.dropFirst() where !absorbed.contains(node.id) {
             let x = graph.nodes[node.inputs[0]].shape
+            if fuse, case .conv = node.op, let chain = fusibleChain(from: node.id, graph: graph, consumers: consumers) {
+                absorbed.formUnion(chain)
+                appendFused(chain, input: x, graph: graph)
+                continue
+            }
             let kind = lower(node, input: x, graph: graph)
             var macs = 0
             if case .conv(let g, _, _) = kind { macs = g.macs }
@@ -17,6 +26,41 @@ struct Lowering {
             steps.append(Step(node: node.id, name: node.name, inputs: node.inputs, kind: kind,
                               outputCount: node.shape.elementCount, macs: macs))
         }
+    }
+
+    /// conv, bn[, gate][, activation] when each node is the only reader of the previous one and
+    /// none but the last is the network's output.
+    private func fusibleChain(from conv: Int, graph: Graph, consumers: [[Int]]) -> [Int]? {
+        func next(_ id: Int) -> Int? {
+            consumers[id].count == 1 && id != graph.output ? consumers[id][0] : nil
+        }
+        guard let bn = next(conv), case .batchNorm = graph.nodes[bn].op, graph.nodes[bn].shape.isFeatureMap else { return nil }
+        var chain = [conv, bn]
+        if let g = next(bn), case .gate = graph.nodes[g].op { chain.append(g) }
+        if let a = next(chain.last!), case .activation = graph.nodes[a].op { chain.append(a) }
+        return chain
+    }
+
+    private mutating func appendFused(_ chain: [Int], input x: Shape, graph: Graph) {
+        let conv = graph.nodes[chain[0]], bn = graph.nodes[chain[1]]
+        guard case .conv(let g, let w, let b) = lower(conv, input: x, graph: graph),
+              case .batchNorm(_, _, let gamma, let beta, let mean, let variance, let eps, let momentum) =
+                lower(bn, input: conv.shape, graph: graph) else { preconditionFailure("not a conv -> bn chain") }
+        var gate: Step.GateNames?
+        var activation = FusedNormKernel.Activation.none
+        for id in chain.dropFirst(2) {
+            switch lower(graph.nodes[id], input: graph.nodes[id].shape, graph: graph) {
+            case .gate(_, _, let alpha, let mask): gate = Step.GateNames(alpha: alpha, mask: mask)
+            case .activation(let relu6): activation = relu6 ? .relu6 : .relu
+            default: preconditionFailure("unexpected node in a fused chain")
+            }
+        }
+        let last = graph.nodes[chain.last!]
+        let norm = Step.Norm(gamma: gamma, beta: beta, mean: mean, variance: variance, epsilon: eps, momentum: momentum)
+        steps.append(Step(node: last.id, name: conv.name, inputs: conv.inputs,
+                          kind: .convBlock(Step.ConvBlock(geometry: g, weight: w, bias: b, norm: norm, gate: gate,
+                                                          activation: activation, convNode: conv.id)),
+                          outputCount: last.shape.elementCount, macs: g.macs))
     }
 
     private mutating func lower(_ node: Node, input x: Shape, graph: Graph) -> Step.Kind {

@@ -72,16 +72,17 @@ public struct MemoryPlan: Sendable {
 
 extension Step {
     /// The live intervals of every tensor of `steps` for a batch of `batch`, on the schedule:
-    /// time 0 the input is written; forward step i (computing node i + 1) runs at time i + 1; the
-    /// loss at S + 1; then backward in reverse, step i at time 2S - i + 1 (the last step at S + 2).
+    /// time 0 the input is written; the step computing node k runs forward at time k; with L the
+    /// last step's node, the loss runs at L + 1 and the step of node k runs backward at 2L - k + 2.
     /// Without `training`, only forward outputs exist, each live until its last reader.
     static func liveIntervals(_ steps: [Step], inputCount: Int, batch: Int, training: Bool) -> [MemoryPlan.Interval] {
-        let s = steps.count
+        // Times are keyed by node ids (fused steps skip the ids of the nodes they absorb).
+        let last = steps.last?.node ?? 0
         func forwardTime(_ node: Int) -> Int { node }
-        func backwardTime(_ node: Int) -> Int { 2 * s - node + 2 }
+        func backwardTime(_ node: Int) -> Int { 2 * last - node + 2 }
         var lastUse: [Int: Int] = [0: 0]
         for step in steps { lastUse[step.node] = forwardTime(step.node) }
-        lastUse[steps.last?.node ?? 0] = training ? s + 1 : s
+        lastUse[last] = training ? last + 1 : last
         var firstGradient: [Int: Int] = [:]
         for step in steps {
             for i in step.inputs {
@@ -97,8 +98,18 @@ extension Step {
         for step in steps {
             result.append(MemoryPlan.Interval(tensor: .activation(step.node), size: step.outputCount * batch,
                                               start: forwardTime(step.node), end: lastUse[step.node]!))
+            if let conv = step.fusedConvNode {
+                // the raw conv output, read again by the block's backward; and its gradient
+                let end = training ? backwardTime(step.node) : forwardTime(step.node)
+                result.append(MemoryPlan.Interval(tensor: .activation(conv), size: step.outputCount * batch,
+                                                  start: forwardTime(step.node), end: end))
+                if training {
+                    result.append(MemoryPlan.Interval(tensor: .gradient(conv), size: step.outputCount * batch,
+                                                      start: backwardTime(step.node), end: backwardTime(step.node)))
+                }
+            }
             if training {
-                let start = step.node == steps.last!.node ? s + 1 : (firstGradient[step.node] ?? backwardTime(step.node))
+                let start = step.node == last ? last + 1 : (firstGradient[step.node] ?? backwardTime(step.node))
                 result.append(MemoryPlan.Interval(tensor: .gradient(step.node), size: step.outputCount * batch,
                                                   start: start, end: backwardTime(step.node)))
             }

@@ -8,6 +8,9 @@ struct Step {
     enum Kind {
         /// Convolution; `geometry.batch` is 1 here.
         case conv(ConvGeometry, weight: String, bias: String?)
+        /// conv -> batch norm -> [gate] -> [activation] fused: the conv writes its raw output to the
+        /// conv node's tensor (kept for the backward pass), one pass applies the rest.
+        case convBlock(ConvBlock)
         /// Linear layer; `chw` is (pixels, channels) when its input is a feature map with more than
         /// one pixel, which must be reordered to PyTorch's C, H, W flatten order first.
         case linear(inFeatures: Int, outFeatures: Int, weight: String, bias: String?, chw: (pixels: Int, channels: Int)?)
@@ -29,7 +32,31 @@ struct Step {
         case identity
     }
 
-    /// The IR node this step computes.
+    /// A batch norm's parameter and buffer names and settings.
+    struct Norm {
+        var gamma: String, beta: String, mean: String, variance: String
+        var epsilon: Float, momentum: Float
+    }
+
+    /// A fused conv -> bn -> [gate] -> [activation] chain. (One struct payload: an enum case with
+    /// many optional and enum payloads makes Swift's switch-exhaustiveness check blow up.)
+    struct ConvBlock {
+        var geometry: ConvGeometry
+        var weight: String
+        var bias: String?
+        var norm: Norm
+        var gate: GateNames?
+        var activation: FusedNormKernel.Activation
+        /// The conv node, whose tensor ids hold the raw conv output and its gradient.
+        var convNode: Int
+    }
+
+    /// A gate's parameter names.
+    struct GateNames {
+        var alpha: String, mask: String
+    }
+
+    /// The IR node this step computes (the last node of a fused chain).
     let node: Int
     let name: String
     /// Producer node ids of the inputs.
@@ -43,9 +70,15 @@ struct Step {
     /// Whether the backward pass reads this step's input (beyond its output gradient).
     var backwardNeedsInput: Bool {
         switch kind {
-        case .conv, .linear, .batchNorm, .gate: return true
+        case .conv, .convBlock, .linear, .batchNorm, .gate: return true
         default: return false
         }
+    }
+
+    /// The conv node of a fused block, whose tensor ids hold the raw conv output and its gradient.
+    var fusedConvNode: Int? {
+        if case .convBlock(let block) = kind { return block.convNode }
+        return nil
     }
 
     /// Whether the backward pass reads this step's own output.

@@ -72,11 +72,15 @@ struct NetworkGradientTests {
         var mode: GateKernel.Mode
         /// Activations removed: the loss is smooth, so finite differences are exact up to rounding.
         var smooth: Bool
-        var testDescription: String { "\(network), gates \(mode)\(smooth ? ", smooth" : "")" }
+        /// Run conv lines as fused steps (the default) or node by node.
+        var fuse: Bool
+        var testDescription: String { "\(network), gates \(mode)\(smooth ? ", smooth" : "")\(fuse ? "" : ", unfused")" }
     }
 
     static let cases: [Case] = networks.flatMap { n in
-        GateKernel.Mode.allCases.flatMap { mode in [true, false].map { Case(network: n.0, yaml: n.1, mode: mode, smooth: $0) } }
+        GateKernel.Mode.allCases.flatMap { mode in
+            [true, false].flatMap { smooth in [true, false].map { Case(network: n.0, yaml: n.1, mode: mode, smooth: smooth, fuse: $0) } }
+        }
     }
 
     /// An executor at the gradient point, its labels, and a loss function of the parameters.
@@ -87,7 +91,7 @@ struct NetworkGradientTests {
             yaml = yaml.replacingOccurrences(of: "maxpool", with: "avgpool")
         }
         let graph = try parse(yaml)
-        let (e, labels) = try trainingExecutor(graph, batch: 4, seed: 3)
+        let (e, labels) = try trainingExecutor(graph, batch: 4, seed: 3, fuse: c.fuse)
         e.gateMode = c.mode
         e.beta = 2.5
         let p = e.parameters

@@ -24,6 +24,21 @@ void dnal_channel_affine(const float *x, ptrdiff_t pixels, int c, const float *s
 void dnal_bn_backward_data(const float *dy, const float *x, ptrdiff_t pixels, int c, const float *mean,
                            const float *k1, const float *k2, const float *k3, float *dx);
 
+/// Activation codes of the fused kernels.
+enum { DNAL_ACT_NONE = 0, DNAL_ACT_RELU = 1, DNAL_ACT_RELU6 = 2 };
+
+/// Fused batch-norm apply, gate and activation: y = act(x * scale[c] + shift[c]).
+void dnal_channel_affine_act(const float *x, ptrdiff_t pixels, int c, const float *scale, const float *shift, int act,
+                             float *y);
+/// Backward reduction of the fused block, with the activation's mask m recomputed from x:
+/// a_sum[c] += sum dz*m;  ax_sum[c] += sum dz*m*x.
+void dnal_fused_bn_reduce(const float *dz, const float *x, ptrdiff_t pixels, int c, const float *scale,
+                          const float *shift, int act, double *a_sum, double *ax_sum);
+/// Backward of the fused block into the conv output: dx = k1[c] * (dz*m*g[c] - k2[c] - (x - mean[c]) * k3[c]).
+void dnal_fused_bn_backward(const float *dz, const float *x, ptrdiff_t pixels, int c, const float *scale,
+                            const float *shift, int act, const float *g, const float *mean, const float *k1,
+                            const float *k2, const float *k3, float *dx);
+
 /// y = max(x, 0), or min(max(x, 0), 6) when relu6. y may equal x.
 void dnal_relu_forward(const float *x, ptrdiff_t n, int relu6, float *y);
 /// dx = dy where 0 < y (< 6 for relu6), else 0, from the activation's output y. dx may equal dy.

@@ -1,0 +1,103 @@
+import CDNALKernels
+
+/// Batch norm, DNAL gate and activation fused into one pass over a conv's output (and two
+/// passes backward), the conv line the DSL writes as `conv: {bn: true, gate: true, act: relu}`.
+///
+/// Forward: y = act(g[c] * BN(x)) = act(x * scale[c] + shift[c]) with the gate factor g folded
+/// into the per-channel scale and shift. Backward recomputes the activation's mask from x, so
+/// the block's output need not be kept.
+public enum FusedNormKernel {
+    /// The activation after the gate.
+    public enum Activation: Int32, Sendable {
+        case none = 0, relu = 1, relu6 = 2
+    }
+
+    /// What the forward pass leaves for the backward pass.
+    public struct Saved {
+        public var batchNorm: BatchNormKernel.Saved
+        /// Gate-folded scale and shift used by the forward pass.
+        public var scale: [Float]
+        public var shift: [Float]
+        public init(channels: Int) {
+            batchNorm = BatchNormKernel.Saved(channels: channels)
+            scale = Array(repeating: 0, count: channels)
+            shift = scale
+        }
+    }
+
+    /// y = act(g * BN_batch(x)); updates the running statistics. x, y: [pixels, channels]
+    public static func forwardTraining(x: UnsafePointer<Float>, pixels: Int, channels c: Int, gamma: UnsafePointer<Float>,
+                                       beta: UnsafePointer<Float>, epsilon: Float, momentum: Float,
+                                       runningMean: UnsafeMutablePointer<Float>, runningVariance: UnsafeMutablePointer<Float>,
+                                       gate: [Float], activation: Activation, y: UnsafeMutablePointer<Float>,
+                                       saved: inout Saved, parallel: Parallel) {
+        BatchNormKernel.statistics(x: x, pixels: pixels, channels: c, epsilon: epsilon, momentum: momentum,
+                                   runningMean: runningMean, runningVariance: runningVariance, saved: &saved.batchNorm,
+                                   parallel: parallel)
+        for i in 0..<c {
+            let s = gamma[i] * saved.batchNorm.inverseStd[i]
+            saved.scale[i] = gate[i] * s
+            saved.shift[i] = gate[i] * (beta[i] - saved.batchNorm.mean[i] * s)
+        }
+        apply(x: x, pixels: pixels, channels: c, scale: saved.scale, shift: saved.shift, activation: activation, y: y,
+              parallel: parallel)
+    }
+
+    /// y = act(g * BN_running(x)).
+    public static func forwardInference(x: UnsafePointer<Float>, pixels: Int, channels c: Int, gamma: UnsafePointer<Float>,
+                                        beta: UnsafePointer<Float>, epsilon: Float, runningMean: UnsafePointer<Float>,
+                                        runningVariance: UnsafePointer<Float>, gate: [Float], activation: Activation,
+                                        y: UnsafeMutablePointer<Float>, parallel: Parallel) {
+        var scale = [Float](repeating: 0, count: c), shift = scale
+        for i in 0..<c {
+            let s = gamma[i] / (runningVariance[i] + epsilon).squareRoot()
+            scale[i] = gate[i] * s
+            shift[i] = gate[i] * (beta[i] - runningMean[i] * s)
+        }
+        apply(x: x, pixels: pixels, channels: c, scale: scale, shift: shift, activation: activation, y: y, parallel: parallel)
+    }
+
+    static func apply(x: UnsafePointer<Float>, pixels: Int, channels c: Int, scale: [Float], shift: [Float],
+                      activation: Activation, y: UnsafeMutablePointer<Float>, parallel: Parallel) {
+        parallel.forEachChunk(count: pixels, grain: 256) { _, r in
+            dnal_channel_affine_act(x + r.lowerBound * c, r.count, Int32(c), scale, shift, activation.rawValue, y + r.lowerBound * c)
+        }
+    }
+
+    /// Gradients of a training-mode block: dX (overwritten) into the conv output, dGamma and dBeta
+    /// accumulated, and dAlpha accumulated in search mode (dAlpha is then not nil).
+    /// `gateSlope[c]` is d g / d alpha (beta * s * (1 - s) * mask in search mode).
+    public static func backward(dOutput dz: UnsafePointer<Float>, x: UnsafePointer<Float>, pixels: Int, channels c: Int,
+                                gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, gate: [Float], activation: Activation,
+                                saved: Saved, dInput: UnsafeMutablePointer<Float>, dGamma: UnsafeMutablePointer<Float>,
+                                dBeta: UnsafeMutablePointer<Float>, dAlpha: UnsafeMutablePointer<Float>?, gateSlope: [Float],
+                                parallel: Parallel) {
+        let sums = BatchNormKernel.reduce(pixels: pixels, channels: 2 * c, parallel: parallel) { r, sum in
+            dnal_fused_bn_reduce(dz + r.lowerBound * c, x + r.lowerBound * c, r.count, Int32(c), saved.scale, saved.shift,
+                                 activation.rawValue, sum, sum + c)
+        }
+        var k1 = [Float](repeating: 0, count: c), k2 = k1, k3 = k1
+        let m = Double(pixels)
+        for i in 0..<c {
+            let a = sums[i], b = sums[c + i]                     // sum dz*m, sum dz*m*x
+            let mean = Double(saved.batchNorm.mean[i]), inv = Double(saved.batchNorm.inverseStd[i])
+            let g = Double(gate[i])
+            let centered = b - mean * a                          // sum dz*m*(x - mean)
+            dBeta[i] += Float(g * a)
+            dGamma[i] += Float(g * inv * centered)
+            if let dAlpha {
+                // d loss / d g = sum dz*m*BN(x) = gamma*inv*centered + beta*a
+                dAlpha[i] += Float((Double(gamma[i]) * inv * centered + Double(beta[i]) * a) * Double(gateSlope[i]))
+            }
+            k1[i] = gamma[i] * Float(inv)
+            k2[i] = Float(g * a / m)
+            k3[i] = Float(inv * inv * g * centered / m)
+        }
+        saved.batchNorm.mean.withUnsafeBufferPointer { mean in
+            parallel.forEachChunk(count: pixels, grain: 256) { _, r in
+                dnal_fused_bn_backward(dz + r.lowerBound * c, x + r.lowerBound * c, r.count, Int32(c), saved.scale, saved.shift,
+                                       activation.rawValue, gate, mean.baseAddress!, k1, k2, k3, dInput + r.lowerBound * c)
+            }
+        }
+    }
+}
