@@ -15,6 +15,14 @@ typedef struct {
 } dnal_kernel_table;
 
 extern const dnal_kernel_table dnal_table_scalar;
+
+/// Output rows the weight-gradient kernel treats together (same image), so that its register
+/// tile is loaded and stored once per ~128 output pixels rather than once per row.
+static inline int dnal_weight_rows_per_block(const dnal_conv *d)
+{
+    int rows = (128 + d->wout - 1) / d->wout;
+    return rows < 1 ? 1 : (rows > d->hout ? d->hout : rows);
+}
 #if defined(__x86_64__)
 extern const dnal_kernel_table dnal_table_avx2;
 extern const dnal_kernel_table dnal_table_avx512;
