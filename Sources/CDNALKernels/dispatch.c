@@ -81,7 +81,9 @@ size_t dnal_conv_scratch_floats(const dnal_conv *d)
     // the forward band covers kh input rows; the weight-gradient band covers a block of rows
     const size_t band_width = (size_t)((d->wout - 1) * d->stride + d->kw);
     const size_t rows = (size_t)((dnal_weight_rows_per_block(d) - 1) * d->stride + d->kh);
-    return (rows > (size_t)d->kh ? rows : (size_t)d->kh) * band_width * (size_t)d->cin + 64;
+    const size_t band = (rows > (size_t)d->kh ? rows : (size_t)d->kh) * band_width * (size_t)d->cin;
+    const size_t columns = (size_t)DNAL_IM2COL_PIXELS * (size_t)(d->kh * d->kw) * (size_t)d->cin;
+    return (dnal_uses_im2col(d) && columns > band ? columns : band) + 64;
 }
 
 void dnal_conv_forward_rows(const dnal_conv *d, const float *x, const float *w, const float *bias, float *y,

@@ -16,6 +16,16 @@ typedef struct {
 
 extern const dnal_kernel_table dnal_table_scalar;
 
+/// Output pixels per im2col block for maps whose rows are too short for a full register tile.
+#define DNAL_IM2COL_PIXELS 96
+
+/// Whether forward rows are computed from im2col columns spanning rows: outputs narrower than
+/// half a tile would leave the microkernel latency-bound (VGG's 4x4 and 2x2 maps).
+static inline int dnal_uses_im2col(const dnal_conv *d)
+{
+    return d->wout < 8 && d->kh * d->kw > 1;
+}
+
 /// Output rows the weight-gradient kernel treats together (same image), so that its register
 /// tile is loaded and stored once per ~128 output pixels rather than once per row.
 static inline int dnal_weight_rows_per_block(const dnal_conv *d)
