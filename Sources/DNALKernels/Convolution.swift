@@ -42,6 +42,20 @@ public enum Convolution {
     public static func backwardInput(_ g: ConvGeometry, dOutput: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                      dInput: UnsafeMutablePointer<Float>, parallel: Parallel, workspace: Workspace) {
         if g.isDepthwise {
+            if g.stride == 1 && g.padding <= g.kernel - 1 {
+                // Stride 1: the gradient is a depthwise conv of dy with the flipped filters,
+                // padded by K-1-p, so the (gathering, register-tiled) forward kernel serves.
+                let k = g.kernel, c = g.inChannels
+                let flipped = workspace.buffer(WorkspaceSlot.packedWeights, floats: k * k * c)
+                for t in 0..<(k * k) { (flipped + t * c).update(from: weight + (k * k - 1 - t) * c, count: c) }
+                var d = dnal_dwconv(n: Int32(g.batch), hin: Int32(g.outHeight), win: Int32(g.outWidth), c: Int32(c),
+                                    hout: Int32(g.inHeight), wout: Int32(g.inWidth), kh: Int32(k), kw: Int32(k), stride: 1,
+                                    pad_top: Int32(k - 1 - g.padding), pad_left: Int32(k - 1 - g.padding))
+                parallel.forEachChunk(count: g.batch) { _, r in
+                    dnal_dwconv_forward(&d, dOutput, flipped, nil, dInput, Int32(r.lowerBound), Int32(r.upperBound))
+                }
+                return
+            }
             var d = depthwise(g)
             parallel.forEachChunk(count: g.batch) { _, r in
                 dnal_dwconv_backward_data(&d, dOutput, weight, dInput, Int32(r.lowerBound), Int32(r.upperBound))
