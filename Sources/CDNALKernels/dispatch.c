@@ -159,3 +159,13 @@ int dnal_fma_flops_per_iteration(void)
     default: return 16 * 2;
     }
 }
+
+void dnal_pack_conv_weights_scaled(const float *w, int kh, int kw, int cin_g, int cout, int groups, int g, int ldw,
+                                   const float *scale, float *out)
+{
+    const int cout_g = cout / groups;
+    dnal_pack_conv_weights(w, kh, kw, cin_g, cout, groups, g, 0, ldw, out);
+    for (size_t r = 0; r < (size_t)kh * kw * cin_g; r++) {
+        for (int o = 0; o < cout_g; o++) out[r * ldw + o] *= scale[g * cout_g + o];
+    }
+}

@@ -21,6 +21,8 @@ static inline __m256i dnal_avx2_mask(int n)
 #define VFMA(a, b, c) _mm256_fmadd_ps((a), (b), (c))
 #define VADD(a, b) _mm256_add_ps((a), (b))
 #define OPAQUE(v) __asm__("" : "+v"(v))
+#define VRELU(v) _mm256_max_ps(_mm256_setzero_ps(), (v))
+#define VRELU6(v) _mm256_min_ps(_mm256_set1_ps(6.0f), VRELU(v))
 #define FN(name) dnal_avx2_##name
 #define RMAX1 12
 #define RMAX2 6

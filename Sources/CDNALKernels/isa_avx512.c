@@ -16,6 +16,8 @@
 #define VFMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
 #define VADD(a, b) _mm512_add_ps((a), (b))
 #define OPAQUE(v) __asm__("" : "+v"(v))
+#define VRELU(v) _mm512_max_ps(_mm512_setzero_ps(), (v))
+#define VRELU6(v) _mm512_min_ps(_mm512_set1_ps(6.0f), VRELU(v))
 #define FN(name) dnal_avx512_##name
 #define RMAX1 24
 #define RMAX2 12

@@ -19,6 +19,8 @@
 #else
 #define OPAQUE(v) do { volatile float opaque_ = (v); (v) = opaque_; } while (0)
 #endif
+#define VRELU(v) ((v) < 0.0f ? 0.0f : (v))
+#define VRELU6(v) (VRELU(v) > 6.0f ? 6.0f : VRELU(v))
 #define FN(name) dnal_scalar_##name
 #define RMAX1 4
 #define RMAX2 4

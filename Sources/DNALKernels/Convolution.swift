@@ -5,14 +5,28 @@ import CDNALKernels
 public enum Convolution {
     static func roundUp(_ x: Int) -> Int { (x + Int(DNAL_CHANNEL_BLOCK) - 1) / Int(DNAL_CHANNEL_BLOCK) * Int(DNAL_CHANNEL_BLOCK) }
 
-    /// y[N,Ho,Wo,Co] = conv(x[N,H,W,Ci], weight[K,K,Ci/g,Co]) + bias[Co]
+    /// y[N,Ho,Wo,Co] = act(conv(x[N,H,W,Ci], weight[K,K,Ci/g,Co] * outputScale[Co]) + bias[Co])
+    ///
+    /// `outputScale` and `activation` fold an inference-mode batch norm (and gate) and the
+    /// activation into the conv: the scale goes into the packed weights, the activation into the
+    /// microkernel's store, so the output is written once.
     public static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
+                               outputScale: UnsafePointer<Float>? = nil, activation: FusedNormKernel.Activation = .none,
                                parallel: Parallel, workspace: Workspace) {
         if g.isDepthwise {
             var d = depthwise(g)
+            d.act = activation.rawValue
+            var w = weight
+            if let outputScale {
+                let scaled = workspace.buffer(WorkspaceSlot.packedWeights, floats: g.weightCount)
+                for t in 0..<(g.kernel * g.kernel) {
+                    for c in 0..<g.outChannels { scaled[t * g.outChannels + c] = weight[t * g.outChannels + c] * outputScale[c] }
+                }
+                w = UnsafePointer(scaled)
+            }
             parallel.forEachChunk(count: g.batch) { _, r in
-                dnal_dwconv_forward(&d, x, weight, bias, y, Int32(r.lowerBound), Int32(r.upperBound))
+                dnal_dwconv_forward(&d, x, w, bias, y, Int32(r.lowerBound), Int32(r.upperBound))
             }
             return
         }
@@ -20,14 +34,19 @@ public enum Convolution {
         let perGroup = g.kernel * g.kernel * g.inPerGroup * ldw
         let packed = workspace.buffer(WorkspaceSlot.packedWeights, floats: perGroup * g.groups)
         for grp in 0..<g.groups {
-            dnal_pack_conv_weights(weight, Int32(g.kernel), Int32(g.kernel), Int32(g.inPerGroup), Int32(g.outChannels),
-                                   Int32(g.groups), Int32(grp), 0, Int32(ldw), packed + grp * perGroup)
+            if let outputScale {
+                dnal_pack_conv_weights_scaled(weight, Int32(g.kernel), Int32(g.kernel), Int32(g.inPerGroup), Int32(g.outChannels),
+                                              Int32(g.groups), Int32(grp), Int32(ldw), outputScale, packed + grp * perGroup)
+            } else {
+                dnal_pack_conv_weights(weight, Int32(g.kernel), Int32(g.kernel), Int32(g.inPerGroup), Int32(g.outChannels),
+                                       Int32(g.groups), Int32(grp), 0, Int32(ldw), packed + grp * perGroup)
+            }
         }
         var d = dnal_conv(n: Int32(g.batch), hin: Int32(g.inHeight), win: Int32(g.inWidth), cin: Int32(g.inPerGroup),
                           ldx: Int32(g.inChannels), hout: Int32(g.outHeight), wout: Int32(g.outWidth),
                           cout: Int32(g.outPerGroup), ldy: Int32(g.outChannels), kh: Int32(g.kernel), kw: Int32(g.kernel),
                           stride: Int32(g.stride), pad_top: Int32(g.padding), pad_left: Int32(g.padding), dilate: 1,
-                          ldw: Int32(ldw))
+                          ldw: Int32(ldw), act: activation.rawValue)
         let rows = g.batch * g.outHeight
         let scratch = scratchBuffers(&d, rows: rows, parallel: parallel, workspace: workspace)
         parallel.forEachChunk(count: rows) { t, r in
@@ -50,7 +69,7 @@ public enum Convolution {
                 for t in 0..<(k * k) { (flipped + t * c).update(from: weight + (k * k - 1 - t) * c, count: c) }
                 var d = dnal_dwconv(n: Int32(g.batch), hin: Int32(g.outHeight), win: Int32(g.outWidth), c: Int32(c),
                                     hout: Int32(g.inHeight), wout: Int32(g.inWidth), kh: Int32(k), kw: Int32(k), stride: 1,
-                                    pad_top: Int32(k - 1 - g.padding), pad_left: Int32(k - 1 - g.padding))
+                                    pad_top: Int32(k - 1 - g.padding), pad_left: Int32(k - 1 - g.padding), act: 0)
                 parallel.forEachChunk(count: g.batch) { _, r in
                     dnal_dwconv_forward(&d, dOutput, flipped, nil, dInput, Int32(r.lowerBound), Int32(r.upperBound))
                 }
@@ -75,7 +94,7 @@ public enum Convolution {
         var d = dnal_conv(n: Int32(g.batch), hin: Int32(g.outHeight), win: Int32(g.outWidth), cin: Int32(g.outPerGroup),
                           ldx: Int32(g.outChannels), hout: Int32(g.inHeight), wout: Int32(g.inWidth),
                           cout: Int32(g.inPerGroup), ldy: Int32(g.inChannels), kh: Int32(g.kernel), kw: Int32(g.kernel),
-                          stride: 1, pad_top: pad, pad_left: pad, dilate: Int32(g.stride), ldw: Int32(ldw))
+                          stride: 1, pad_top: pad, pad_left: pad, dilate: Int32(g.stride), ldw: Int32(ldw), act: 0)
         let rows = g.batch * g.inHeight
         let scratch = scratchBuffers(&d, rows: rows, parallel: parallel, workspace: workspace)
         parallel.forEachChunk(count: rows) { t, r in
@@ -113,7 +132,7 @@ public enum Convolution {
                           ldx: Int32(g.inChannels), hout: Int32(g.outHeight), wout: Int32(g.outWidth),
                           cout: Int32(g.outPerGroup), ldy: Int32(g.outChannels), kh: Int32(g.kernel), kw: Int32(g.kernel),
                           stride: Int32(g.stride), pad_top: Int32(g.padding), pad_left: Int32(g.padding), dilate: 1,
-                          ldw: Int32(ldw))
+                          ldw: Int32(ldw), act: 0)
         let rows = g.batch * g.outHeight
         let scratch = scratchBuffers(&d, rows: rows, parallel: parallel, workspace: workspace)
         let partials = (0..<parts).map { workspace.buffer(WorkspaceSlot.partial($0), floats: size) }
@@ -138,7 +157,7 @@ public enum Convolution {
     static func depthwise(_ g: ConvGeometry) -> dnal_dwconv {
         dnal_dwconv(n: Int32(g.batch), hin: Int32(g.inHeight), win: Int32(g.inWidth), c: Int32(g.inChannels),
                     hout: Int32(g.outHeight), wout: Int32(g.outWidth), kh: Int32(g.kernel), kw: Int32(g.kernel),
-                    stride: Int32(g.stride), pad_top: Int32(g.padding), pad_left: Int32(g.padding))
+                    stride: Int32(g.stride), pad_top: Int32(g.padding), pad_left: Int32(g.padding), act: 0)
     }
 
     /// One band buffer per worker, reserved before the parallel region.

@@ -44,11 +44,27 @@ extension Executor {
         case .convBlock(let block):
             var g = block.geometry
             g.batch = n
+            let norm = block.norm, c = g.outChannels, pixels = n * g.outHeight * g.outWidth
+            let factors = gateFactors(block.gate, channels: c)
+            guard training else {
+                // Inference: batch norm and gate fold into the conv's weights and bias, the
+                // activation into its store; the output is written once.
+                var scale = [Float](repeating: 0, count: c), shift = scale
+                let gamma = p.pointer(norm.gamma), beta = p.pointer(norm.beta)
+                let mean = p.pointer(norm.mean), variance = p.pointer(norm.variance)
+                let convBias = block.bias.map { p.pointer($0) }
+                for i in 0..<c {
+                    let s = factors[i] * gamma[i] / (variance[i] + norm.epsilon).squareRoot()
+                    scale[i] = s
+                    shift[i] = factors[i] * beta[i] + s * ((convBias?[i] ?? 0) - mean[i])
+                }
+                Convolution.forward(g, x: x, weight: p.pointer(block.weight), bias: shift, y: y, outputScale: scale,
+                                    activation: block.activation, parallel: parallel, workspace: workspace)
+                return
+            }
             let raw = activation(block.convNode)
             Convolution.forward(g, x: x, weight: p.pointer(block.weight), bias: block.bias.map { p.pointer($0) }, y: raw,
                                 parallel: parallel, workspace: workspace)
-            let norm = block.norm, c = g.outChannels, pixels = n * g.outHeight * g.outWidth
-            let factors = gateFactors(block.gate, channels: c)
             if training {
                 var saved = fusedSaved[step.node] ?? FusedNormKernel.Saved(channels: c)
                 FusedNormKernel.forwardTraining(x: raw, pixels: pixels, channels: c, gamma: p.pointer(norm.gamma),

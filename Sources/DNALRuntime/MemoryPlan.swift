@@ -98,15 +98,13 @@ extension Step {
         for step in steps {
             result.append(MemoryPlan.Interval(tensor: .activation(step.node), size: step.outputCount * batch,
                                               start: forwardTime(step.node), end: lastUse[step.node]!))
-            if let conv = step.fusedConvNode {
+            if training, let conv = step.fusedConvNode {
                 // the raw conv output, read again by the block's backward; and its gradient
-                let end = training ? backwardTime(step.node) : forwardTime(step.node)
+                // (inference folds the block into the conv and needs neither)
                 result.append(MemoryPlan.Interval(tensor: .activation(conv), size: step.outputCount * batch,
-                                                  start: forwardTime(step.node), end: end))
-                if training {
-                    result.append(MemoryPlan.Interval(tensor: .gradient(conv), size: step.outputCount * batch,
-                                                      start: backwardTime(step.node), end: backwardTime(step.node)))
-                }
+                                                  start: forwardTime(step.node), end: backwardTime(step.node)))
+                result.append(MemoryPlan.Interval(tensor: .gradient(conv), size: step.outputCount * batch,
+                                                  start: backwardTime(step.node), end: backwardTime(step.node)))
             }
             if training {
                 let start = step.node == last ? last + 1 : (firstGradient[step.node] ?? backwardTime(step.node))

@@ -99,3 +99,34 @@ extension ConvGeometry: CustomTestStringConvertible {
         "N\(batch) \(inHeight)x\(inWidth)x\(inChannels)->\(outChannels) k\(kernel) s\(stride) p\(padding) g\(groups)"
     }
 }
+
+@Suite("Convolution with folded scale and activation", .serialized)
+struct FoldedConvolutionTests {
+    @Test("scale, bias and activation fused into the store", arguments: [
+        ConvGeometry(batch: 2, inHeight: 6, inWidth: 7, inChannels: 5, outChannels: 19, kernel: 3, padding: 1),
+        ConvGeometry(batch: 1, inHeight: 4, inWidth: 4, inChannels: 33, outChannels: 40, kernel: 3, padding: 1),
+        ConvGeometry(batch: 2, inHeight: 5, inWidth: 5, inChannels: 18, outChannels: 18, kernel: 3, stride: 2, padding: 1, groups: 18),
+        ConvGeometry(batch: 3, inHeight: 6, inWidth: 6, inChannels: 8, outChannels: 24, kernel: 1),
+    ])
+    func folded(g: ConvGeometry) {
+        let x = Numerics.random(g.inputCount, seed: 1).map(Float.init), w = Numerics.random(g.weightCount, seed: 2).map(Float.init)
+        let scale = Numerics.random(g.outChannels, seed: 3).map { Float(0.5 + $0) }, bias = Numerics.random(g.outChannels, seed: 4).map(Float.init)
+        var plain = [Float](repeating: 0, count: g.outputCount)
+        ConvolutionReference.forward(g, x: x, weight: w, bias: nil, y: &plain)
+        for (activation, relu6) in [(FusedNormKernel.Activation.none, false), (.relu, false), (.relu6, true)] {
+            let expected = plain.indices.map { i -> Float in
+                let v = plain[i] * scale[i % g.outChannels] * 3 + bias[i % g.outChannels]
+                return activation == .none ? v : (relu6 ? min(max(v, 0), 6) : max(v, 0))
+            }
+            for isa in KernelISA.supported {
+                KernelISA.use(isa)
+                var y = [Float](repeating: .nan, count: g.outputCount)
+                let tripled = scale.map { $0 * 3 }
+                Convolution.forward(g, x: x, weight: w, bias: bias, y: &y, outputScale: tripled, activation: activation,
+                                    parallel: Parallel(threads: 2), workspace: Workspace())
+                #expect(Numerics.firstMismatch(y, expected, rtol: 1e-4, atol: 1e-4) == nil, "\(isa) \(activation) \(g)")
+            }
+            KernelISA.use(.best)
+        }
+    }
+}

@@ -45,6 +45,7 @@ typedef struct {
     int pad_top, pad_left; ///< zero padding before the first input row / column
     int dilate;            ///< 1, or s to insert s-1 zeros between input pixels
     int ldw;               ///< packed weight row length: a multiple of DNAL_CHANNEL_BLOCK, >= cout
+    int act;               ///< activation applied as outputs are stored: 0 none, 1 relu, 2 relu6 (forward only)
 } dnal_conv;
 
 /// Floats of per-thread scratch dnal_conv_forward_rows and dnal_conv_backward_weight_rows need.
@@ -66,6 +67,10 @@ void dnal_conv_backward_weight_rows(const dnal_conv *d, const float *x, const fl
 /// with input and output channels swapped (ldw' >= cin_g).
 void dnal_pack_conv_weights(const float *w, int kh, int kw, int cin_g, int cout, int groups, int g,
                             int transpose_flip, int ldw, float *out);
+/// As dnal_pack_conv_weights without transpose, each output channel o multiplied by scale[o]
+/// (a batch norm folded into the conv for inference).
+void dnal_pack_conv_weights_scaled(const float *w, int kh, int kw, int cin_g, int cout, int groups, int g, int ldw,
+                                   const float *scale, float *out);
 
 /// The inverse of packing without transpose: w[kh][kw][cin_g][g*cout_g + o] += packed[kh][kw][cin_g][o].
 void dnal_unpack_conv_weights_add(const float *packed, int kh, int kw, int cin_g, int cout, int groups, int g, int ldw,
@@ -74,6 +79,7 @@ void dnal_unpack_conv_weights_add(const float *packed, int kh, int kw, int cin_g
 /// Depthwise 3-D tensors: NHWC with c channels, one filter per channel, w[kh][kw][c].
 typedef struct {
     int n, hin, win, c, hout, wout, kh, kw, stride, pad_top, pad_left;
+    int act; ///< activation applied as outputs are stored (forward): 0 none, 1 relu, 2 relu6
 } dnal_dwconv;
 
 /// y = depthwise conv(x, w) (+ bias) for images [n_begin, n_end).
