@@ -205,15 +205,18 @@ void dnal_copy_channels(const float *x, int ldx, ptrdiff_t pixels, int width, fl
 
 void dnal_maxpool_forward(const dnal_pool *d, const float *x, float *y, int *argmax, int n_begin, int n_end)
 {
+    // Branch-free over channels so it vectorises: the first in-range tap initialises, later taps
+    // replace where strictly greater (the first maximum wins, as in PyTorch) or NaN (which then
+    // stays). argmax may be NULL (inference).
     const int C = d->c;
     for (int n = n_begin; n < n_end; n++) {
+        const ptrdiff_t image = (ptrdiff_t)n * d->h * d->w * C;
         for (int oh = 0; oh < d->hout; oh++) {
             for (int ow = 0; ow < d->wout; ow++) {
                 const ptrdiff_t o = (((ptrdiff_t)n * d->hout + oh) * d->wout + ow) * C;
-                for (int i = 0; i < C; i++) {
-                    y[o + i] = -INFINITY;
-                    argmax[o + i] = -1;
-                }
+                float *yp = y + o;
+                int *ap = argmax ? argmax + o : NULL;
+                int first = 1;
                 for (int kh = 0; kh < d->k; kh++) {
                     const int ih = oh * d->stride - d->pad + kh;
                     if (ih < 0 || ih >= d->h) continue;
@@ -221,17 +224,33 @@ void dnal_maxpool_forward(const dnal_pool *d, const float *x, float *y, int *arg
                         const int iw = ow * d->stride - d->pad + kw;
                         if (iw < 0 || iw >= d->w) continue;
                         const ptrdiff_t base = (((ptrdiff_t)n * d->h + ih) * d->w + iw) * C;
-                        for (int i = 0; i < C; i++) {
-                            // strict '>' keeps the first maximum, as PyTorch does; NaN wins
-                            // and stays (nothing compares greater than it), so it propagates
-                            const float v = x[base + i];
-                            if (v > y[o + i] || v != v || argmax[o + i] < 0) {
-                                if (argmax[o + i] >= 0 && y[o + i] != y[o + i]) continue;
-                                y[o + i] = x[base + i];
-                                argmax[o + i] = (int)(base + i - (ptrdiff_t)n * d->h * d->w * C);
+                        const float *xp = x + base;
+                        const int index = (int)(base - image);
+                        if (first) {
+                            memcpy(yp, xp, sizeof(float) * (size_t)C);
+                            if (ap) for (int i = 0; i < C; i++) ap[i] = index + i;
+                            first = 0;
+                            continue;
+                        }
+                        if (ap) {
+                            for (int i = 0; i < C; i++) {
+                                const float v = xp[i], cur = yp[i];
+                                const int take = (v > cur) | ((v != v) & (cur == cur));
+                                yp[i] = take ? v : cur;
+                                ap[i] = take ? index + i : ap[i];
+                            }
+                        } else {
+                            for (int i = 0; i < C; i++) {
+                                const float v = xp[i], cur = yp[i];
+                                const int take = (v > cur) | ((v != v) & (cur == cur));
+                                yp[i] = take ? v : cur;
                             }
                         }
                     }
+                }
+                if (first) {
+                    for (int i = 0; i < C; i++) yp[i] = -INFINITY;
+                    if (ap) for (int i = 0; i < C; i++) ap[i] = -1;
                 }
             }
         }

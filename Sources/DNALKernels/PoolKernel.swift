@@ -24,9 +24,9 @@ public enum PoolKernel {
         }
     }
 
-    /// y = window max; argmax records where each came from (per image).
+    /// y = window max; argmax (when given, for training) records where each came from (per image).
     public static func maxForward(_ g: Geometry, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
-                                  argmax: UnsafeMutablePointer<Int32>, parallel: Parallel) {
+                                  argmax: UnsafeMutablePointer<Int32>?, parallel: Parallel) {
         var d = g.raw
         parallel.forEachChunk(count: g.batch) { _, r in
             dnal_maxpool_forward(&d, x, y, argmax, Int32(r.lowerBound), Int32(r.upperBound))

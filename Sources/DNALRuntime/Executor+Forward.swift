@@ -107,7 +107,7 @@ extension Executor {
             ActivationKernel.forward(x: x, count: count, relu6: relu6, y: y, parallel: parallel)
         case .maxPool(var g):
             g.batch = n
-            PoolKernel.maxForward(g, x: x, y: y, argmax: argmax[step.node]!, parallel: parallel)
+            PoolKernel.maxForward(g, x: x, y: y, argmax: training ? argmax[step.node]! : nil, parallel: parallel)
         case .avgPool(var g):
             g.batch = n
             PoolKernel.averageForward(g, x: x, y: y, parallel: parallel)
