@@ -1,3 +1,4 @@
+import DNALCore
 import Foundation
 
 extension ParameterStore {

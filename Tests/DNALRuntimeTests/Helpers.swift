@@ -14,7 +14,7 @@ func trainingExecutor(_ graph: Graph, batch: Int, seed: UInt64, threads: Int = 2
     e.parameters.initialize(seed: seed)
     let x = Numerics.random(batch * graph.inputShape.elementCount, seed: seed + 1).map(Float.init)
     e.input.update(from: x, count: x.count)
-    var rng = SeededGenerator(seed: seed + 2)
+    var rng = SeededRandom(seed: seed + 2)
     let labels = (0..<batch).map { _ in Int32(rng.next() % UInt64(graph.classes)) }
     return (e, labels)
 }

@@ -7,7 +7,7 @@ import Testing
 struct MemoryPlanTests {
     @Test("random intervals never overlap while live", arguments: 0..<50)
     func randomIntervals(seed: Int) {
-        var rng = SeededGenerator(seed: UInt64(seed))
+        var rng = SeededRandom(seed: UInt64(seed))
         let intervals = (0..<Int(rng.next() % 60 + 1)).map { i -> MemoryPlan.Interval in
             let start = Int(rng.next() % 40), length = Int(rng.next() % 15)
             return MemoryPlan.Interval(tensor: .activation(i), size: Int(rng.next() % 1000), start: start, end: start + length)

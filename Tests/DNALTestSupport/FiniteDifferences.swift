@@ -1,3 +1,4 @@
+import DNALCore
 /// Central differences of a scalar function of a vector, in Double.
 public enum FiniteDifferences {
     /// d f / d x[i] for each i in `indices` (all when nil), by (f(x + h e_i) - f(x - h e_i)) / 2h.
@@ -24,7 +25,7 @@ public enum FiniteDifferences {
 
     /// Some indices of a tensor of `count` elements: the ends and a seeded sample.
     public static func sample(_ count: Int, _ n: Int, seed: UInt64) -> [Int] {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SeededRandom(seed: seed)
         var picks = Set([0, count - 1])
         while picks.count < min(n, count) { picks.insert(Int(rng.next() % UInt64(count))) }
         return picks.sorted()

@@ -1,8 +1,9 @@
+import DNALCore
 /// Seeded random tensors and closeness checks shared by kernel and runtime tests.
 public enum Numerics {
     /// `count` values uniform in [-1, 1) from `seed`.
     public static func random(_ count: Int, seed: UInt64, scale: Double = 1) -> [Double] {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SeededRandom(seed: seed)
         return (0..<count).map { _ in (Double(rng.next() >> 11) / Double(1 << 53) * 2 - 1) * scale }
     }
 

@@ -1,3 +1,4 @@
+import DNALCore
 /// Generates random, valid network files in the DSL: chains of convs (dense, strided, grouped,
 /// depthwise), pools, residual blocks (identity, zeropad, project), candidate-op choices and
 /// concats, ending in gap + linear. Used by property tests of shape inference, cost and parsing.
@@ -8,7 +9,7 @@ public struct RandomNetwork {
     public var items: Int
 
     public init(seed: UInt64, maxItems: Int = 12) {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SeededRandom(seed: seed)
         let channels = [1, 3, 4][Int.random(in: 0..<3, using: &rng)]
         let size = Int.random(in: 6...20, using: &rng)
         let classes = Int.random(in: 2...7, using: &rng)

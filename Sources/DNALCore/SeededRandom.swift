@@ -1,6 +1,10 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
-/// The runtime's random numbers: SplitMix64, so initialisation, shuffling and dropout depend only
+/// dnalc's random numbers (initialisation, shuffling, dropout, generated test networks): SplitMix64, so initialisation, shuffling and dropout depend only
 /// on the seed (and the state can be checkpointed as one integer).
 public struct SeededRandom: RandomNumberGenerator, Sendable, Codable, Equatable {
     public private(set) var state: UInt64
@@ -21,6 +25,6 @@ public struct SeededRandom: RandomNumberGenerator, Sendable, Codable, Equatable 
     /// Standard normal (Box-Muller).
     public mutating func normal() -> Double {
         let u1 = max(uniform(), 1e-300), u2 = uniform()
-        return (-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2)
+        return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
     }
 }
