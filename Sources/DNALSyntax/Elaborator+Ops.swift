@@ -46,7 +46,7 @@ extension Elaborator {
             let out = scaled(try a.int("out"), enabled: try a.bool("scale", default: true))
             let stride = try a.int("stride", default: 1)
             let align = try a.choice("align", ["center", "start"], default: "center")
-            let offset = align == "center" ? max(0, (out - channels) / 2) : 0
+            let offset = a.has("offset") ? try a.int("offset", min: 0) : (align == "center" ? max(0, (out - channels) / 2) : 0)
             return try add(name, .zeroPad(ZeroPad(outChannels: out, stride: stride, offset: offset)), inputs: [input], at: at)
         case "residual":
             return try elaborateResidual(item, attributes: a, input: input, name: name)

@@ -47,7 +47,13 @@ extension Elaborator {
         }
         var inputs: [Int] = []
         for r in refs { inputs.append(try reference(r)) }
-        let op: Op = item.op == "add" ? .add(Add(role: .plain)) : .concat
+        let op: Op
+        if item.op == "add" {
+            let role = try attributes.choice("role", ["plain", "residual", "candidates"], default: "plain")
+            op = .add(Add(role: Add.Role(rawValue: role)!))
+        } else {
+            op = .concat
+        }
         return try add(name, op, inputs: inputs, at: item.opNode)
     }
 }

@@ -134,8 +134,8 @@ final class Elaborator {
         scope.counters[item.op] = count
         let name: String
         if let explicit = try attributes.string("name") {
-            guard isValidLayerName(explicit), !explicit.contains(".") else {
-                throw diagnostic("invalid layer name '\(explicit)': use letters, digits, '_' and '-' (dots separate scopes)",
+            guard isValidLayerName(explicit) else {
+                throw diagnostic("invalid layer name '\(explicit)': use letters, digits, '_' and '-', with single dots between parts",
                                  at: attributes.node("name")!)
             }
             name = scope.prefix + explicit

@@ -64,7 +64,7 @@ struct MalformedInputTests {
         (head + "layers:\n  - conv: {name: alpha, out: 4}\n  - conv: {out: 4, from: alpah}\n" + tail, "t.yaml:6:26: error: unknown layer 'alpah'; did you mean 'alpha'?"),
         (head + "layers:\n  - conv: {name: a, out: 4, from: b}\n  - conv: {name: b, out: 4, from: a}\n" + tail, "t.yaml:5:35: error: layer 'b' is not defined before this point; a layer can only read earlier layers, so references cannot form cycles"),
         (head + "layers:\n  - conv: {name: a, out: 4}\n  - conv: {name: a, out: 4}\n" + tail, "t.yaml:6:5: error: 'a': duplicate layer name 'a' (first defined at t.yaml:5:5)"),
-        (head + "layers:\n  - conv: {name: 'my conv', out: 4}\n" + tail, "t.yaml:5:18: error: invalid layer name 'my conv': use letters, digits, '_' and '-' (dots separate scopes)"),
+        (head + "layers:\n  - conv: {name: 'my conv', out: 4}\n" + tail, "t.yaml:5:18: error: invalid layer name 'my conv': use letters, digits, '_' and '-', with single dots between parts"),
         (head + "layers:\n  - conv: {name: skip, out: 4}\n  - conv: {out: 4, from: input}\n" + tail, "t.yaml:5:5: error: layer 'skip' is never used: nothing reads it and it is not the output"),
         // templates
         (head + "templates: {blk: {params: {out: ~}, layers: [conv: {out: $out}]}}\nlayers:\n  - blk: {}\n" + tail, "t.yaml:6:5: error: template 'blk' needs parameter 'out'"),
