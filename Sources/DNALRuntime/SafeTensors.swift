@@ -107,13 +107,15 @@ public func writeAtomically(_ bytes: [UInt8], to path: String) throws {
     let temp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
     do {
         try Data(bytes).write(to: temp)
-        if FileManager.default.fileExists(atPath: path) {
-            _ = try FileManager.default.replaceItemAt(url, withItemAt: temp)
-        } else {
-            try FileManager.default.moveItem(at: temp, to: url)
-        }
     } catch {
         try? FileManager.default.removeItem(at: temp)
         throw RuntimeError("cannot write '\(path)': \(error.localizedDescription)")
+    }
+    // rename(2) replaces an existing file atomically (Foundation's replaceItemAt fails on Linux
+    // when the destination exists).
+    guard rename(temp.path, path) == 0 else {
+        let reason = String(cString: strerror(errno))
+        try? FileManager.default.removeItem(at: temp)
+        throw RuntimeError("cannot write '\(path)': \(reason)")
     }
 }

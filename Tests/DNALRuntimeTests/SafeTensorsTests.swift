@@ -99,6 +99,12 @@ struct SafeTensorsTests {
         }
         #expect(Array(UnsafeBufferPointer(start: a.logits, count: 20)) == Array(UnsafeBufferPointer(start: b.logits, count: 20)))
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["w.safetensors"])  // no temporary left
+        // saving again replaces the file in place
+        a.parameters.set("fc.bias", [Float](repeating: 0.25, count: 10))
+        try a.parameters.save(to: path)
+        try b.parameters.load(from: path)
+        #expect(b.parameters.values(of: "fc.bias") == [Float](repeating: 0.25, count: 10))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["w.safetensors"])
     }
 
     @Test func weightsForAnotherNetworkAreRefused() throws {
