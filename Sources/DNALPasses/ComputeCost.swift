@@ -24,17 +24,21 @@ public struct CostReport: Sendable, Equatable {
     public var gateChannels: Int
 }
 
-/// Counts FLOPs and parameters of every node of `graph` under `convention`.
+/// Counts FLOPs and parameters of every node of `graph` under `convention`; with `masks`, of the
+/// hard-gated network those masks define, counted as the reference does (dnal-method.md 7.1):
+/// an output channel counts only if its row is kept and it reads at least one live input, and a
+/// prunable conv's batch norm counts only those live channels.
 ///
 /// Precondition: `graph` verifies. Postcondition: totals are the sums of the per-layer figures
 /// (cost is additive over nodes; no term is attributed to two nodes).
-public func computeCost(_ graph: Graph, convention: CostConvention) -> CostReport {
+public func computeCost(_ graph: Graph, convention: CostConvention, masks: ChannelMasks? = nil) -> CostReport {
+    let live = masks.map { liveWeights(graph, $0) } ?? [:]
     var layers: [LayerCost] = []
     var gateLayers = 0, gateChannels = 0
     layers.reserveCapacity(graph.nodes.count)
     for node in graph.nodes.dropFirst() {
         let input = node.inputs.first.map { graph.nodes[$0].shape }
-        let (flops, params) = nodeCost(node, graph: graph, convention: convention)
+        let (flops, params) = nodeCost(node, graph: graph, convention: convention, live: live)
         if case .gate = node.op {
             gateLayers += 1
             gateChannels += node.shape.channels
@@ -47,30 +51,67 @@ public func computeCost(_ graph: Graph, convention: CostConvention) -> CostRepor
                       gateLayers: gateLayers, gateChannels: gateChannels)
 }
 
+/// Surviving weights of a masked conv or linear: (weights kept, output channels alive).
+struct LiveWeights {
+    var weights: Int
+    var alive: Int
+}
+
+/// Per conv/linear node, what survives `masks`: an output channel is alive iff its row is kept
+/// and it reads at least one kept input.
+func liveWeights(_ graph: Graph, _ masks: ChannelMasks) -> [Int: LiveWeights] {
+    var result: [Int: LiveWeights] = [:]
+    for node in graph.nodes {
+        guard let rows = masks.rows[node.id], let columns = masks.columns[node.id] else { continue }
+        let read = columns.filter { $0 }.count
+        var weights = 0, alive = 0
+        switch node.op {
+        case .conv(let c):
+            let depthwise = c.groups > 1 && c.groups == c.outChannels && c.groups == columns.count
+            let perInput = c.kernel * c.kernel
+            for o in rows.indices where rows[o] {
+                let inputs = depthwise ? (columns[o] ? 1 : 0) : (c.groups > 1 ? columns.count / c.groups : read)
+                if inputs > 0 {
+                    alive += 1
+                    weights += inputs * perInput
+                }
+            }
+        case .linear:
+            alive = read > 0 ? rows.filter { $0 }.count : 0
+            weights = alive * read
+        default:
+            continue
+        }
+        result[node.id] = LiveWeights(weights: weights, alive: alive)
+    }
+    return result
+}
+
 /// (FLOPs, params) of one node.
-func nodeCost(_ node: Node, graph: Graph, convention: CostConvention) -> (Int, Int) {
+func nodeCost(_ node: Node, graph: Graph, convention: CostConvention, live: [Int: LiveWeights] = [:]) -> (Int, Int) {
     guard let inputID = node.inputs.first else { return (0, 0) }
     let input = graph.nodes[inputID]
     switch node.op {
     case .conv(let c):
-        let weights = c.weightCount(inChannels: input.shape.channels)
+        let weights = live[node.id]?.weights ?? c.weightCount(inChannels: input.shape.channels)
         let macs = weights * node.shape.spatialCount
-        let bias = c.bias ? c.outChannels : 0
+        let bias = c.bias ? (live[node.id]?.alive ?? c.outChannels) : 0
         switch convention {
         case .dnal: return (macs + bias, weights + bias)
         case .macs: return (macs, weights + bias)
         case .flops: return (2 * macs, weights + bias)
         }
     case .linear(let l):
-        let weights = input.shape.elementCount * l.outFeatures
-        let bias = l.bias ? l.outFeatures : 0
+        let weights = live[node.id]?.weights ?? input.shape.elementCount * l.outFeatures
+        let bias = l.bias ? (live[node.id]?.alive ?? l.outFeatures) : 0
         switch convention {
         case .dnal: return (weights + bias, weights + bias)
         case .macs: return (weights, weights + bias)
         case .flops: return (2 * weights, weights + bias)
         }
     case .batchNorm:
-        let channels = node.shape.channels
+        // with masks, a conv's batch norm keeps only the conv's live channels
+        let channels = live[inputID]?.alive ?? node.shape.channels
         switch convention {
         case .dnal:
             // The reference counter attributes gamma/beta and one FLOP per channel to every

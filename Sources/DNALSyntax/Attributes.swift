@@ -1,3 +1,4 @@
+import DNALCore
 /// An item's attributes, read with types, ranges and defaults (the item's own keys first, then the
 /// file's `defaults:` for that op, then the built-in default). Every error points at the value.
 struct Attributes {

@@ -1,3 +1,4 @@
+import DNALCore
 import Foundation
 
 /// Evaluation: integers use checked arithmetic (overflow is an error, not a wrap), `/` is true

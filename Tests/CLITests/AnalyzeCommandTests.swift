@@ -99,3 +99,32 @@ struct AnalyzeCommandTests {
         #expect(r.stderr.contains("gflops"))
     }
 }
+
+@Suite("dnalc analyze --masks", .timeLimit(.minutes(2)))
+struct AnalyzeMasksTests {
+    @Test func costsTheMaskedNetwork() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dnalc-masks-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let widths = [("conv1.gate", 16), ("conv2.gate", 16), ("conv3.gate", 32), ("conv4.gate", 32), ("conv5.gate", 64),
+                      ("conv6.gate", 64), ("conv7.gate", 64), ("conv8.gate", 64)]
+        let gates = widths.map { "\"\($0.0)\": [" + (0..<($0.1 / 2)).map(String.init).joined(separator: ",") + "]" }.joined(separator: ", ")
+        let file = dir.appendingPathComponent("half.json")
+        try #"{"network": "vgg8-cifar10", "gates": {\#(gates)}}"#.write(to: file, atomically: true, encoding: .utf8)
+        let r = try runDNALC(["analyze", "architectures/vgg8-cifar10.yaml", "--masks", file.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("vgg8-cifar10 with half.json"))
+        // halving every layer's filters and inputs leaves about a quarter of the MACs
+        let j = try runDNALC(["analyze", "architectures/vgg8-cifar10.yaml", "--masks", file.path, "--format", "json"])
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(j.stdout.utf8)) as? [String: Any])
+        let masked = (report["total"] as? [String: Any])?["flops"] as? Int ?? 0
+        #expect(masked > 11_060_202 / 5 && masked < 11_060_202 / 3)
+        #expect(((report["comparison"] as? [String: Any])?["flops_ratio"] as? Double ?? 0) > 3)
+
+        let wrong = try runDNALC(["analyze", "architectures/resnet8-cifar10.yaml", "--masks", file.path])
+        #expect(wrong.status == 1)
+        #expect(wrong.stderr == "error: \(file.path): these masks are for 'vgg8-cifar10', not 'resnet8-cifar10'\n")
+        let both = try runDNALC(["analyze", "architectures/vgg8-cifar10.yaml", "--masks", file.path, "--compare", "architectures/vgg6-mnist.yaml"])
+        #expect(both.status != 0 && both.stderr.contains("--masks and --compare cannot be combined"))
+    }
+}

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DNALCore
 import DNALPasses
+import Foundation
 
 /// `dnalc analyze FILE`: shapes, per-layer and total cost, coupling groups, comparisons.
 struct Analyze: ParsableCommand {
@@ -31,15 +32,35 @@ struct Analyze: ParsableCommand {
     @Option(name: .customLong("compare"), help: "Another network file: print both totals and the reduction ratios.")
     var other: String?
 
+    @Option(help: ArgumentHelp("Gate masks (JSON, see Grammar.md): cost the hard-gated network they define, by the DNAL reference rules, against the full one.", valueName: "masks.json"))
+    var masks: String?
+
+    func validate() throws {
+        if masks != nil && other != nil { throw ValidationError("--masks and --compare cannot be combined") }
+    }
+
     func run() throws {
         let graph = try loadNetwork(file)
         if ir {
             print(graph.dump(), terminator: "")
             return
         }
-        let report = computeCost(graph, convention: convention)
+        var report = computeCost(graph, convention: convention)
         let coupling = groups ? computeChannelCoupling(graph) : nil
         var comparison: Comparison?
+        if let masks {
+            let gateMasks: GateMasks
+            do {
+                gateMasks = try MasksFile.read(masks, for: graph)
+            } catch {
+                printError("error: \(error.message)")
+                throw ExitCode(1)
+            }
+            let full = report
+            report = computeCost(graph, convention: convention, masks: computeChannelMasks(graph, gates: gateMasks))
+            report.network = "\(graph.name) with \((masks as NSString).lastPathComponent)"
+            comparison = Comparison(base: full, other: report)
+        }
         if let other {
             let otherGraph = try loadNetwork(other)
             comparison = Comparison(base: report, other: computeCost(otherGraph, convention: convention))

@@ -1,5 +1,5 @@
 /// The candidate closest to `word` by edit distance, if it is close enough to be a likely typo.
-func closestMatch(to word: String, in candidates: [String]) -> String? {
+public func closestMatch(to word: String, in candidates: [String]) -> String? {
     let limit = max(1, word.count / 3)
     var best: (String, Int)?
     for c in candidates.sorted() {
@@ -10,7 +10,7 @@ func closestMatch(to word: String, in candidates: [String]) -> String? {
 }
 
 /// Levenshtein distance, counting a swap of two neighbours as one edit.
-func editDistance(_ a: String, _ b: String) -> Int {
+public func editDistance(_ a: String, _ b: String) -> Int {
     let x = Array(a), y = Array(b)
     if x.isEmpty { return y.count }
     if y.isEmpty { return x.count }

@@ -1,0 +1,30 @@
+import DNALCore
+
+/// Checks that `gates` leave a path from the input to the output: a gate that closes every
+/// channel of a plain chain disconnects the network, while one on a residual branch or in a
+/// candidate op only removes that branch or op (the shortcut or the other ops remain).
+/// - Throws: naming the first gate that closes all of its channels, when the output is cut off.
+public func checkMasksKeepNetworkConnected(_ graph: Graph, gates: GateMasks) throws(GraphError) {
+    let masks = computeChannelMasks(graph, gates: gates)
+    let live = liveWeights(graph, masks)
+    var signal = [Bool](repeating: false, count: graph.nodes.count)
+    signal[0] = true
+    for node in graph.nodes.dropFirst() {
+        let inputs = node.inputs.map { signal[$0] }
+        switch node.op {
+        case .conv, .linear:
+            signal[node.id] = inputs[0] && (live[node.id]?.alive ?? 1) > 0
+        case .gate:
+            signal[node.id] = inputs[0] && (gates.keep[node.id]?.contains(true) ?? true)
+        case .add, .concat:
+            signal[node.id] = inputs.contains(true)
+        default:
+            signal[node.id] = inputs[0]
+        }
+    }
+    guard !signal[graph.output] else { return }
+    let closed = graph.nodes.first { $0.op == .gate && !(gates.keep[$0.id]?.contains(true) ?? true) }
+    var message = "the masks cut every path from the input to the output"
+    if let closed { message += " (gate '\(closed.name)' closes all \(closed.shape.channels) of its channels)" }
+    throw GraphError(message)
+}

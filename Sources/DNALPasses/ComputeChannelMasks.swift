@@ -1,0 +1,148 @@
+import DNALCore
+
+/// Which weights of each conv and linear layer survive gate masks, by the DNAL reference rules
+/// (dnal-method.md 6.2): the hard-gated network's weight masks, from which its cost is counted.
+public struct ChannelMasks: Sendable, Equatable {
+    /// Per conv/linear node: which output channels (rows) are kept.
+    public var rows: [Int: [Bool]]
+    /// Per conv/linear node: which input channels (linear: input features) it reads (columns).
+    public var columns: [Int: [Bool]]
+}
+
+/// Derives row and column masks of every conv and linear layer from gate masks.
+///
+/// - Columns: what the reference's `set_conv_mask` leaves a layer reading a tensor: channels
+///   a gate on the way closed are not read; at residual and candidate sums the shortcut is
+///   ignored, so the next block reads only what the previous block's gates kept (a trunk
+///   channel the shortcut still carries is dropped, as in the reference).
+/// - Rows: an output channel is kept iff some reader still needs it: every path from it meets
+///   a closed gate otherwise. This carries a depthwise gate back to the expansion conv (or stem)
+///   in front of it, and a residual branch's gate to its conv.
+/// Convs marked `prunable: false` and grouped (not depthwise) convs keep every row and column.
+///
+/// Precondition: `graph` verifies and `gates` validates against it.
+public func computeChannelMasks(_ graph: Graph, gates: GateMasks) -> ChannelMasks {
+    let n = graph.nodes.count
+    var possible = [[Bool]](repeating: [], count: n)    // may be non-zero in the hard-gated network
+    var reference = [[Bool]](repeating: [], count: n)   // what a reader's columns keep
+    func width(_ id: Int) -> Int { graph.nodes[id].shape.isFeatureMap ? graph.nodes[id].shape.channels : graph.nodes[id].shape.elementCount }
+    for node in graph.nodes {
+        let all = [Bool](repeating: true, count: width(node.id))
+        let x = node.inputs.first
+        switch node.op {
+        case .gate:
+            let keep = gates.keep[node.id] ?? all
+            possible[node.id] = zip(possible[x!], keep).map { $0 && $1 }
+            reference[node.id] = zip(reference[x!], keep).map { $0 && $1 }
+        case .activation, .dropout, .identity, .pool, .globalAvgPool:
+            possible[node.id] = possible[x!]
+            reference[node.id] = reference[x!]
+        case .flatten:
+            let spatial = graph.nodes[x!].shape.spatialCount
+            possible[node.id] = (0..<all.count).map { possible[x!][$0 / spatial] }
+            reference[node.id] = (0..<all.count).map { reference[x!][$0 / spatial] }
+        case .add:
+            let shortcuts = shortcutInputs(node, graph)
+            possible[node.id] = node.inputs.reduce([Bool](repeating: false, count: all.count)) { acc, i in zip(acc, possible[i]).map { $0 || $1 } }
+            let branches = node.inputs.enumerated().filter { !shortcuts.contains($0.offset) }.map(\.element)
+            reference[node.id] = (branches.isEmpty ? node.inputs : branches)
+                .reduce([Bool](repeating: false, count: all.count)) { acc, i in zip(acc, reference[i]).map { $0 || $1 } }
+        case .concat:
+            possible[node.id] = node.inputs.flatMap { possible[$0] }
+            reference[node.id] = node.inputs.flatMap { reference[$0] }
+        case .zeroPad(let z):
+            var p = [Bool](repeating: false, count: all.count), r = p
+            for c in 0..<width(x!) {
+                p[z.offset + c] = possible[x!][c]
+                r[z.offset + c] = reference[x!][c]
+            }
+            possible[node.id] = p
+            reference[node.id] = r
+        case .input, .conv, .linear, .batchNorm:
+            possible[node.id] = all
+            reference[node.id] = all
+        }
+    }
+
+    // Backward: which channels of each tensor some reader needs.
+    var needed = (0..<n).map { [Bool](repeating: false, count: width($0)) }
+    needed[graph.output] = needed[graph.output].map { _ in true }
+    var rows: [Int: [Bool]] = [:], columns: [Int: [Bool]] = [:]
+    func need(_ id: Int, _ mask: [Bool]) { needed[id] = zip(needed[id], mask).map { $0 || $1 } }
+    for node in graph.nodes.reversed() where node.id != 0 {
+        let out = needed[node.id], x = node.inputs[0]
+        let anyNeeded = out.contains(true)
+        switch node.op {
+        case .conv(let c):
+            let depthwise = c.groups > 1 && c.groups == width(x) && c.groups == c.outChannels
+            if depthwise {
+                rows[node.id] = out
+                columns[node.id] = out
+                need(x, out)
+            } else if !c.prunable || c.groups > 1 {
+                rows[node.id] = out.map { _ in true }
+                columns[node.id] = [Bool](repeating: true, count: width(x))
+                if anyNeeded { need(x, columns[node.id]!) }
+            } else {
+                rows[node.id] = out
+                columns[node.id] = reference[x]
+                if anyNeeded { need(x, reference[x]) }
+            }
+        case .linear:
+            rows[node.id] = out.map { _ in true }
+            columns[node.id] = reference[x]
+            if anyNeeded { need(x, reference[x]) }
+        case .gate:
+            need(x, zip(out, gates.keep[node.id] ?? out.map { _ in true }).map { $0 && $1 })
+        case .batchNorm, .activation, .dropout, .identity, .pool, .globalAvgPool:
+            need(x, out)
+        case .flatten:
+            let spatial = graph.nodes[x].shape.spatialCount
+            need(x, (0..<width(x)).map { c in (0..<spatial).contains { out[c * spatial + $0] } })
+        case .add:
+            for i in node.inputs { need(i, zip(out, possible[i]).map { $0 && $1 }) }
+        case .concat:
+            var offset = 0
+            for i in node.inputs {
+                need(i, Array(out[offset..<(offset + width(i))]))
+                offset += width(i)
+            }
+        case .zeroPad(let z):
+            need(x, Array(out[z.offset..<(z.offset + width(x))]))
+        case .input:
+            break
+        }
+    }
+    return ChannelMasks(rows: rows, columns: columns)
+}
+
+/// Indices of an add's inputs that are shortcuts, which the reference's column masks ignore:
+/// a residual add's second input; a candidate sum's input that is an ancestor of all the others
+/// (the identity shortcut of the cell).
+func shortcutInputs(_ node: Node, _ graph: Graph) -> Set<Int> {
+    guard case .add(let add) = node.op else { return [] }
+    switch add.role {
+    case .residual:
+        return node.inputs.count == 2 ? [1] : []
+    case .candidates:
+        var result = Set<Int>()
+        for (k, i) in node.inputs.enumerated()
+        where node.inputs.enumerated().allSatisfy({ $0.offset == k || isAncestor(i, of: $0.element, graph) }) {
+            result.insert(k)
+        }
+        return result
+    case .plain:
+        return []
+    }
+}
+
+/// Whether node `a` is `b` or lies on a path into it.
+func isAncestor(_ a: Int, of b: Int, _ graph: Graph) -> Bool {
+    var stack = [b], seen = Set<Int>()
+    while let x = stack.popLast() {
+        if x == a { return true }
+        guard x > a, seen.insert(x).inserted else { continue }
+        stack.append(contentsOf: graph.nodes[x].inputs)
+    }
+    return false
+}

@@ -1,0 +1,100 @@
+import DNALCore
+import DNALTestSupport
+import Testing
+@testable import DNALPasses
+
+@Suite("Masked cost (the reference rules)")
+struct MaskedCostTests {
+    func masks(_ g: Graph, closing: [String: [Int]]) -> GateMasks {
+        var m = GateMasks.allOpen(g)
+        for (name, channels) in closing {
+            let id = g.node(named: name)!.id
+            for c in channels { m.keep[id]![c] = false }
+        }
+        return m
+    }
+
+    func kept(_ flags: [Bool]?) -> [Int] { (flags ?? []).indices.filter { flags![$0] } }
+
+    @Test("all-open masks cost what the network costs", arguments: Repository.allArchitectures().map(\.lastPathComponent))
+    func allOpen(file: String) throws {
+        let g = try architecture(String(file.dropLast(5)))
+        let m = computeChannelMasks(g, gates: .allOpen(g))
+        for convention in CostConvention.allCases {
+            #expect(computeCost(g, convention: convention, masks: m) == computeCost(g, convention: convention), "\(file) \(convention)")
+        }
+    }
+
+    @Test func plainChainByHand() throws {
+        // conv1 3->4 (k3, 8x8, BN, gate), conv2 4->6 (k3, BN, gate), gap, linear 6->2
+        let g = try parse("""
+            network: t
+            input: [3, 8, 8]
+            classes: 2
+            defaults: {conv: {bn: true, gate: true, act: relu}}
+            layers:
+              - conv: {name: c1, out: 4}
+              - conv: {name: c2, out: 6}
+              - gap
+              - linear: {name: fc, out: 2}
+
+            """)
+        let m = computeChannelMasks(g, gates: masks(g, closing: ["c1.gate": [1, 2], "c2.gate": [0, 5]]))
+        #expect(kept(m.rows[g.node(named: "c1")!.id]) == [0, 3])
+        #expect(kept(m.columns[g.node(named: "c2")!.id]) == [0, 3])
+        #expect(kept(m.rows[g.node(named: "c2")!.id]) == [1, 2, 3, 4])
+        #expect(kept(m.columns[g.node(named: "fc")!.id]) == [1, 2, 3, 4])
+        let cost = computeCost(g, convention: .dnal, masks: m)
+        // c1: 2 filters x 27 weights, 64 pixels; BN 2 channels. c2: 4 filters x (2 x 9); fc: 4 x 2 + 2
+        #expect(cost.totalParams == (2 * 27 + 4) + (4 * 18 + 8) + (8 + 2))
+        #expect(cost.totalFLOPs == (2 * 27 * 64 + 2) + (4 * 18 * 64 + 4) + (8 + 2))
+    }
+
+    @Test func residualBranchesScatterAndTheNextBlockReadsTheGatesKeptChannels() throws {
+        let g = try architecture("resnet8-cifar10")
+        let m = computeChannelMasks(g, gates: masks(g, closing: ["stage1.0.conv2.gate": Array(0..<10), "stem.gate": [15]]))
+        // the branch's conv keeps the gate's channels
+        #expect(kept(m.rows[g.node(named: "stage1.0.conv2")!.id]) == Array(10..<16))
+        // the next block's first conv reads only what stage1.0's branch gate kept (the reference
+        // rule), not the trunk channels the identity shortcut still carries
+        #expect(kept(m.columns[g.node(named: "stage2.0.conv1")!.id]) == Array(10..<16))
+        // the block's own conv1 reads what the stem gate kept
+        #expect(kept(m.columns[g.node(named: "stage1.0.conv1")!.id]) == Array(0..<15))
+    }
+
+    @Test func depthwiseGatesPruneTheExpansionInFrontOfThem() throws {
+        let g = try architecture("mobilenet-tiny-mnist")
+        let m = computeChannelMasks(g, gates: masks(g, closing: ["block2.dw.gate": [0, 5, 31]]))
+        let expected = (0..<64).filter { ![0, 5, 31].contains($0) }
+        #expect(kept(m.rows[g.node(named: "block2.expand")!.id]) == expected)
+        #expect(kept(m.rows[g.node(named: "block2.dw")!.id]) == expected)
+        #expect(kept(m.columns[g.node(named: "block2.project")!.id]) == expected)
+    }
+
+    @Test func candidateSumsUnionTheOpsAndIgnoreTheIdentity() throws {
+        let g = try architecture("supernet-tiny-cifar10")
+        let ops = ["k3t2", "k3t4", "k5t2", "k5t4"]
+        var closing: [String: [Int]] = [:]
+        for (k, op) in ops.enumerated() { closing["cell2.\(op).point.gate"] = (0..<24).filter { $0 % 4 != k } }
+        closing["cell2.k5t4.point.gate"] = Array(0..<24)  // one op closes everything: it disappears
+        let m = computeChannelMasks(g, gates: masks(g, closing: closing))
+        #expect(kept(m.columns[g.node(named: "mix")!.id]) == (0..<24).filter { $0 % 4 != 3 })
+        #expect(kept(m.rows[g.node(named: "cell2.k5t4.point")!.id]).isEmpty)
+        let closed = computeCost(g, convention: .dnal, masks: m)
+        #expect(closed.totalFLOPs < computeCost(g, convention: .dnal).totalFLOPs)
+    }
+
+    @Test("closing more channels never costs more", arguments: 0..<20)
+    func monotone(seed: Int) throws {
+        let g = try architecture(["resnet20-cifar10", "mobilenetv2-cifar10", "supernet-tiny-cifar10", "vgg16-cifar10"][seed % 4])
+        var rng = SeededRandom(seed: UInt64(seed))
+        var m = GateMasks.allOpen(g)
+        var previous = computeCost(g, convention: .dnal, masks: computeChannelMasks(g, gates: m))
+        for _ in 0..<5 {
+            for id in m.keep.keys { for c in m.keep[id]!.indices where rng.uniform() < 0.2 { m.keep[id]![c] = false } }
+            let cost = computeCost(g, convention: .dnal, masks: computeChannelMasks(g, gates: m))
+            #expect(cost.totalFLOPs <= previous.totalFLOPs && cost.totalParams <= previous.totalParams)
+            previous = cost
+        }
+    }
+}
