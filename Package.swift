@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "DNALPasses", targets: ["DNALPasses"]),
         .library(name: "DNALKernels", targets: ["DNALKernels"]),
         .library(name: "DNALRuntime", targets: ["DNALRuntime"]),
+        .library(name: "DNALData", targets: ["DNALData"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -26,7 +27,17 @@ let package = Package(
             pkgConfig: "yaml-0.1",
             providers: [.apt(["libyaml-dev"]), .brew(["libyaml"])]
         ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
+        ),
         .target(name: "DNALCore"),
+        .target(
+            name: "DNALData",
+            dependencies: ["DNALCore", "CZlib"],
+            resources: [.copy("Resources/fashion-mnist-subset")]
+        ),
         // Hot kernels are optimised in every configuration, debug included: a debug build of
         // SIMD code is ~100x slower (performance.md). ISA-specific code is confined to functions
         // with target attributes and chosen at run time, so the binary runs on any x86-64 CPU.
@@ -52,6 +63,7 @@ let package = Package(
         .testTarget(name: "DNALPassesTests", dependencies: ["DNALPasses", "DNALSyntax", "DNALTestSupport"]),
         .testTarget(name: "DNALKernelsTests", dependencies: ["DNALKernels", "DNALTestSupport"]),
         .testTarget(name: "DNALRuntimeTests", dependencies: ["DNALRuntime", "DNALSyntax", "DNALTestSupport"]),
+        .testTarget(name: "DNALDataTests", dependencies: ["DNALData", "DNALTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["dnalc", "DNALTestSupport"]),
     ]
 )

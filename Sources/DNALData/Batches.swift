@@ -1,0 +1,118 @@
+import DNALCore
+
+/// Standard training augmentation: a random crop of the image padded with `cropPadding` zeros
+/// on each side, and a random horizontal flip.
+public struct Augmentation: Sendable, Equatable {
+    public var cropPadding: Int
+    public var horizontalFlip: Bool
+    public init(cropPadding: Int, horizontalFlip: Bool) {
+        self.cropPadding = cropPadding
+        self.horizontalFlip = horizontalFlip
+    }
+    public static let none = Augmentation(cropPadding: 0, horizontalFlip: false)
+    /// What suits a data set: CIFAR-10 crop 4 and flip; Fashion-MNIST crop 2 and flip; other
+    /// MNIST-family sets (digits: a flip changes their meaning) crop 2 only.
+    public static func standard(for dataset: Dataset) -> Augmentation {
+        if dataset.name == "cifar10" { return Augmentation(cropPadding: 4, horizontalFlip: true) }
+        return Augmentation(cropPadding: 2, horizontalFlip: dataset.name.hasPrefix("fashion"))
+    }
+}
+
+/// Per-channel normalisation of [0, 1] pixels: (x - mean) / std.
+public struct Normalization: Sendable, Equatable {
+    public var mean: [Float]
+    public var std: [Float]
+    public init(mean: [Float], std: [Float]) {
+        self.mean = mean
+        self.std = std
+    }
+
+    /// Mean and standard deviation per channel over the data set.
+    public static func compute(from d: Dataset) -> Normalization {
+        var sum = [Double](repeating: 0, count: d.channels), squares = sum
+        let plane = d.height * d.width
+        for i in 0..<d.count {
+            for c in 0..<d.channels {
+                let base = i * d.sampleBytes + c * plane
+                for p in 0..<plane {
+                    let v = Double(d.images[base + p]) / 255
+                    sum[c] += v
+                    squares[c] += v * v
+                }
+            }
+        }
+        let n = Double(max(d.count * plane, 1))
+        let mean = sum.map { $0 / n }
+        let std = zip(squares, mean).map { max(($0 / n - $1 * $1).squareRoot(), 1e-3) }
+        return Normalization(mean: mean.map(Float.init), std: std.map(Float.init))
+    }
+}
+
+/// Turns a data set into batches: a seeded shuffle per epoch, augmentation and normalisation,
+/// written as NCHW floats (the layout `Executor.setInput(chw:batch:)` takes).
+public struct BatchSource: Sendable {
+    public let dataset: Dataset
+    public let batchSize: Int
+    public let augmentation: Augmentation
+    public let normalization: Normalization
+    public let seed: UInt64
+
+    public init(dataset: Dataset, batchSize: Int, augmentation: Augmentation, normalization: Normalization, seed: UInt64) {
+        self.dataset = dataset
+        self.batchSize = batchSize
+        self.augmentation = augmentation
+        self.normalization = normalization
+        self.seed = seed
+    }
+
+    /// Batches per epoch (the last one may be smaller).
+    public var batchesPerEpoch: Int { (dataset.count + batchSize - 1) / batchSize }
+
+    /// The sample order of `epoch`: a permutation that depends only on the seed and the epoch
+    /// (so a run resumed at an epoch boundary sees the same order), or 0..<count if `shuffle` is off.
+    public func order(epoch: Int, shuffle: Bool = true) -> [Int] {
+        var order = Array(0..<dataset.count)
+        guard shuffle else { return order }
+        var rng = SeededRandom(seed: seed &+ UInt64(epoch) &* 0x9E37_79B9)
+        for i in stride(from: order.count - 1, to: 0, by: -1) {
+            order.swapAt(i, Int(rng.next() % UInt64(i + 1)))
+        }
+        return order
+    }
+
+    /// Writes batch `index` of an epoch's `order` into `images` (NCHW) and `labels`; returns its size.
+    /// Augmentation draws from a generator seeded by (seed, epoch, index) when `augment` is set.
+    public func fill(order: [Int], index: Int, epoch: Int, augment: Bool, images: UnsafeMutablePointer<Float>,
+                     labels: UnsafeMutablePointer<Int32>) -> Int {
+        let start = index * batchSize
+        let n = min(batchSize, order.count - start)
+        let d = dataset, plane = d.height * d.width
+        var rng = SeededRandom(seed: seed ^ (UInt64(epoch) << 32) ^ UInt64(index) &* 0xBF58_476D)
+        let pad = augment ? augmentation.cropPadding : 0
+        for k in 0..<n {
+            let sample = order[start + k]
+            labels[k] = Int32(d.labels[sample])
+            let dy = pad > 0 ? Int(rng.next() % UInt64(2 * pad + 1)) - pad : 0
+            let dx = pad > 0 ? Int(rng.next() % UInt64(2 * pad + 1)) - pad : 0
+            let flip = augment && augmentation.horizontalFlip && rng.next() & 1 == 1
+            for c in 0..<d.channels {
+                let src = sample * d.sampleBytes + c * plane
+                let dst = images + (k * d.channels + c) * plane
+                let m = normalization.mean[c], s = 1 / normalization.std[c]
+                let zero = (0 - m) * s
+                for y in 0..<d.height {
+                    let sy = y + dy
+                    for x in 0..<d.width {
+                        let sx = flip ? d.width - 1 - (x + dx) : x + dx
+                        if sy < 0 || sy >= d.height || sx < 0 || sx >= d.width {
+                            dst[y * d.width + x] = zero
+                        } else {
+                            dst[y * d.width + x] = (Float(d.images[src + sy * d.width + sx]) / 255 - m) * s
+                        }
+                    }
+                }
+            }
+        }
+        return n
+    }
+}
