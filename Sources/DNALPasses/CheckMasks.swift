@@ -6,7 +6,7 @@ import DNALCore
 /// - Throws: naming the first gate that closes all of its channels, when the output is cut off.
 public func checkMasksKeepNetworkConnected(_ graph: Graph, gates: GateMasks) throws(GraphError) {
     let masks = computeChannelMasks(graph, gates: gates)
-    let live = liveWeights(graph, masks)
+    let live = liveWeights(graph, rows: masks.rows, columns: masks.columns)
     var signal = [Bool](repeating: false, count: graph.nodes.count)
     signal[0] = true
     for node in graph.nodes.dropFirst() {

@@ -1,5 +1,36 @@
 import DNALCore
 
+/// A channel's state in the mask analysis: kept or not (`Bool`), or how open it is (`Double`, for
+/// the expected cost under soft gates). Soft values combine by min and max, which are idempotent:
+/// the same gate met twice along a path (by a reader's columns and by its own rows) counts once,
+/// as it is one event; 0 and 1 give exactly the hard analysis.
+public protocol ChannelValue: Sendable, Equatable {
+    static var kept: Self { get }
+    static var dropped: Self { get }
+    /// Both (hard: and; soft: min).
+    static func both(_ a: Self, _ b: Self) -> Self
+    /// Either (hard: or; soft: max).
+    static func either(_ a: Self, _ b: Self) -> Self
+    /// The weight this value gives a channel in a count (0 or 1; a probability).
+    var weight: Double { get }
+}
+
+extension Bool: ChannelValue {
+    public static var kept: Bool { true }
+    public static var dropped: Bool { false }
+    public static func both(_ a: Bool, _ b: Bool) -> Bool { a && b }
+    public static func either(_ a: Bool, _ b: Bool) -> Bool { a || b }
+    public var weight: Double { self ? 1 : 0 }
+}
+
+extension Double: ChannelValue {
+    public static var kept: Double { 1 }
+    public static var dropped: Double { 0 }
+    public static func both(_ a: Double, _ b: Double) -> Double { min(a, b) }
+    public static func either(_ a: Double, _ b: Double) -> Double { max(a, b) }
+    public var weight: Double { self }
+}
+
 /// Which weights of each conv and linear layer survive gate masks, by the DNAL reference rules
 /// (dnal-method.md 6.2): the hard-gated network's weight masks, from which its cost is counted.
 public struct ChannelMasks: Sendable, Equatable {
@@ -7,6 +38,19 @@ public struct ChannelMasks: Sendable, Equatable {
     public var rows: [Int: [Bool]]
     /// Per conv/linear node: which input channels (linear: input features) it reads (columns).
     public var columns: [Int: [Bool]]
+}
+
+/// `ChannelMasks` with soft values: the probability that each row and column survives.
+public struct SoftChannelMasks: Sendable, Equatable {
+    public var rows: [Int: [Double]]
+    public var columns: [Int: [Double]]
+}
+
+/// Row and column openness when gate channel c is open to degree `open[gate][c]`
+/// (sigmoid(beta * alpha) during the search).
+public func computeSoftChannelMasks(_ graph: Graph, open: [Int: [Double]]) -> SoftChannelMasks {
+    let (rows, columns) = channelMasks(graph, gates: open)
+    return SoftChannelMasks(rows: rows, columns: columns)
 }
 
 /// Derives row and column masks of every conv and linear layer from gate masks.
@@ -22,18 +66,24 @@ public struct ChannelMasks: Sendable, Equatable {
 ///
 /// Precondition: `graph` verifies and `gates` validates against it.
 public func computeChannelMasks(_ graph: Graph, gates: GateMasks) -> ChannelMasks {
+    let (rows, columns) = channelMasks(graph, gates: gates.keep)
+    return ChannelMasks(rows: rows, columns: columns)
+}
+
+/// The analysis behind `computeChannelMasks`, over hard or soft channel values.
+func channelMasks<V: ChannelValue>(_ graph: Graph, gates: [Int: [V]]) -> (rows: [Int: [V]], columns: [Int: [V]]) {
     let n = graph.nodes.count
-    var possible = [[Bool]](repeating: [], count: n)    // may be non-zero in the hard-gated network
-    var reference = [[Bool]](repeating: [], count: n)   // what a reader's columns keep
+    var possible = [[V]](repeating: [], count: n)    // may be non-zero in the hard-gated network
+    var reference = [[V]](repeating: [], count: n)   // what a reader's columns keep
     func width(_ id: Int) -> Int { graph.nodes[id].shape.isFeatureMap ? graph.nodes[id].shape.channels : graph.nodes[id].shape.elementCount }
     for node in graph.nodes {
-        let all = [Bool](repeating: true, count: width(node.id))
+        let all = [V](repeating: .kept, count: width(node.id))
         let x = node.inputs.first
         switch node.op {
         case .gate:
-            let keep = gates.keep[node.id] ?? all
-            possible[node.id] = zip(possible[x!], keep).map { $0 && $1 }
-            reference[node.id] = zip(reference[x!], keep).map { $0 && $1 }
+            let keep = gates[node.id] ?? all
+            possible[node.id] = zip(possible[x!], keep).map { V.both($0, $1) }
+            reference[node.id] = zip(reference[x!], keep).map { V.both($0, $1) }
         case .activation, .dropout, .identity, .pool, .globalAvgPool:
             possible[node.id] = possible[x!]
             reference[node.id] = reference[x!]
@@ -43,15 +93,15 @@ public func computeChannelMasks(_ graph: Graph, gates: GateMasks) -> ChannelMask
             reference[node.id] = (0..<all.count).map { reference[x!][$0 / spatial] }
         case .add:
             let shortcuts = shortcutInputs(node, graph)
-            possible[node.id] = node.inputs.reduce([Bool](repeating: false, count: all.count)) { acc, i in zip(acc, possible[i]).map { $0 || $1 } }
+            possible[node.id] = node.inputs.reduce([V](repeating: .dropped, count: all.count)) { acc, i in zip(acc, possible[i]).map { V.either($0, $1) } }
             let branches = node.inputs.enumerated().filter { !shortcuts.contains($0.offset) }.map(\.element)
             reference[node.id] = (branches.isEmpty ? node.inputs : branches)
-                .reduce([Bool](repeating: false, count: all.count)) { acc, i in zip(acc, reference[i]).map { $0 || $1 } }
+                .reduce([V](repeating: .dropped, count: all.count)) { acc, i in zip(acc, reference[i]).map { V.either($0, $1) } }
         case .concat:
             possible[node.id] = node.inputs.flatMap { possible[$0] }
             reference[node.id] = node.inputs.flatMap { reference[$0] }
         case .zeroPad(let z):
-            var p = [Bool](repeating: false, count: all.count), r = p
+            var p = [V](repeating: .dropped, count: all.count), r = p
             for c in 0..<width(x!) {
                 p[z.offset + c] = possible[x!][c]
                 r[z.offset + c] = reference[x!][c]
@@ -65,13 +115,13 @@ public func computeChannelMasks(_ graph: Graph, gates: GateMasks) -> ChannelMask
     }
 
     // Backward: which channels of each tensor some reader needs.
-    var needed = (0..<n).map { [Bool](repeating: false, count: width($0)) }
-    needed[graph.output] = needed[graph.output].map { _ in true }
-    var rows: [Int: [Bool]] = [:], columns: [Int: [Bool]] = [:]
-    func need(_ id: Int, _ mask: [Bool]) { needed[id] = zip(needed[id], mask).map { $0 || $1 } }
+    var needed = (0..<n).map { [V](repeating: .dropped, count: width($0)) }
+    needed[graph.output] = needed[graph.output].map { _ in .kept }
+    var rows: [Int: [V]] = [:], columns: [Int: [V]] = [:]
+    func need(_ id: Int, _ mask: [V]) { needed[id] = zip(needed[id], mask).map { V.either($0, $1) } }
     for node in graph.nodes.reversed() where node.id != 0 {
         let out = needed[node.id], x = node.inputs[0]
-        let anyNeeded = out.contains(true)
+        let anyNeeded = out.contains { $0.weight > 0 }
         switch node.op {
         case .conv(let c):
             let depthwise = c.groups > 1 && c.groups == width(x) && c.groups == c.outChannels
@@ -80,8 +130,8 @@ public func computeChannelMasks(_ graph: Graph, gates: GateMasks) -> ChannelMask
                 columns[node.id] = out
                 need(x, out)
             } else if !c.prunable || c.groups > 1 {
-                rows[node.id] = out.map { _ in true }
-                columns[node.id] = [Bool](repeating: true, count: width(x))
+                rows[node.id] = out.map { _ in .kept }
+                columns[node.id] = [V](repeating: .kept, count: width(x))
                 if anyNeeded { need(x, columns[node.id]!) }
             } else {
                 rows[node.id] = out
@@ -89,18 +139,18 @@ public func computeChannelMasks(_ graph: Graph, gates: GateMasks) -> ChannelMask
                 if anyNeeded { need(x, reference[x]) }
             }
         case .linear:
-            rows[node.id] = out.map { _ in true }
+            rows[node.id] = out.map { _ in .kept }
             columns[node.id] = reference[x]
             if anyNeeded { need(x, reference[x]) }
         case .gate:
-            need(x, zip(out, gates.keep[node.id] ?? out.map { _ in true }).map { $0 && $1 })
+            need(x, zip(out, gates[node.id] ?? out.map { _ in .kept }).map { V.both($0, $1) })
         case .batchNorm, .activation, .dropout, .identity, .pool, .globalAvgPool:
             need(x, out)
         case .flatten:
             let spatial = graph.nodes[x].shape.spatialCount
-            need(x, (0..<width(x)).map { c in (0..<spatial).contains { out[c * spatial + $0] } })
+            need(x, (0..<width(x)).map { c in (0..<spatial).reduce(V.dropped) { V.either($0, out[c * spatial + $1]) } })
         case .add:
-            for i in node.inputs { need(i, zip(out, possible[i]).map { $0 && $1 }) }
+            for i in node.inputs { need(i, zip(out, possible[i]).map { V.both($0, $1) }) }
         case .concat:
             var offset = 0
             for i in node.inputs {
@@ -113,7 +163,7 @@ public func computeChannelMasks(_ graph: Graph, gates: GateMasks) -> ChannelMask
             break
         }
     }
-    return ChannelMasks(rows: rows, columns: columns)
+    return (rows, columns)
 }
 
 /// Indices of an add's inputs that are shortcuts, which the reference's column masks ignore:

@@ -32,7 +32,16 @@ public struct CostReport: Sendable, Equatable {
 /// Precondition: `graph` verifies. Postcondition: totals are the sums of the per-layer figures
 /// (cost is additive over nodes; no term is attributed to two nodes).
 public func computeCost(_ graph: Graph, convention: CostConvention, masks: ChannelMasks? = nil) -> CostReport {
-    let live = masks.map { liveWeights(graph, $0) } ?? [:]
+    cost(graph, convention: convention, live: masks.map { liveWeights(graph, rows: $0.rows, columns: $0.columns) } ?? [:])
+}
+
+/// The expected cost under soft masks (each row and column surviving with its probability):
+/// the search's "expected FLOPs", rounded to whole FLOPs and parameters.
+public func computeExpectedCost(_ graph: Graph, convention: CostConvention, masks: SoftChannelMasks) -> CostReport {
+    cost(graph, convention: convention, live: liveWeights(graph, rows: masks.rows, columns: masks.columns))
+}
+
+func cost(_ graph: Graph, convention: CostConvention, live: [Int: LiveWeights]) -> CostReport {
     var layers: [LayerCost] = []
     var gateLayers = 0, gateChannels = 0
     layers.reserveCapacity(graph.nodes.count)
@@ -57,32 +66,32 @@ struct LiveWeights {
     var alive: Int
 }
 
-/// Per conv/linear node, what survives `masks`: an output channel is alive iff its row is kept
-/// and it reads at least one kept input.
-func liveWeights(_ graph: Graph, _ masks: ChannelMasks) -> [Int: LiveWeights] {
+/// Per conv/linear node, what survives the masks: an output channel is alive iff its row is
+/// kept and it reads at least one kept input (with soft masks: expected counts, rounded).
+func liveWeights<V: ChannelValue>(_ graph: Graph, rows allRows: [Int: [V]], columns allColumns: [Int: [V]]) -> [Int: LiveWeights] {
     var result: [Int: LiveWeights] = [:]
     for node in graph.nodes {
-        guard let rows = masks.rows[node.id], let columns = masks.columns[node.id] else { continue }
-        let read = columns.filter { $0 }.count
-        var weights = 0, alive = 0
+        guard let rows = allRows[node.id], let columns = allColumns[node.id] else { continue }
+        let read = columns.reduce(0.0) { $0 + $1.weight }
+        var weights = 0.0, alive = 0.0
         switch node.op {
         case .conv(let c):
             let depthwise = c.groups > 1 && c.groups == c.outChannels && c.groups == columns.count
-            let perInput = c.kernel * c.kernel
-            for o in rows.indices where rows[o] {
-                let inputs = depthwise ? (columns[o] ? 1 : 0) : (c.groups > 1 ? columns.count / c.groups : read)
+            let perInput = Double(c.kernel * c.kernel)
+            for o in rows.indices where rows[o].weight > 0 {
+                let inputs = depthwise ? columns[o].weight : (c.groups > 1 ? Double(columns.count / c.groups) : read)
                 if inputs > 0 {
-                    alive += 1
-                    weights += inputs * perInput
+                    alive += rows[o].weight
+                    weights += rows[o].weight * inputs * perInput
                 }
             }
         case .linear:
-            alive = read > 0 ? rows.filter { $0 }.count : 0
+            alive = read > 0 ? rows.reduce(0.0) { $0 + $1.weight } : 0
             weights = alive * read
         default:
             continue
         }
-        result[node.id] = LiveWeights(weights: weights, alive: alive)
+        result[node.id] = LiveWeights(weights: Int(weights.rounded()), alive: Int(alive.rounded()))
     }
     return result
 }

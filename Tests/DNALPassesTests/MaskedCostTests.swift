@@ -98,3 +98,19 @@ struct MaskedCostTests {
         }
     }
 }
+
+@Suite("Expected cost under soft gates")
+struct ExpectedCostTests {
+    @Test func certainGatesGiveTheHardCostAndHalfOpenGatesAQuarterOfAChain() throws {
+        let g = try architecture("vgg6-mnist")
+        var open: [Int: [Double]] = [:]
+        for n in g.nodes where n.op == .gate { open[n.id] = Array(repeating: 1, count: n.shape.channels) }
+        #expect(computeExpectedCost(g, convention: .dnal, masks: computeSoftChannelMasks(g, open: open))
+                == computeCost(g, convention: .dnal))
+        for id in open.keys { open[id] = open[id]!.map { _ in 0.5 } }
+        let half = computeExpectedCost(g, convention: .dnal, masks: computeSoftChannelMasks(g, open: open))
+        // conv2..conv6 keep half their rows and half their columns in expectation: a quarter of MACs
+        let conv4 = half.layers.first { $0.name == "conv4" }!, full = computeCost(g, convention: .dnal).layers.first { $0.name == "conv4" }!
+        #expect(abs(Double(conv4.flops) - Double(full.flops) / 4) < 0.01 * Double(full.flops))
+    }
+}
