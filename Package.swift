@@ -49,11 +49,12 @@ let package = Package(
         .target(name: "DNALKernels", dependencies: ["CDNALKernels"]),
         .target(name: "DNALRuntime", dependencies: ["DNALCore", "DNALKernels"]),
         .target(name: "DNALSyntax", dependencies: ["DNALCore", "CYAML"]),
+        .target(name: "DNALSearch", dependencies: ["DNALCore", "DNALPasses", "DNALRuntime", "DNALData"]),
         .target(name: "DNALPasses", dependencies: ["DNALCore"]),
         .executableTarget(
             name: "dnalc",
             dependencies: [
-                "DNALCore", "DNALSyntax", "DNALPasses", "DNALRuntime", "DNALKernels",
+                "DNALCore", "DNALSyntax", "DNALPasses", "DNALRuntime", "DNALKernels", "DNALData", "DNALSearch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -64,6 +65,7 @@ let package = Package(
         .testTarget(name: "DNALKernelsTests", dependencies: ["DNALKernels", "DNALTestSupport"]),
         .testTarget(name: "DNALRuntimeTests", dependencies: ["DNALRuntime", "DNALSyntax", "DNALTestSupport"]),
         .testTarget(name: "DNALDataTests", dependencies: ["DNALData", "DNALTestSupport"]),
+        .testTarget(name: "DNALSearchTests", dependencies: ["DNALSearch", "DNALSyntax", "DNALTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["dnalc", "DNALTestSupport"]),
     ]
 )

@@ -31,9 +31,15 @@ dnal_isa_t dnal_best_isa(void)
 }
 
 static int dnal_current = -1;
+/// Per-thread override (-1: none), so one computation can run a chosen path without changing
+/// the path of others running at the same time.
+static _Thread_local int dnal_thread_isa = -1;
+
+void dnal_set_thread_isa(int isa) { dnal_thread_isa = isa; }
 
 dnal_isa_t dnal_isa(void)
 {
+    if (dnal_thread_isa >= 0) return (dnal_isa_t)dnal_thread_isa;
     if (dnal_current < 0) {
         dnal_isa_t isa = dnal_best_isa();
         const char *env = getenv("DNALC_ISA");

@@ -1,3 +1,4 @@
+import CDNALKernels
 import Dispatch
 
 /// Splits `count` work items over `threads` workers in fixed contiguous chunks, so that which
@@ -6,9 +7,14 @@ import Dispatch
 public struct Parallel: Sendable {
     /// Worker count, at least 1.
     public let threads: Int
+    /// The kernel path these workers run, or nil for the process-wide one (`KernelISA.current`).
+    /// Scoped to this computation, so tests can sweep paths while other work runs.
+    public let isa: KernelISA?
 
-    public init(threads: Int) {
+    /// `isa` must be one this CPU supports (`KernelISA.supported`); others fall back to nil.
+    public init(threads: Int, isa: KernelISA? = nil) {
         self.threads = max(1, threads)
+        self.isa = isa.flatMap { KernelISA.supported.contains($0) ? $0 : nil }
     }
 
     /// The chunk of `count` items that worker `t` of `parts` handles.
@@ -21,15 +27,20 @@ public struct Parallel: Sendable {
     public func forEachChunk(count: Int, grain: Int = 1, _ body: (Int, Range<Int>) -> Void) {
         guard count > 0 else { return }
         let parts = min(threads, max(1, count / max(grain, 1)))
+        let isa = self.isa.map { Int32($0.raw.rawValue) } ?? -1
         if parts == 1 {
+            dnal_set_thread_isa(isa)
             body(0, 0..<count)
+            dnal_set_thread_isa(-1)
             return
         }
         // Safe by construction: each chunk writes only its own outputs (or its own partials), so
         // the closure's captured pointers are never written by two workers.
         nonisolated(unsafe) let work = body
         DispatchQueue.concurrentPerform(iterations: parts) { t in
+            dnal_set_thread_isa(isa)
             work(t, Self.chunk(t, of: parts, count: count))
+            dnal_set_thread_isa(-1)
         }
     }
 

@@ -23,8 +23,18 @@ public func checkMasksKeepNetworkConnected(_ graph: Graph, gates: GateMasks) thr
         }
     }
     guard !signal[graph.output] else { return }
-    let closed = graph.nodes.first { $0.op == .gate && !(gates.keep[$0.id]?.contains(true) ?? true) }
-    var message = "the masks cut every path from the input to the output"
-    if let closed { message += " (gate '\(closed.name)' closes all \(closed.shape.channels) of its channels)" }
+    // The cut nearest the output: follow inputs without signal until a gate that closes all of
+    // its channels, or a node whose inputs all have signal.
+    var node = graph.nodes[graph.output]
+    while !(node.op == .gate && !(gates.keep[node.id]?.contains(true) ?? true)),
+          let dark = node.inputs.first(where: { !signal[$0] }) {
+        node = graph.nodes[dark]
+    }
+    var message = "the masks cut every path from the input to the output: "
+    if node.op == .gate {
+        message += "gate '\(node.name)' closes all \(node.shape.channels) of its channels"
+    } else {
+        message += "'\(node.name)' reads none of the channels the gates in front of it kept"
+    }
     throw GraphError(message)
 }

@@ -1,3 +1,4 @@
+import Foundation
 import DNALKernels
 import DNALTestSupport
 import Testing
@@ -36,15 +37,13 @@ struct ConvolutionTests {
         var expected = [Float](repeating: 0, count: g.outputCount)
         ConvolutionReference.forward(g, x: t.x, weight: t.w, bias: t.b, y: &expected)
         for isa in KernelISA.supported {
-            #expect(KernelISA.use(isa))
             for threads in [1, 2] {
                 var y = [Float](repeating: .nan, count: g.outputCount)
-                Convolution.forward(g, x: t.x, weight: t.w, bias: t.b, y: &y, parallel: Parallel(threads: threads), workspace: Workspace())
+                Convolution.forward(g, x: t.x, weight: t.w, bias: t.b, y: &y, parallel: Parallel(threads: threads, isa: isa), workspace: Workspace())
                 let m = Numerics.firstMismatch(y, expected, rtol: 1e-4, atol: tolerance(g))
                 #expect(m == nil, "\(isa) threads \(threads) \(g): \(String(describing: m))")
             }
         }
-        KernelISA.use(.best)
     }
 
     @Test("backward-input equals the reference on every ISA", arguments: geometries)
@@ -53,13 +52,11 @@ struct ConvolutionTests {
         var expected = [Float](repeating: 0, count: g.inputCount)
         ConvolutionReference.backwardInput(g, dOutput: t.dy, weight: t.w, dInput: &expected)
         for isa in KernelISA.supported {
-            KernelISA.use(isa)
             var dx = [Float](repeating: .nan, count: g.inputCount)
-            Convolution.backwardInput(g, dOutput: t.dy, weight: t.w, dInput: &dx, parallel: Parallel(threads: 2), workspace: Workspace())
+            Convolution.backwardInput(g, dOutput: t.dy, weight: t.w, dInput: &dx, parallel: Parallel(threads: 2, isa: isa), workspace: Workspace())
             let m = Numerics.firstMismatch(dx, expected, rtol: 1e-4, atol: 1e-5 * Double(g.kernel * g.kernel * g.outPerGroup + 1))
             #expect(m == nil, "\(isa) \(g): \(String(describing: m))")
         }
-        KernelISA.use(.best)
     }
 
     @Test("backward-weight accumulates what the reference does on every ISA", arguments: geometries)
@@ -71,17 +68,15 @@ struct ConvolutionTests {
         ConvolutionReference.backwardWeight(g, x: t.x, dOutput: t.dy, dWeight: &expected, dBias: &expectedBias)
         let atol = 1e-5 * Double(g.batch * g.outHeight * g.outWidth + 1)
         for isa in KernelISA.supported {
-            KernelISA.use(isa)
             for threads in [1, 2] {
                 var dw = start, db = startBias
                 Convolution.backwardWeight(g, x: t.x, dOutput: t.dy, dWeight: &dw, dBias: &db,
-                                           parallel: Parallel(threads: threads), workspace: Workspace())
+                                           parallel: Parallel(threads: threads, isa: isa), workspace: Workspace())
                 let m = Numerics.firstMismatch(dw, expected, rtol: 1e-4, atol: atol)
                 #expect(m == nil, "\(isa) threads \(threads) \(g): \(String(describing: m))")
                 #expect(Numerics.firstMismatch(db, expectedBias, rtol: 1e-4, atol: atol) == nil, "bias \(isa) \(g)")
             }
         }
-        KernelISA.use(.best)
     }
 
     @Test func sameThreadCountGivesBitIdenticalGradients() {
@@ -119,14 +114,29 @@ struct FoldedConvolutionTests {
                 return activation == .none ? v : (relu6 ? min(max(v, 0), 6) : max(v, 0))
             }
             for isa in KernelISA.supported {
-                KernelISA.use(isa)
                 var y = [Float](repeating: .nan, count: g.outputCount)
                 let tripled = scale.map { $0 * 3 }
                 Convolution.forward(g, x: x, weight: w, bias: bias, y: &y, outputScale: tripled, activation: activation,
-                                    parallel: Parallel(threads: 2), workspace: Workspace())
+                                    parallel: Parallel(threads: 2, isa: isa), workspace: Workspace())
                 #expect(Numerics.firstMismatch(y, expected, rtol: 1e-4, atol: 1e-4) == nil, "\(isa) \(activation) \(g)")
             }
-            KernelISA.use(.best)
-        }
+            }
     }
+}
+
+@Suite("Kernel paths")
+struct KernelPathTests {
+    @Test func aComputationsPathIsScopedToItsWorkers() {
+        let seen = UnsafeMutablePointer<Int>.allocate(capacity: 4)
+        defer { seen.deallocate() }
+        for isa in KernelISA.supported {
+            Parallel(threads: 2, isa: isa).forEachChunk(count: 4) { t, _ in seen[t] = KernelISA.allCases.firstIndex(of: KernelISA.current)! }
+            #expect(seen[0] == KernelISA.allCases.firstIndex(of: isa)! && seen[1] == seen[0])
+        }
+        #expect(KernelISA.current == KernelISA.best || ProcessInfoShim.isaOverridden)  // the process-wide path is untouched
+    }
+}
+
+enum ProcessInfoShim {
+    static var isaOverridden: Bool { ProcessInfo.processInfo.environment["DNALC_ISA"] != nil }
 }

@@ -31,7 +31,7 @@ struct MasksFileTests {
         ("OUT_OF_RANGE", "m.json: the mask of 'conv1.gate' keeps channel 16, but the gate has channels 0 to 15"),
         ("TWICE", "m.json: the mask of 'conv2.gate' lists channel 3 twice"),
         ("NOT_INTEGERS", "m.json: the mask of 'conv2.gate' must be a list of kept channel indices"),
-        ("ALL_CLOSED", "m.json: the masks cut every path from the input to the output (gate 'conv3.gate' closes all 32 of its channels)"),
+        ("ALL_CLOSED", "m.json: the masks cut every path from the input to the output: gate 'conv3.gate' closes all 32 of its channels"),
     ])
     func refusals(kind: String, message: String) throws {
         let g = try architecture("vgg6-mnist")

@@ -23,6 +23,9 @@ dnal_isa_t dnal_isa(void);
 dnal_isa_t dnal_best_isa(void);
 /// Chooses a path; returns 0, or -1 if the CPU cannot run it (the path is then unchanged).
 int dnal_set_isa(dnal_isa_t isa);
+/// Overrides the path for kernels called on this thread (-1 clears the override). The caller
+/// must only choose a path the CPU supports (see dnal_best_isa).
+void dnal_set_thread_isa(int isa);
 /// "avx512", "avx2" or "scalar".
 const char *dnal_isa_name(dnal_isa_t isa);
 

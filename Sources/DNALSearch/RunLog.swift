@@ -1,0 +1,39 @@
+import DNALRuntime
+import Foundation
+
+/// One row of `log.csv`: what an epoch did.
+public struct EpochRecord: Codable, Equatable, Sendable {
+    public var phase: Int
+    /// Epoch within the phase, from 1.
+    public var epoch: Int
+    public var beta: Double
+    /// Mean training loss (phase 2: cross-entropy plus the regulariser).
+    public var loss: Double
+    public var test: Evaluation
+    /// Gate channels that binarising now would keep (sigmoid(beta_final * alpha) > threshold,
+    /// and the mask), of all.
+    public var openGates: Int
+    public var gates: Int
+    /// Cost (dnal convention) under the soft gates sigmoid(beta * alpha), and of the network that
+    /// binarising now would give.
+    public var expectedFLOPs: Int
+    public var hardFLOPs: Int
+    public var hardParams: Int
+    public var seconds: Double
+
+    static let header = "phase,epoch,beta,loss,top1,top5,open_gates,expected_flops,hard_flops,hard_params,seconds"
+
+    var csv: String {
+        [String(phase), String(epoch), String(beta), String(format: "%.6f", loss), String(format: "%.2f", test.top1),
+         String(format: "%.2f", test.top5), String(openGates), String(expectedFLOPs), String(hardFLOPs), String(hardParams),
+         String(format: "%.2f", seconds)].joined(separator: ",")
+    }
+}
+
+extension Array where Element == EpochRecord {
+    /// The whole `log.csv`, written atomically after every epoch.
+    func writeCSV(to path: String) throws {
+        let text = ([EpochRecord.header] + map(\.csv)).joined(separator: "\n") + "\n"
+        try writeAtomically([UInt8](text.utf8), to: path)
+    }
+}

@@ -1,0 +1,58 @@
+import DNALCore
+import DNALPasses
+import DNALRuntime
+import Foundation
+
+/// The outcome of a run, as `report.json`: the unpruned and the pruned network's cost (dnal
+/// convention) and test top-1, the reduction, and the settings that produced it.
+public struct SearchReport: Codable, Sendable {
+    public struct Network: Codable, Sendable, Equatable {
+        public var flops: Int
+        public var params: Int
+        public var top1: Double?
+    }
+    public var network: String
+    public var data: String
+    public var lambda: Double
+    public var settings: SearchSettings
+    /// The full network (top-1 at the end of phase 1).
+    public var baseline: Network
+    /// The hard-gated network the masks define (top-1 at the end of phase 3).
+    public var pruned: Network
+    public var flopsRatio: Double
+    public var paramsRatio: Double
+    /// Best test top-1 during fine-tuning.
+    public var bestTop1: Double?
+    public var keptGates: Int
+    public var gates: Int
+    public var seconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case network, data, lambda, settings, baseline, pruned, flopsRatio = "flops_ratio", paramsRatio = "params_ratio"
+        case bestTop1 = "best_top1", keptGates = "kept_gates", gates, seconds
+    }
+
+    init(graph: Graph, settings: SearchSettings, data: String, records: [EpochRecord], masks: GateMasks, bestTop1: Double?,
+         seconds: Double) {
+        let full = computeCost(graph, convention: .dnal)
+        let masked = computeCost(graph, convention: .dnal, masks: computeChannelMasks(graph, gates: masks))
+        network = graph.name
+        self.data = data
+        lambda = settings.lambda
+        self.settings = settings
+        baseline = Network(flops: full.totalFLOPs, params: full.totalParams, top1: records.last { $0.phase == 1 }?.test.top1)
+        pruned = Network(flops: masked.totalFLOPs, params: masked.totalParams, top1: records.last { $0.phase == 3 }?.test.top1)
+        flopsRatio = Double(full.totalFLOPs) / Double(max(masked.totalFLOPs, 1))
+        paramsRatio = Double(full.totalParams) / Double(max(masked.totalParams, 1))
+        self.bestTop1 = bestTop1
+        keptGates = masks.keptChannels
+        gates = graph.nodes.filter { $0.op == .gate }.reduce(0) { $0 + $1.shape.channels }
+        self.seconds = seconds
+    }
+
+    func write(to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try writeAtomically([UInt8](try encoder.encode(self)), to: path)
+    }
+}

@@ -1,0 +1,254 @@
+import DNALCore
+import DNALData
+import DNALKernels
+import DNALPasses
+import DNALRuntime
+import Foundation
+
+/// One DNAL run (dnal-method.md 2-6): phase 1 trains the weights with the gates as identity;
+/// phase 2 sets every alpha to 0, freezes conv and 2-D batch-norm weights (linear layers and 1-D
+/// batch norms keep training, running statistics keep updating) and minimises cross-entropy +
+/// lambda * sum(sigmoid(alpha)) while beta rises to beta_final; channels with
+/// sigmoid(beta_final * alpha) > threshold are kept; phase 3 fine-tunes the hard-gated network
+/// from the inherited weights. Everything is written into the run directory as it goes.
+public final class SearchRun {
+    public let graph: Graph
+    public let settings: SearchSettings
+    public let directory: String
+    public let train: Executor
+    let eval: Executor
+    let optimizer: Optimizer
+    let trainSource: BatchSource
+    let testSource: BatchSource
+    let dataSource: String
+    /// Called after every epoch with its record.
+    public var onEpoch: (EpochRecord) -> Void = { _ in }
+    /// Polled between batches; when it returns true the run stops (the last checkpoint stays).
+    public var shouldStop: () -> Bool = { false }
+
+    public init(graph: Graph, data: DataSplits, settings: SearchSettings, directory: String, threads: Int) throws {
+        try settings.validate()
+        var data = data
+        if let n = settings.trainLimit { data.train = data.train.prefix(n) }
+        if let n = settings.testLimit { data.test = data.test.prefix(n) }
+        let shape = [data.train.channels, data.train.height, data.train.width]
+        guard shape == graph.inputShape.dims else {
+            throw SearchError("'\(graph.name)' takes \(graph.inputShape) images, but \(data.source) has [\(shape.map(String.init).joined(separator: ","))]; choose a network made for this data (architectures/*-mnist.yaml for 28x28 grey images)")
+        }
+        guard data.train.classes == graph.classes else {
+            throw SearchError("'\(graph.name)' has \(graph.classes) classes, but \(data.source) has \(data.train.classes)")
+        }
+        self.graph = graph
+        self.settings = settings
+        self.directory = directory
+        dataSource = data.source
+        train = try Executor(graph: graph, maxBatch: settings.batch, training: true, threads: threads)
+        eval = try Executor(graph: graph, maxBatch: max(settings.batch, 256), training: false, threads: threads,
+                            parameters: train.parameters)
+        optimizer = Optimizer(.sgd(momentum: Float(settings.momentum), nesterov: false), store: train.parameters)
+        let normalization = Normalization.compute(from: data.train)
+        trainSource = BatchSource(dataset: data.train, batchSize: settings.batch, augmentation: .standard(for: data.train),
+                                  normalization: normalization, seed: UInt64(settings.seed))
+        testSource = BatchSource(dataset: data.test, batchSize: max(settings.batch, 256), augmentation: .none,
+                                 normalization: normalization, seed: UInt64(settings.seed))
+    }
+
+    var totalEpochs: Int { settings.epochs.reduce(0, +) }
+
+    /// (phase 1-3, epoch within the phase from 0) of global epoch `e`.
+    func phase(of e: Int) -> (Int, Int) {
+        let (e1, e2) = (settings.epochs[0], settings.epochs[1])
+        if e < e1 { return (1, e) }
+        if e < e1 + e2 { return (2, e - e1) }
+        return (3, e - e1 - e2)
+    }
+
+    func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
+
+    /// Runs (or, with `resume`, continues) the search; returns the report it also writes.
+    public func run(resume: Bool) throws -> SearchReport {
+        let start = Date()
+        var state = Checkpoint(epochsDone: 0, random: SeededRandom(seed: UInt64(settings.seed) &+ 0x5EED), records: [], bestTop1: nil)
+        try FileManager.default.createDirectory(atPath: path("checkpoints"), withIntermediateDirectories: true)
+        if resume {
+            state = try Checkpoint.read(from: path("checkpoints/last.safetensors"), into: train.parameters)
+        } else {
+            train.parameters.initialize(seed: UInt64(settings.seed))
+        }
+        train.random = state.random
+        for e in state.epochsDone..<totalEpochs {
+            let (phase, k) = phase(of: e)
+            let epochStart = Date()
+            try configure(phase: phase, epoch: k, fresh: true)
+            let loss = try trainEpoch(e, phase: phase, k: k)
+            let test = try Evaluation.run(eval, source: testSource)
+            var record = measure(phase: phase, epoch: k, loss: loss, test: test)
+            record.seconds = Date().timeIntervalSince(epochStart)
+            state.records.append(record)
+            state.epochsDone = e + 1
+            state.random = train.random
+            try state.write(train.parameters, to: path("checkpoints/last.safetensors"))
+            if phase == 3 || settings.epochs[2] == 0, test.top1 > (state.bestTop1 ?? -1) {
+                state.bestTop1 = test.top1
+                try state.write(train.parameters, to: path("checkpoints/best.safetensors"))
+            }
+            try state.records.writeCSV(to: path("log.csv"))
+            if phase == 2 && k == settings.epochs[1] - 1 { try writeMasks() }
+            onEpoch(record)
+        }
+        let report = SearchReport(graph: graph, settings: settings, data: dataSource, records: state.records,
+                                  masks: currentMasks(beta: settings.betaFinal), bestTop1: state.bestTop1,
+                                  seconds: Date().timeIntervalSince(start))
+        try writeMasks()
+        try train.parameters.save(to: path("final.safetensors"), metadata: ["network": graph.name])
+        try report.write(to: path("report.json"))
+        return report
+    }
+
+    /// Sets the gates, frozen groups and beta for an epoch; at the first epoch of phase 2 every
+    /// alpha becomes 0, at the first of phase 3 the masks are derived.
+    func configure(phase: Int, epoch k: Int, fresh: Bool) throws {
+        let p = train.parameters
+        switch phase {
+        case 1:
+            train.gateMode = .identity
+            train.frozen = [.alpha]
+        case 2:
+            if k == 0 {
+                for e in p.entries where e.name.hasSuffix(".alpha") { p.pointer(e.name).update(repeating: 0, count: e.count) }
+            }
+            train.gateMode = .search
+            train.beta = Float(settings.beta(phase2Epoch: k))
+            train.frozen = [.conv, .batchNorm2d]
+        default:
+            if k == 0 {
+                deriveMasks()
+                do {
+                    try checkMasksKeepNetworkConnected(graph, gates: currentMasks(beta: settings.betaFinal))
+                } catch {
+                    throw SearchError("the learned masks \(error.message.replacingOccurrences(of: "the masks ", with: "")); the regulariser was too strong for this schedule: try a smaller --lambda (now \(settings.lambda))")
+                }
+            }
+            train.gateMode = .hard
+            train.frozen = [.alpha]
+        }
+        eval.gateMode = train.gateMode
+        eval.beta = train.beta
+    }
+
+    /// mask_c &= sigmoid(beta_final * alpha_c) > threshold (the reference ANDs with any earlier mask).
+    func deriveMasks() {
+        let p = train.parameters
+        for e in p.entries where e.name.hasSuffix(".alpha") {
+            let alpha = p.pointer(e.name), mask = p.pointer(String(e.name.dropLast(6)) + ".mask")
+            for c in 0..<e.count where !(Double(GateKernel.sigmoid(Float(settings.betaFinal) * alpha[c])) > settings.threshold) {
+                mask[c] = 0
+            }
+        }
+    }
+
+    /// One pass over the training data; returns the mean loss.
+    func trainEpoch(_ e: Int, phase: Int, k: Int) throws -> Double {
+        optimizer.reset()  // the reference re-creates its SGD every epoch
+        let groups: Set<ParameterGroup> = phase == 2 ? [.alpha, .linear, .batchNorm1d] : [.conv, .batchNorm2d, .linear, .batchNorm1d]
+        let order = trainSource.order(epoch: e)
+        let d = trainSource.dataset
+        let images = UnsafeMutablePointer<Float>.allocate(capacity: settings.batch * d.sampleBytes)
+        let labels = UnsafeMutablePointer<Int32>.allocate(capacity: settings.batch)
+        defer { images.deallocate(); labels.deallocate() }
+        let batches = trainSource.batchesPerEpoch
+        var lossSum = 0.0, count = 0
+        for b in 0..<batches {
+            if shouldStop() { throw SearchError("interrupted") }
+            let n = trainSource.fill(order: order, index: b, epoch: e, augment: true, images: images, labels: labels)
+            train.setInput(chw: images, batch: n)
+            try train.forward(batch: n)
+            var loss: Double
+            do {
+                loss = try train.backward(labels: labels)
+            } catch let error as RuntimeError {
+                throw SearchError("phase \(phase) epoch \(k + 1), batch \(b + 1): \(error.message); the last checkpoint (after \(e) epochs) is in \(path("checkpoints")); try a lower learning rate")
+            }
+            if phase == 2 { loss += addRegulariser() }
+            guard loss.isFinite else {
+                throw SearchError("phase \(phase) epoch \(k + 1), batch \(b + 1): the loss is \(loss); the last checkpoint (after \(e) epochs) is in \(path("checkpoints")); try a lower learning rate or lambda")
+            }
+            lossSum += loss * Double(n)
+            count += n
+            let lr = learningRate(phase: phase, k: k, batch: b, batches: batches)
+            optimizer.step(groups: groups, learningRate: Float(lr), weightDecay: Float(settings.weightDecay[phase - 1]))
+        }
+        return lossSum / Double(max(count, 1))
+    }
+
+    /// lambda * sum(sigmoid(alpha)) (unscaled sigmoid, no beta: the reference's regulariser);
+    /// adds its gradient lambda * s * (1 - s) to every alpha's and returns its value.
+    func addRegulariser() -> Double {
+        let p = train.parameters, lambda = settings.lambda
+        var total = 0.0
+        for e in p.entries where e.name.hasSuffix(".alpha") {
+            let alpha = p.pointer(e.name), grad = p.gradient(e.name)
+            for c in 0..<e.count {
+                let s = Double(GateKernel.sigmoid(alpha[c]))
+                total += s
+                grad[c] += Float(lambda * s * (1 - s))
+            }
+        }
+        return lambda * total
+    }
+
+    /// Phases 1 and 3: cosine annealing from the phase's rate to 0 over the phase; phase 2: constant.
+    func learningRate(phase: Int, k: Int, batch b: Int, batches: Int) -> Double {
+        let lr = settings.learningRates[phase - 1]
+        guard phase != 2 else { return lr }
+        let total = Double(settings.epochs[phase - 1] * batches), t = Double(k * batches + b)
+        return lr * 0.5 * (1 + cos(Double.pi * t / max(total, 1)))
+    }
+
+    /// The gates' masks as they stand: during phase 2, those binarising now would give
+    /// (sigmoid(beta * alpha) > threshold, with `beta` normally beta_final); the stored masks
+    /// (phase 3) are ANDed in.
+    func currentMasks(beta: Double) -> GateMasks {
+        var masks = GateMasks(keep: [:])
+        let p = train.parameters
+        for n in graph.nodes where n.op == .gate {
+            let alpha = p.pointer(n.name + ".alpha"), mask = p.pointer(n.name + ".mask")
+            masks.keep[n.id] = (0..<n.shape.channels).map { c in
+                mask[c] > 0 && (train.gateMode != .search || Double(GateKernel.sigmoid(Float(beta) * alpha[c])) > settings.threshold)
+            }
+        }
+        return masks
+    }
+
+    /// An epoch's record: open gates, expected and hard cost, besides loss and accuracy.
+    func measure(phase: Int, epoch k: Int, loss: Double, test: Evaluation) -> EpochRecord {
+        let gates = graph.nodes.filter { $0.op == .gate }.reduce(0) { $0 + $1.shape.channels }
+        let full = computeCost(graph, convention: .dnal)
+        var expected = full.totalFLOPs, hard = full, open = gates
+        if phase >= 2 {
+            // "hard": what binarising now (at beta_final, as the reference does) would keep
+            let masks = currentMasks(beta: settings.betaFinal)
+            open = masks.keptChannels
+            hard = computeCost(graph, convention: .dnal, masks: computeChannelMasks(graph, gates: masks))
+            if phase == 2 {
+                var soft: [Int: [Double]] = [:]
+                let p = train.parameters
+                for n in graph.nodes where n.op == .gate {
+                    let alpha = p.pointer(n.name + ".alpha"), mask = p.pointer(n.name + ".mask")
+                    soft[n.id] = (0..<n.shape.channels).map { Double(GateKernel.sigmoid(train.beta * alpha[$0]) * mask[$0]) }
+                }
+                expected = computeExpectedCost(graph, convention: .dnal, masks: computeSoftChannelMasks(graph, open: soft)).totalFLOPs
+            } else {
+                expected = hard.totalFLOPs
+            }
+        }
+        return EpochRecord(phase: phase, epoch: k + 1, beta: phase == 2 ? Double(train.beta) : (phase == 3 ? settings.betaFinal : 1),
+                           loss: loss, test: test, openGates: open, gates: gates, expectedFLOPs: expected,
+                           hardFLOPs: hard.totalFLOPs, hardParams: hard.totalParams, seconds: 0)
+    }
+
+    func writeMasks() throws {
+        let masks = train.gateMode == .identity ? GateMasks.allOpen(graph) : currentMasks(beta: settings.betaFinal)
+        try writeAtomically([UInt8](MasksFile.encode(masks, for: graph).utf8), to: path("masks.json"))
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+import DNALCore
+
+/// Every setting of a DNAL run, resolved from dnalc's defaults (the reference code's where it has
+/// one), the network file's `search:` section, then the command line, in that order.
+public struct SearchSettings: Codable, Equatable, Sendable {
+    /// Weight of the gate regulariser lambda * sum(sigmoid(alpha)).
+    public var lambda = 1e-4
+    /// Epochs of phase 1 (weights), phase 2 (gates), phase 3 (fine-tuning).
+    public var epochs = [10, 10, 10]
+    public var batch = 64
+    /// Learning rate of each phase: cosine-annealed to 0 over phases 1 and 3, constant in phase 2.
+    public var learningRates = [0.05, 0.01, 0.01]
+    public var momentum = 0.9
+    /// Weight decay of each phase (the reference uses none in phase 2).
+    public var weightDecay = [1e-4, 0, 1e-4]
+    /// Keep channel c iff sigmoid(betaFinal * alpha_c) > threshold.
+    public var threshold = 0.9
+    public var betaFinal = 1e4
+    public var seed = 0
+    /// Use only the first N training / test images (quick runs); nil for all.
+    public var trainLimit: Int?
+    public var testLimit: Int?
+
+    public init() {}
+
+    /// Keys `--set key=value` accepts (the `search:` keys plus the subset limits).
+    public static let keys = ["lambda", "epochs", "batch", "lr", "momentum", "weight_decay", "threshold", "beta_final", "seed",
+                              "train_limit", "test_limit"]
+
+    /// Defaults, then the file's `search:` section.
+    public init(file: SearchConfig) {
+        if let v = file.lambda { lambda = v }
+        if let v = file.epochs { epochs = v }
+        if let v = file.batch { batch = v }
+        if let v = file.learningRates { learningRates = v }
+        if let v = file.momentum { momentum = v }
+        if let v = file.weightDecay { weightDecay = v }
+        if let v = file.threshold { threshold = v }
+        if let v = file.betaFinal { betaFinal = v }
+        if let v = file.seed { seed = v }
+    }
+
+    /// Applies `key=value` (lists as `a,b,c`, or one value for all three phases).
+    public mutating func set(_ key: String, _ value: String) throws(SearchError) {
+        func number(_ s: String) throws(SearchError) -> Double {
+            guard let v = Double(s.trimmingCharacters(in: .whitespaces)), v.isFinite else {
+                throw SearchError("'\(key)' takes a number, got '\(s)'")
+            }
+            return v
+        }
+        func integer(_ s: String, min: Int) throws(SearchError) -> Int {
+            guard let v = Int(s.trimmingCharacters(in: .whitespaces)), v >= min else {
+                throw SearchError("'\(key)' takes a whole number of at least \(min), got '\(s)'")
+            }
+            return v
+        }
+        func phases<T>(_ parse: (String) throws(SearchError) -> T) throws(SearchError) -> [T] {
+            let parts = value.split(separator: ",").map(String.init)
+            guard parts.count == 1 || parts.count == 3 else {
+                throw SearchError("'\(key)' takes one value or three (phase 1, 2, 3), got \(parts.count)")
+            }
+            var out: [T] = []
+            for p in parts { out.append(try parse(p)) }
+            return out.count == 1 ? [out[0], out[0], out[0]] : out
+        }
+        switch key {
+        case "lambda": lambda = try number(value)
+        case "epochs": epochs = try phases { (s) throws(SearchError) in try integer(s, min: 0) }
+        case "batch": batch = try integer(value, min: 1)
+        case "lr": learningRates = try phases { (s) throws(SearchError) in try number(s) }
+        case "momentum": momentum = try number(value)
+        case "weight_decay": weightDecay = try phases { (s) throws(SearchError) in try number(s) }
+        case "threshold": threshold = try number(value)
+        case "beta_final": betaFinal = try number(value)
+        case "seed": seed = try integer(value, min: 0)
+        case "train_limit": trainLimit = try integer(value, min: 1)
+        case "test_limit": testLimit = try integer(value, min: 1)
+        default:
+            var message = "unknown setting '\(key)'"
+            if let near = closestMatch(to: key, in: Self.keys) { message += "; did you mean '\(near)'?" }
+            throw SearchError(message)
+        }
+        try validate()
+    }
+
+    /// Ranges every setting must respect.
+    public func validate() throws(SearchError) {
+        guard lambda >= 0 else { throw SearchError("lambda must not be negative, got \(lambda)") }
+        guard epochs.count == 3, epochs.allSatisfy({ $0 >= 0 }), epochs.reduce(0, +) > 0 else {
+            throw SearchError("epochs must be three counts (phase 1, 2, 3), not all zero, got \(epochs)")
+        }
+        guard learningRates.count == 3, learningRates.allSatisfy({ $0 > 0 && $0 <= 10 }) else {
+            throw SearchError("lr must be three rates in (0, 10], got \(learningRates)")
+        }
+        guard weightDecay.count == 3, weightDecay.allSatisfy({ $0 >= 0 && $0 < 1 }) else {
+            throw SearchError("weight_decay must be three values in [0, 1), got \(weightDecay)")
+        }
+        guard momentum >= 0 && momentum < 1 else { throw SearchError("momentum must be in [0, 1), got \(momentum)") }
+        guard threshold > 0 && threshold < 1 else { throw SearchError("threshold must be in (0, 1), got \(threshold)") }
+        guard betaFinal >= 1 else { throw SearchError("beta_final must be at least 1, got \(betaFinal)") }
+    }
+
+    /// Beta during phase-2 epoch k (0-based) of `epochs[1]`: the reference multiplies beta by
+    /// betaFinal^(1/E2) at the start of every phase-2 epoch, starting from 1, so epoch k uses
+    /// betaFinal^((k+1)/E2): 2.51, 6.31, ..., 1e4 for E2 = 10.
+    public func beta(phase2Epoch k: Int) -> Double {
+        Foundation.pow(betaFinal, Double(k + 1) / Double(max(epochs[1], 1)))
+    }
+}
+
+/// Why a search could not run or stopped.
+public struct SearchError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
