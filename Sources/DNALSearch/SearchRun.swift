@@ -65,11 +65,24 @@ public final class SearchRun {
 
     func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
 
+    /// Creates `path` (and its parents) and checks it is writable, before any work is done.
+    public static func prepareDirectory(_ path: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            let reason = (error as NSError).userInfo[NSUnderlyingErrorKey].map { ($0 as? NSError)?.localizedDescription ?? "\($0)" }
+            throw SearchError("cannot create the run directory '\(path)': \(reason ?? error.localizedDescription)")
+        }
+        guard FileManager.default.isWritableFile(atPath: path) else {
+            throw SearchError("cannot write into the run directory '\(path)'")
+        }
+    }
+
     /// Runs (or, with `resume`, continues) the search; returns the report it also writes.
     public func run(resume: Bool) throws -> SearchReport {
         let start = Date()
         var state = Checkpoint(epochsDone: 0, random: SeededRandom(seed: UInt64(settings.seed) &+ 0x5EED), records: [], bestTop1: nil)
-        try FileManager.default.createDirectory(atPath: path("checkpoints"), withIntermediateDirectories: true)
+        try Self.prepareDirectory(path("checkpoints"))
         if resume {
             state = try Checkpoint.read(from: path("checkpoints/last.safetensors"), into: train.parameters)
         } else {

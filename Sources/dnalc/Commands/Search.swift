@@ -78,7 +78,8 @@ struct Search: ParsableCommand {
             let splits = try DatasetLoader.load(directory: data)
             let run = try SearchRun(graph: graph, data: splits, settings: resolved, directory: directory, threads: threads)
             if resume == nil {
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                // only once the data and the network fit, so a refused run leaves nothing behind
+                try SearchRun.prepareDirectory(directory)
                 let config = RunConfig(network: graph.name, file: file, data: splits.source, threads: threads,
                                        isa: KernelISA.current.rawValue, settings: resolved)
                 let encoder = JSONEncoder()

@@ -1,0 +1,64 @@
+import DNALTestSupport
+import Foundation
+import Testing
+
+@Suite("dnalc search", .timeLimit(.minutes(3)))
+struct SearchCommandTests {
+    func directory() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dnalc-cli-search-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    let quick = ["--epochs", "1,1,1", "--batch", "32", "--lambda", "0.01", "--set", "train_limit=256", "--set", "test_limit=64"]
+
+    @Test func writesTheRunDirectoryAndResumes() throws {
+        let dir = try directory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("run").path
+        let r = try runDNALC(["search", "architectures/vgg6-mnist.yaml", "--out", out] + quick)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("dnalc search vgg6-mnist on bundled Fashion-MNIST subset: lambda 0.01, epochs 1+1+1"))
+        #expect(r.stdout.contains("phase 2 gates 1/1  beta 10000"))
+        #expect(r.stdout.contains("pruned "))
+        let files = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
+        #expect(files == ["checkpoints", "config.json", "final.safetensors", "log.csv", "masks.json", "report.json"])
+        let log = try String(contentsOfFile: out + "/log.csv", encoding: .utf8).split(separator: "\n")
+        #expect(log.count == 4 && log[0] == "phase,epoch,beta,loss,top1,top5,open_gates,expected_flops,hard_flops,hard_params,seconds")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/report.json"))) as? [String: Any])
+        #expect(report["lambda"] as? Double == 0.01)
+        #expect((report["baseline"] as? [String: Any])?["flops"] as? Int == 7_339_114)
+        // the masks cost, under analyze, what the log's last row says
+        let analyze = try runDNALC(["analyze", "architectures/vgg6-mnist.yaml", "--masks", out + "/masks.json", "--format", "json"])
+        let total = (try JSONSerialization.jsonObject(with: Data(analyze.stdout.utf8)) as? [String: Any])?["total"] as? [String: Any]
+        #expect(String(total?["flops"] as? Int ?? -1) == String(log[3].split(separator: ",")[8]))
+        // resuming a finished run changes nothing; a second run into the same directory is refused
+        let again = try runDNALC(["search", "architectures/vgg6-mnist.yaml", "--resume", out])
+        #expect(again.status == 0, "\(again.stderr)")
+        let refused = try runDNALC(["search", "architectures/vgg6-mnist.yaml", "--out", out] + quick)
+        #expect(refused.status == 1)
+        #expect(refused.stderr == "error: '\(out)' already holds a run; continue it with --resume \(out), or choose another --out\n")
+    }
+
+    @Test func refusals() throws {
+        let dir = try directory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let wrongData = try runDNALC(["search", "architectures/vgg8-cifar10.yaml", "--out", dir.appendingPathComponent("a").path] + quick)
+        #expect(wrongData.status == 1)
+        #expect(wrongData.stderr.hasPrefix("error: 'vgg8-cifar10' takes [3,32,32] images, but bundled Fashion-MNIST subset has [1,28,28]"))
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("a").path))  // nothing left behind
+        let badSetting = try runDNALC(["search", "architectures/vgg6-mnist.yaml", "--set", "lamda=1", "--out", dir.appendingPathComponent("b").path])
+        #expect(badSetting.status == 1 && badSetting.stderr == "error: unknown setting 'lamda'; did you mean 'lambda'?\n")
+        let noRun = try runDNALC(["search", "architectures/vgg6-mnist.yaml", "--resume", dir.path])
+        #expect(noRun.status == 1 && noRun.stderr == "error: '\(dir.path)' is not a dnalc run directory (no readable config.json)\n")
+        let noData = try runDNALC(["search", "architectures/vgg6-mnist.yaml", "--data", "/no/such/dir", "--out", dir.appendingPathComponent("c").path])
+        #expect(noData.status == 1 && noData.stderr == "error: cannot read data directory '/no/such/dir': no such directory\n")
+        let blocker = dir.appendingPathComponent("file")
+        try Data().write(to: blocker)
+        let unwritable = try runDNALC(["search", "architectures/vgg6-mnist.yaml", "--out", blocker.path + "/run"] + quick)
+        #expect(unwritable.status == 1)
+        #expect(unwritable.stderr.hasPrefix("error: cannot create the run directory '\(blocker.path)/run'"), "\(unwritable.stderr)")
+        let both = try runDNALC(["search", "architectures/vgg6-mnist.yaml", "--resume", dir.path, "--lambda", "1"])
+        #expect(both.status != 0 && both.stderr.contains("--resume continues a run with the settings in its config.json"))
+    }
+}
