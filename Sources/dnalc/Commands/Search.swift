@@ -86,10 +86,15 @@ struct Search: ParsableCommand {
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
                 try writeAtomically([UInt8](try encoder.encode(config)), to: configPath)
             }
+            defer { fflush(stdout) }
             print("dnalc search \(graph.name) on \(splits.source): lambda \(resolved.lambda), epochs \(resolved.epochs.map(String.init).joined(separator: "+")), batch \(resolved.batch), \(threads) threads, \(KernelISA.current.rawValue) kernels -> \(directory)")
             signal(SIGINT) { _ in interrupted = true }
             run.shouldStop = { interrupted }
-            run.onEpoch = { record in print(epochLine(record, settings: resolved)) }
+            // flushed per line: piped into a log file, a run must still show its progress as it goes
+            run.onEpoch = { record in
+                print(epochLine(record, settings: resolved))
+                fflush(stdout)
+            }
             let report = try run.run(resume: resume != nil)
             print(summary(report))
         } catch let error as SearchError where error.message == "interrupted" {
