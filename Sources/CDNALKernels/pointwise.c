@@ -203,6 +203,24 @@ void dnal_copy_channels(const float *x, int ldx, ptrdiff_t pixels, int width, fl
     }
 }
 
+void dnal_gather_channels(const float *x, int ldx, ptrdiff_t pixels, const int *index, int n, float *y, int ldy)
+{
+    for (ptrdiff_t p = 0; p < pixels; p++) {
+        const float *xp = x + p * ldx;
+        float *yp = y + p * ldy;
+        for (int k = 0; k < n; k++) yp[k] = xp[index[k]];
+    }
+}
+
+void dnal_scatter_add_channels(const float *x, int ldx, ptrdiff_t pixels, const int *index, int n, float *y, int ldy)
+{
+    for (ptrdiff_t p = 0; p < pixels; p++) {
+        const float *xp = x + p * ldx;
+        float *yp = y + p * ldy;
+        for (int k = 0; k < n; k++) yp[index[k]] += xp[k];
+    }
+}
+
 void dnal_maxpool_forward(const dnal_pool *d, const float *x, float *y, int *argmax, int n_begin, int n_end)
 {
     // Branch-free over channels so it vectorises: the first in-range tap initialises, later taps

@@ -28,6 +28,24 @@ public enum TensorOps {
         }
     }
 
+    /// y[p][k] = x[p][index[k]]: the channels a pruned conv reads. x: [pixels, ldx], y: [pixels, index.count]
+    /// (pixel stride ldy). The gradient is `scatterAddChannels` with the same index.
+    public static func gatherChannels(_ x: UnsafePointer<Float>, ldx: Int, pixels: Int, index: [Int32],
+                                      into y: UnsafeMutablePointer<Float>, ldy: Int, parallel: Parallel) {
+        parallel.forEachChunk(count: pixels, grain: 1024) { _, r in
+            dnal_gather_channels(x + r.lowerBound * ldx, Int32(ldx), r.count, index, Int32(index.count), y + r.lowerBound * ldy, Int32(ldy))
+        }
+    }
+
+    /// y[p][index[k]] += x[p][k]: a pruned residual branch adding its kept channels into the trunk.
+    /// The gradient is `gatherChannels` with the same index. `index` must not repeat a channel.
+    public static func scatterAddChannels(_ x: UnsafePointer<Float>, ldx: Int, pixels: Int, index: [Int32],
+                                          into y: UnsafeMutablePointer<Float>, ldy: Int, parallel: Parallel) {
+        parallel.forEachChunk(count: pixels, grain: 1024) { _, r in
+            dnal_scatter_add_channels(x + r.lowerBound * ldx, Int32(ldx), r.count, index, Int32(index.count), y + r.lowerBound * ldy, Int32(ldy))
+        }
+    }
+
     /// Option-A shortcut: y[n][oh][ow][offset + c] = x[n][oh*s][ow*s][c]; other channels 0.
     /// x: [N,H,W,Ci], y: [N,Ho,Wo,Co]
     public static func zeroPadForward(x: UnsafePointer<Float>, batch: Int, height: Int, width: Int, inChannels: Int,

@@ -230,3 +230,25 @@ struct NaNPropagationTests {
         #expect(out[0] == 7 && argmax[0] == 1)
     }
 }
+
+@Suite("Channel index maps")
+struct ChannelMapTests {
+    @Test("gather and scatter-add equal their twins and are each other's adjoint", arguments: [(5, 16, [0, 3, 15]), (7, 33, Array(stride(from: 1, to: 33, by: 2))), (3, 4, [3, 2, 1, 0])])
+    func maps(pixels: Int, channels: Int, index: [Int]) {
+        let x = Numerics.random(pixels * channels, seed: 1).map(Float.init)
+        let small = Numerics.random(pixels * index.count, seed: 2).map(Float.init)
+        let idx = index.map(Int32.init)
+        var gathered = [Float](repeating: .nan, count: small.count)
+        TensorOps.gatherChannels(x, ldx: channels, pixels: pixels, index: idx, into: &gathered, ldy: index.count, parallel: Parallel(threads: 2))
+        #expect(gathered == PointwiseReference.gather(x, channels: channels, index: index))
+        var scattered = x
+        TensorOps.scatterAddChannels(small, ldx: index.count, pixels: pixels, index: idx, into: &scattered, ldy: channels, parallel: Parallel(threads: 2))
+        #expect(scattered == PointwiseReference.scatterAdd(small, into: x, channels: channels, index: index))
+        // <gather(x), s> == <x, scatterAdd(s) into zeros>: gather's gradient is scatter-add
+        var adjoint = [Float](repeating: 0, count: x.count)
+        TensorOps.scatterAddChannels(small, ldx: index.count, pixels: pixels, index: idx, into: &adjoint, ldy: channels, parallel: Parallel(threads: 1))
+        let lhs = zip(gathered, small).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        let rhs = zip(x, adjoint).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        #expect(abs(lhs - rhs) < 1e-4)
+    }
+}

@@ -55,6 +55,12 @@ void dnal_multiply(const float *x, const float *m, ptrdiff_t n, float *y);
 /// adding into y when accumulate is set. Serves concat, zero-pad and their gradients.
 void dnal_copy_channels(const float *x, int ldx, ptrdiff_t pixels, int width, float *y, int ldy, int accumulate);
 
+/// Channel index maps of pruned networks. Gather: y[p][k] = x[p][index[k]] for k < n (a conv
+/// reading a subset of its input's channels). Scatter-add: y[p][index[k]] += x[p][k] (a residual
+/// branch adding its kept channels into the trunk). Each is the other's gradient.
+void dnal_gather_channels(const float *x, int ldx, ptrdiff_t pixels, const int *index, int n, float *y, int ldy);
+void dnal_scatter_add_channels(const float *x, int ldx, ptrdiff_t pixels, const int *index, int n, float *y, int ldy);
+
 /// Max or average pooling over NHWC images [n_begin, n_end). Max pooling records, for each
 /// output element, the flat input index of its maximum in `argmax` (for the backward pass).
 typedef struct { int n, h, w, c, hout, wout, k, stride, pad; } dnal_pool;

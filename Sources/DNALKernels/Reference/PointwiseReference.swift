@@ -83,6 +83,18 @@ public enum PointwiseReference {
         }
     }
 
+    /// y[p][k] = x[p][index[k]] over `channels`-wide pixels.
+    public static func gather<T: BinaryFloatingPoint>(_ x: [T], channels: Int, index: [Int]) -> [T] {
+        (0..<(x.count / channels)).flatMap { p in index.map { x[p * channels + $0] } }
+    }
+
+    /// y[p][index[k]] += x[p][k], into a copy of `y` (`channels`-wide pixels).
+    public static func scatterAdd<T: BinaryFloatingPoint>(_ x: [T], into y: [T], channels: Int, index: [Int]) -> [T] {
+        var out = y
+        for p in 0..<(y.count / channels) { for (k, c) in index.enumerated() { out[p * channels + c] += x[p * index.count + k] } }
+        return out
+    }
+
     /// Mean cross-entropy of softmax(logits) against labels.
     public static func crossEntropy<T: BinaryFloatingPoint & ElementaryFunctionsLite>(_ logits: [T], labels: [Int], classes: Int) -> T {
         var total: T = 0

@@ -86,14 +86,14 @@ struct Search: ParsableCommand {
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
                 try writeAtomically([UInt8](try encoder.encode(config)), to: configPath)
             }
-            defer { fflush(stdout) }
+            defer { fflush(nil) }
             print("dnalc search \(graph.name) on \(splits.source): lambda \(resolved.lambda), epochs \(resolved.epochs.map(String.init).joined(separator: "+")), batch \(resolved.batch), \(threads) threads, \(KernelISA.current.rawValue) kernels -> \(directory)")
             signal(SIGINT) { _ in interrupted = true }
             run.shouldStop = { interrupted }
             // flushed per line: piped into a log file, a run must still show its progress as it goes
             run.onEpoch = { record in
                 print(epochLine(record, settings: resolved))
-                fflush(stdout)
+                fflush(nil)
             }
             let report = try run.run(resume: resume != nil)
             print(summary(report))
