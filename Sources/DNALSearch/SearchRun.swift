@@ -115,6 +115,9 @@ public final class SearchRun {
         try writeMasks()
         try train.parameters.save(to: path("final.safetensors"), metadata: ["network": graph.name])
         try report.write(to: path("report.json"))
+        let html = ReportHTML.render(report: report, graph: graph, records: state.records, store: train.parameters,
+                                     masks: currentMasks(beta: settings.betaFinal).keep, settings: settings)
+        try writeAtomically([UInt8](html.utf8), to: path("report.html"))
         return report
     }
 

@@ -22,7 +22,7 @@ struct SearchCommandTests {
         #expect(r.stdout.contains("phase 2 gates 1/1  beta 10000"))
         #expect(r.stdout.contains("pruned "))
         let files = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
-        #expect(files == ["checkpoints", "config.json", "final.safetensors", "log.csv", "masks.json", "report.json"])
+        #expect(files == ["checkpoints", "config.json", "final.safetensors", "log.csv", "masks.json", "report.html", "report.json"])
         let log = try String(contentsOfFile: out + "/log.csv", encoding: .utf8).split(separator: "\n")
         #expect(log.count == 4 && log[0] == "phase,epoch,beta,loss,top1,top5,open_gates,expected_flops,hard_flops,hard_params,seconds")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/report.json"))) as? [String: Any])

@@ -156,3 +156,38 @@ struct SearchTests {
         #expect(throws: SearchError("threshold must be in (0, 1), got 1.5")) { try s.set("threshold", "1.5") }
     }
 }
+
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+
+@Suite("report.html")
+struct ReportHTMLTests {
+    final class Counter: NSObject, XMLParserDelegate {
+        var svgs = 0, rects = 0
+        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+                    attributes: [String: String] = [:]) {
+            if name == "svg" { svgs += 1 }
+            if name == "rect" { rects += 1 }
+        }
+    }
+
+    @Test func aSelfContainedPageWithTheFourCharts() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dnalc-html-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var s = SearchSettings()
+        (s.lambda, s.epochs, s.batch, s.trainLimit, s.testLimit) = (0.01, [1, 1, 1], 32, 128, 64)
+        let g = try NetworkParser.parse(file: Repository.architecture("vgg6-mnist.yaml").path)
+        let report = try SearchRun(graph: g, data: SearchTests.data, settings: s, directory: dir, threads: 2).run(resume: false)
+        let html = try String(contentsOfFile: dir + "/report.html", encoding: .utf8)
+        let counter = Counter()
+        let parser = XMLParser(data: Data(html.utf8))
+        parser.delegate = counter
+        #expect(parser.parse(), "report.html is not well-formed: \(String(describing: parser.parserError))")
+        #expect(counter.svgs == 4)
+        #expect(counter.rects >= 2 * 6 + 40)  // paired bars for the 6 gated layers, the histogram's 40 bins
+        #expect(html.contains("\(report.keptGates) of 224 gate channels kept"))
+        // self-contained: no scripts, nothing loaded from elsewhere
+        #expect(!html.contains("<script") && !html.contains("src=") && !html.contains("href="))
+    }
+}

@@ -1,0 +1,57 @@
+import DNALCore
+import DNALRuntime
+import Foundation
+
+/// `report.html`: one self-contained page (inline CSS and SVG, no scripts) with the run's
+/// outcome, kept channels per layer, the per-epoch curves and the final alpha histogram.
+enum ReportHTML {
+    static func render(report: SearchReport, graph: Graph, records: [EpochRecord], store: ParameterStore, masks: [Int: [Bool]],
+                       settings: SearchSettings) -> String {
+        let gates = graph.nodes.filter { $0.op == .gate }
+        let labels = gates.map { String($0.name.dropLast(5)) }
+        let kept = gates.map { Double(masks[$0.id]?.filter { $0 }.count ?? $0.shape.channels) }
+        let full = gates.map { Double($0.shape.channels) }
+        let alphas = gates.flatMap { store.values(of: $0.name + ".alpha").map(Double.init) }
+        let threshold = log(settings.threshold / (1 - settings.threshold)) / settings.betaFinal
+        let x = records.map { "\($0.phase).\($0.epoch)" }
+        func row(_ name: String, _ n: SearchReport.Network, ratio: String) -> String {
+            "<tr><td>\(name)</td><td>\(SVGChart.escape(human(n.flops)))\(ratio.isEmpty ? "" : " (\(ratio))")</td><td>\(human(n.params))</td><td>\(n.top1.map { String(format: "%.2f%%", $0) } ?? "-")</td></tr>"
+        }
+        var html = """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <!DOCTYPE html>
+        <html xmlns="http://www.w3.org/1999/xhtml" lang="en"><head><meta charset="utf-8"/>
+        <title>dnalc search: \(SVGChart.escape(report.network))</title>
+        <style>body{font-family:sans-serif;max-width:760px;margin:2em auto;color:#222}table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;padding:4px 10px;text-align:right}td:first-child,th:first-child{text-align:left}h2{margin-top:1.6em;font-size:1.1em}</style>
+        </head><body>
+        <h1>DNAL search: \(SVGChart.escape(report.network))</h1>
+        <p>Data: \(SVGChart.escape(report.data)). lambda \(report.lambda), epochs \(settings.epochs.map(String.init).joined(separator: " + ")), batch \(settings.batch), threshold \(settings.threshold), beta up to \(String(format: "%g", settings.betaFinal)); \(String(format: "%.1f", report.seconds)) s.</p>
+        <table><tr><th>network</th><th>FLOPs (dnal)</th><th>params</th><th>test top-1</th></tr>
+        \(row("full (after phase 1)", report.baseline, ratio: ""))
+        \(row("pruned (after phase 3)", report.pruned, ratio: String(format: "%.2fx fewer", report.flopsRatio)))
+        </table>
+        <p>\(report.keptGates) of \(report.gates) gate channels kept.</p>
+        <h2>Kept channels per layer</h2>
+        \(SVGChart.pairedBars(title: "Kept channels per gated layer against its original width", labels: labels, full: full, kept: kept))
+        <h2>Per epoch (phase.epoch)</h2>
+        \(SVGChart.lines(title: "Training loss and test top-1 per epoch", x: x, series: [("training loss", "#c0392b", records.map(\.loss)), ("test top-1 %", "#27ae60", records.map(\.test.top1))]))
+        \(SVGChart.lines(title: "FLOPs per epoch", x: x, series: [("expected FLOPs (soft gates)", "#8e44ad", records.map { Double($0.expectedFLOPs) }), ("hard FLOPs (binarised now)", "#2e5c8a", records.map { Double($0.hardFLOPs) })]))
+        <h2>Final alphas</h2>
+        <p>A channel is kept when sigmoid(beta_final * alpha) exceeds \(settings.threshold), that is when alpha exceeds \(String(format: "%.3g", threshold)).</p>
+        \(SVGChart.histogram(title: "Histogram of the final alphas", values: alphas, bins: 40, marker: threshold, markerLabel: "keep threshold"))
+        </body></html>
+
+        """
+        html = html.replacingOccurrences(of: "\n\n", with: "\n")
+        return html
+    }
+
+    /// `1234567` as `1.23M`.
+    static func human(_ n: Int) -> String {
+        let v = Double(n)
+        if v >= 1e9 { return String(format: "%.2fG", v / 1e9) }
+        if v >= 1e6 { return String(format: "%.2fM", v / 1e6) }
+        if v >= 1e3 { return String(format: "%.2fK", v / 1e3) }
+        return String(n)
+    }
+}
