@@ -23,6 +23,8 @@ public final class SearchRun {
     let dataSource: String
     /// Called after every epoch with its record.
     public var onEpoch: (EpochRecord) -> Void = { _ in }
+    /// Called after every training batch with (phase, epoch within the phase from 0, batch, batches).
+    public var onBatch: (Int, Int, Int, Int) -> Void = { _, _, _, _ in }
     /// Polled between batches; when it returns true the run stops (the last checkpoint stays).
     public var shouldStop: () -> Bool = { false }
 
@@ -193,6 +195,7 @@ public final class SearchRun {
             count += n
             let lr = learningRate(phase: phase, k: k, batch: b, batches: batches)
             optimizer.step(groups: groups, learningRate: Float(lr), weightDecay: Float(settings.weightDecay[phase - 1]))
+            onBatch(phase, k, b, batches)
         }
         return lossSum / Double(max(count, 1))
     }

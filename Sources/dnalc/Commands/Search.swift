@@ -91,9 +91,25 @@ struct Search: ParsableCommand {
             signal(SIGINT) { _ in interrupted = true }
             run.shouldStop = { interrupted }
             // flushed per line: piped into a log file, a run must still show its progress as it goes
+            let terminal = isatty(STDOUT_FILENO) == 1
+            var epochStart = Date()
             run.onEpoch = { record in
+                if terminal { print("\r\u{1B}[K", terminator: "") }
                 print(epochLine(record, settings: resolved))
                 fflush(nil)
+                epochStart = Date()
+            }
+            if terminal {
+                // a progress bar with the time left in the epoch, redrawn in place
+                run.onBatch = { phase, k, batch, batches in
+                    let done = Double(batch + 1) / Double(batches), elapsed = Date().timeIntervalSince(epochStart)
+                    let filled = Int(done * 30)
+                    let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled)
+                    let eta = elapsed / done - elapsed
+                    print("\r\u{1B}[Kphase \(phase) \(k + 1)/\(resolved.epochs[phase - 1]) [\(bar)] \(Int(done * 100))%  \(fixed(eta, 1)) s left in the epoch (then evaluation)",
+                          terminator: "")
+                    fflush(nil)
+                }
             }
             let report = try run.run(resume: resume != nil)
             print(summary(report))
