@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "DNALKernels", dependencies: ["CDNALKernels"]),
         .target(name: "DNALRuntime", dependencies: ["DNALCore", "DNALKernels"]),
         .target(name: "DNALSyntax", dependencies: ["DNALCore", "CYAML"]),
-        .target(name: "DNALSearch", dependencies: ["DNALCore", "DNALPasses", "DNALRuntime", "DNALData"]),
+        .target(name: "DNALSearch", dependencies: ["DNALCore", "DNALSyntax", "DNALPasses", "DNALRuntime", "DNALData"]),
         .target(name: "DNALPasses", dependencies: ["DNALCore"]),
         .executableTarget(
             name: "dnalc",

@@ -26,10 +26,14 @@ public struct SearchReport: Codable, Sendable {
     public var keptGates: Int
     public var gates: Int
     public var seconds: Double
+    /// The compact network's file in the run directory, or why there is none.
+    public var prunedNetwork: String?
+    public var prunedNetworkNote: String?
 
     enum CodingKeys: String, CodingKey {
         case network, data, lambda, settings, baseline, pruned, flopsRatio = "flops_ratio", paramsRatio = "params_ratio"
         case bestTop1 = "best_top1", keptGates = "kept_gates", gates, seconds
+        case prunedNetwork = "pruned_network", prunedNetworkNote = "pruned_network_note"
     }
 
     init(graph: Graph, settings: SearchSettings, data: String, records: [EpochRecord], masks: GateMasks, bestTop1: Double?,

@@ -3,6 +3,7 @@ import DNALData
 import DNALKernels
 import DNALPasses
 import DNALRuntime
+import DNALSyntax
 import Foundation
 
 /// One DNAL run (dnal-method.md 2-6): phase 1 trains the weights with the gates as identity;
@@ -111,11 +112,19 @@ public final class SearchRun {
             if phase == 2 && k == settings.epochs[1] - 1 { try writeMasks() }
             onEpoch(record)
         }
-        let report = SearchReport(graph: graph, settings: settings, data: dataSource, records: state.records,
+        var report = SearchReport(graph: graph, settings: settings, data: dataSource, records: state.records,
                                   masks: currentMasks(beta: settings.betaFinal), bestTop1: state.bestTop1,
                                   seconds: Date().timeIntervalSince(start))
         try writeMasks()
         try train.parameters.save(to: path("final.safetensors"), metadata: ["network": graph.name])
+        if settings.epochs[1] > 0 {
+            do {
+                try writePrunedNetwork(masks: currentMasks(beta: settings.betaFinal))
+                report.prunedNetwork = "pruned.yaml"
+            } catch let error as GraphError {
+                report.prunedNetworkNote = error.message
+            }
+        }
         try report.write(to: path("report.json"))
         let html = ReportHTML.render(report: report, graph: graph, records: state.records, store: train.parameters,
                                      masks: currentMasks(beta: settings.betaFinal).keep, settings: settings)
@@ -264,6 +273,21 @@ public final class SearchRun {
         return EpochRecord(phase: phase, epoch: k + 1, beta: phase == 2 ? Double(train.beta) : (phase == 3 ? settings.betaFinal : 1),
                            loss: loss, test: test, openGates: open, gates: gates, expectedFLOPs: expected,
                            hardFLOPs: hard.totalFLOPs, hardParams: hard.totalParams, seconds: 0)
+    }
+
+    /// `pruned.yaml` and `pruned.safetensors`: the compact network and its inherited weights.
+    func writePrunedNetwork(masks: GateMasks) throws {
+        let pruned = try pruneGatedChannels(graph, gates: masks)
+        let compact = try Executor(graph: pruned.graph, maxBatch: 1, training: false, threads: 1)
+        try compact.parameters.copySlices(from: train.parameters, slices: pruned.slices)
+        let before = computeCost(graph, convention: .dnal), after = computeCost(pruned.graph, convention: .dnal)
+        let text = Emitter.emit(pruned.graph, comments: [
+            "pruned by dnalc search from \(graph.name) (lambda \(settings.lambda), epochs \(settings.epochs.map(String.init).joined(separator: "+")))",
+            "cost (dnal convention): \(before.totalFLOPs) -> \(after.totalFLOPs) FLOPs, \(before.totalParams) -> \(after.totalParams) params",
+            "weights: pruned.safetensors",
+        ])
+        try compact.parameters.save(to: path("pruned.safetensors"), metadata: ["network": graph.name])
+        try writeAtomically([UInt8](text.utf8), to: path("pruned.yaml"))
     }
 
     func writeMasks() throws {

@@ -22,16 +22,21 @@ struct SearchCommandTests {
         #expect(r.stdout.contains("phase 2 gates 1/1  beta 10000"))
         #expect(r.stdout.contains("pruned "))
         let files = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
-        #expect(files == ["checkpoints", "config.json", "final.safetensors", "log.csv", "masks.json", "report.html", "report.json"])
+        #expect(files == ["checkpoints", "config.json", "final.safetensors", "log.csv", "masks.json", "pruned.safetensors", "pruned.yaml",
+                          "report.html", "report.json"])
         let log = try String(contentsOfFile: out + "/log.csv", encoding: .utf8).split(separator: "\n")
         #expect(log.count == 4 && log[0] == "phase,epoch,beta,loss,top1,top5,open_gates,expected_flops,hard_flops,hard_params,seconds")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/report.json"))) as? [String: Any])
         #expect(report["lambda"] as? Double == 0.01)
         #expect((report["baseline"] as? [String: Any])?["flops"] as? Int == 7_339_114)
-        // the masks cost, under analyze, what the log's last row says
+        // the masks cost, under analyze, what the log's last row says; so does the pruned network
         let analyze = try runDNALC(["analyze", "architectures/vgg6-mnist.yaml", "--masks", out + "/masks.json", "--format", "json"])
         let total = (try JSONSerialization.jsonObject(with: Data(analyze.stdout.utf8)) as? [String: Any])?["total"] as? [String: Any]
         #expect(String(total?["flops"] as? Int ?? -1) == String(log[3].split(separator: ",")[8]))
+        let pruned = try runDNALC(["analyze", out + "/pruned.yaml", "--format", "json"])
+        let prunedTotal = (try JSONSerialization.jsonObject(with: Data(pruned.stdout.utf8)) as? [String: Any])?["total"] as? [String: Any]
+        #expect(String(prunedTotal?["flops"] as? Int ?? -1) == String(log[3].split(separator: ",")[8]))
+        #expect(r.stdout.contains("the compact network: pruned.yaml and pruned.safetensors in the run directory"))
         // resuming a finished run changes nothing; a second run into the same directory is refused
         let again = try runDNALC(["search", "architectures/vgg6-mnist.yaml", "--resume", out])
         #expect(again.status == 0, "\(again.stderr)")
@@ -58,6 +63,13 @@ struct SearchCommandTests {
         let unwritable = try runDNALC(["search", "architectures/vgg6-mnist.yaml", "--out", blocker.path + "/run"] + quick)
         #expect(unwritable.status == 1)
         #expect(unwritable.stderr.hasPrefix("error: cannot create the run directory '\(blocker.path)/run'"), "\(unwritable.stderr)")
+        // prune: the weights' own masks; nothing written when it fails
+        let prunedOut = dir.appendingPathComponent("p.yaml").path
+        let notWeights = try runDNALC(["prune", "architectures/vgg6-mnist.yaml", "--weights", blocker.path, "--out", prunedOut])
+        #expect(notWeights.status == 1 && notWeights.stderr.contains("not a safetensors file"))
+        #expect(!FileManager.default.fileExists(atPath: prunedOut))
+        let residual = try runDNALC(["prune", "architectures/resnet8-mnist.yaml", "--weights", blocker.path, "--out", prunedOut])
+        #expect(residual.status == 1)
         let both = try runDNALC(["search", "architectures/vgg6-mnist.yaml", "--resume", dir.path, "--lambda", "1"])
         #expect(both.status != 0 && both.stderr.contains("--resume continues a run with the settings in its config.json"))
     }

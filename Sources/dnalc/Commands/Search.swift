@@ -171,6 +171,8 @@ func summary(_ r: SearchReport) -> String {
     s += "\npruned    \(human(r.pruned.flops)) FLOPs (\(fixed(r.flopsRatio, 2))x)  \(human(r.pruned.params)) params (\(fixed(r.paramsRatio, 2))x)"
     if let t = r.pruned.top1 { s += "  top1 \(fixed(t, 2))%" }
     s += "\nkept \(r.keptGates) of \(r.gates) gate channels; \(fixed(r.seconds, 1)) s"
+    if let p = r.prunedNetwork { s += "\nthe compact network: \(p) and pruned.safetensors in the run directory" }
+    if let note = r.prunedNetworkNote { s += "\nno pruned.yaml: \(note)" }
     return s
 }
 
