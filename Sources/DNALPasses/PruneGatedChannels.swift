@@ -1,5 +1,24 @@
 import DNALCore
 
+/// Throws unless `pruneGatedChannels` can prune `graph` whatever its masks: a plain chain, with
+/// no residual add, candidate sum, concatenation, zero-pad or grouped (not depthwise) conv.
+/// Callers check this first, before reading weights, so an unsupported network is refused at once.
+public func checkPrunable(_ graph: Graph) throws(GraphError) {
+    for node in graph.nodes {
+        switch node.op {
+        case .add, .concat, .zeroPad:
+            throw GraphError("pruning '\(graph.name)' needs channel index maps at '\(node.name)' (\(node.op.kindName)), which dnalc's pruner does not support yet: plain-chain networks only for now; the masks and the hard-gated weights hold the result")
+        case .conv(let c) where c.groups > 1:
+            let inputChannels = graph.nodes[node.inputs[0]].shape.channels
+            if !(c.groups == inputChannels && c.groups == c.outChannels) {
+                throw GraphError("pruning grouped convolutions ('\(node.name)', \(c.groups) groups) is not supported")
+            }
+        default:
+            break
+        }
+    }
+}
+
 /// A pruned network: the compact graph, and for each of its parameters and buffers which
 /// elements of the original tensor of the same name it keeps (see `PrunedNetwork.slices`).
 public struct PrunedNetwork: Sendable {
@@ -21,10 +40,8 @@ public struct PrunedNetwork: Sendable {
 /// does not have yet: those networks are refused, naming the node.
 /// Postconditions: the result verifies; its cost under the dnal convention equals the masked cost.
 public func pruneGatedChannels(_ graph: Graph, gates: GateMasks) throws(GraphError) -> PrunedNetwork {
+    try checkPrunable(graph)
     try gates.validate(for: graph)
-    if let node = graph.nodes.first(where: { if case .add = $0.op { true } else if case .concat = $0.op { true } else if case .zeroPad = $0.op { true } else { false } }) {
-        throw GraphError("pruning '\(graph.name)' needs channel index maps at '\(node.name)' (\(node.op.kindName)), which dnalc's pruner does not support yet: plain-chain networks only for now; the masks and the hard-gated weights hold the result")
-    }
     try checkMasksKeepNetworkConnected(graph, gates: gates)
     let masks = computeChannelMasks(graph, gates: gates)
     func indices(_ flags: [Bool]) -> [Int] { flags.indices.filter { flags[$0] } }
@@ -39,9 +56,6 @@ public func pruneGatedChannels(_ graph: Graph, gates: GateMasks) throws(GraphErr
         switch node.op {
         case .conv(let c):
             let depthwise = c.groups > 1 && c.groups == input.shape.channels && c.groups == c.outChannels
-            guard depthwise || c.groups == 1 else {
-                throw GraphError("pruning grouped convolutions ('\(node.name)', \(c.groups) groups) is not supported")
-            }
             var rows = indices(masks.rows[node.id]!)
             if depthwise {
                 rows = kept[x]  // a depthwise conv keeps exactly its input's channels

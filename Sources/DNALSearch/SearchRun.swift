@@ -277,17 +277,9 @@ public final class SearchRun {
 
     /// `pruned.yaml` and `pruned.safetensors`: the compact network and its inherited weights.
     func writePrunedNetwork(masks: GateMasks) throws {
-        let pruned = try pruneGatedChannels(graph, gates: masks)
-        let compact = try Executor(graph: pruned.graph, maxBatch: 1, training: false, threads: 1)
-        try compact.parameters.copySlices(from: train.parameters, slices: pruned.slices)
-        let before = computeCost(graph, convention: .dnal), after = computeCost(pruned.graph, convention: .dnal)
-        let text = Emitter.emit(pruned.graph, comments: [
-            "pruned by dnalc search from \(graph.name) (lambda \(settings.lambda), epochs \(settings.epochs.map(String.init).joined(separator: "+")))",
-            "cost (dnal convention): \(before.totalFLOPs) -> \(after.totalFLOPs) FLOPs, \(before.totalParams) -> \(after.totalParams) params",
-            "weights: pruned.safetensors",
-        ])
-        try compact.parameters.save(to: path("pruned.safetensors"), metadata: ["network": graph.name])
-        try writeAtomically([UInt8](text.utf8), to: path("pruned.yaml"))
+        try PrunedNetworkFiles(pruning: graph, weights: train.parameters, masks: masks).write(
+            to: path("pruned.yaml"),
+            provenance: "pruned by dnalc search from \(graph.name) (lambda \(settings.lambda), epochs \(settings.epochs.map(String.init).joined(separator: "+")))")
     }
 
     func writeMasks() throws {

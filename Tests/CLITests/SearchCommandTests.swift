@@ -37,6 +37,26 @@ struct SearchCommandTests {
         let prunedTotal = (try JSONSerialization.jsonObject(with: Data(pruned.stdout.utf8)) as? [String: Any])?["total"] as? [String: Any]
         #expect(String(prunedTotal?["flops"] as? Int ?? -1) == String(log[3].split(separator: ",")[8]))
         #expect(r.stdout.contains("the compact network: pruned.yaml and pruned.safetensors in the run directory"))
+        // dnalc prune from the final weights (their own masks, or masks.json) gives the same network and weights
+        func body(_ path: String) throws -> [Substring] {
+            try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("#") }
+        }
+        for masks in [[], ["--masks", out + "/masks.json"]] {
+            let p = dir.appendingPathComponent("p.yaml").path
+            let prune = try runDNALC(["prune", "architectures/vgg6-mnist.yaml", "--weights", out + "/final.safetensors", "--out", p] + masks)
+            #expect(prune.status == 0, "\(prune.stderr)")
+            #expect(prune.stdout.hasSuffix("wrote \(p) and \(dir.path)/p.safetensors\n"))
+            #expect(try body(p) == body(out + "/pruned.yaml"))
+            // same tensor bytes; only the header's provenance metadata differs
+            func tensorBytes(_ path: String) throws -> Data {
+                let file = try Data(contentsOf: URL(fileURLWithPath: path))
+                let headerSize = file.prefix(8).reversed().reduce(0) { $0 << 8 | Int($1) }
+                return file.dropFirst(8 + headerSize)
+            }
+            #expect(try tensorBytes(dir.path + "/p.safetensors") == tensorBytes(out + "/pruned.safetensors"))
+            #expect(try tensorBytes(out + "/pruned.safetensors").count > 10_000)
+            try FileManager.default.removeItem(atPath: p)
+        }
         // resuming a finished run changes nothing; a second run into the same directory is refused
         let again = try runDNALC(["search", "architectures/vgg6-mnist.yaml", "--resume", out])
         #expect(again.status == 0, "\(again.stderr)")
@@ -70,6 +90,8 @@ struct SearchCommandTests {
         #expect(!FileManager.default.fileExists(atPath: prunedOut))
         let residual = try runDNALC(["prune", "architectures/resnet8-mnist.yaml", "--weights", blocker.path, "--out", prunedOut])
         #expect(residual.status == 1)
+        #expect(residual.stderr.hasPrefix("error: pruning 'resnet8-mnist' needs channel index maps at "), "\(residual.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: prunedOut))
         let both = try runDNALC(["search", "architectures/vgg6-mnist.yaml", "--resume", dir.path, "--lambda", "1"])
         #expect(both.status != 0 && both.stderr.contains("--resume continues a run with the settings in its config.json"))
     }

@@ -82,6 +82,26 @@ struct PruneTests {
         #expect(pruned.slices["expand.weight"]?[3] == [1, 2, 4, 5, 7, 8, 10, 11])
     }
 
+    @Test func groupedConvolutionsAreRefusedBeforeAnyMaskIsRead() throws {
+        let g = try NetworkParser.parse(source: Array("""
+            network: grouped
+            input: [4, 8, 8]
+            classes: 2
+            layers:
+              - conv: {name: c1, out: 8, gate: true}
+              - conv: {name: g2, out: 8, groups: 2}
+              - gap
+              - linear: {name: fc, out: 2}
+
+            """.utf8), file: "grouped.yaml")
+        #expect(throws: GraphError("pruning grouped convolutions ('g2', 2 groups) is not supported")) {
+            try checkPrunable(g)
+        }
+        #expect(throws: GraphError("pruning grouped convolutions ('g2', 2 groups) is not supported")) {
+            try pruneGatedChannels(g, gates: .allOpen(g))
+        }
+    }
+
     @Test func residualNetworksAreRefusedWithTheReason() throws {
         let g = try NetworkParser.parse(file: Repository.architecture("resnet8-mnist.yaml").path)
         #expect(throws: GraphError("pruning 'resnet8-mnist' needs channel index maps at 'stage1.0.add' (add), which dnalc's pruner does not support yet: plain-chain networks only for now; the masks and the hard-gated weights hold the result")) {

@@ -2,6 +2,7 @@ import ArgumentParser
 import DNALCore
 import DNALPasses
 import DNALRuntime
+import DNALSearch
 import DNALSyntax
 import Foundation
 
@@ -32,15 +33,12 @@ struct Prune: ParsableCommand {
     func run() throws {
         let graph = try loadNetwork(file)
         do {
+            try checkPrunable(graph)  // before reading any weights
             let result = try pruneNetwork(graph, weights: weights, masks: masks)
-            let weightsOut = (out as NSString).deletingPathExtension + ".safetensors"
-            let before = computeCost(graph, convention: .dnal), after = computeCost(result.graph, convention: .dnal)
-            let comments = ["pruned by dnalc from \((file as NSString).lastPathComponent) with \(masks.map { ($0 as NSString).lastPathComponent } ?? "the masks in \((weights as NSString).lastPathComponent)")",
-                            "cost (dnal convention): \(before.totalFLOPs) -> \(after.totalFLOPs) FLOPs, \(before.totalParams) -> \(after.totalParams) params",
-                            "weights: \((weightsOut as NSString).lastPathComponent)"]
-            let text = Emitter.emit(result.graph, comments: comments)
-            try result.store.save(to: weightsOut, metadata: ["network": graph.name, "pruned_from": file])
-            try writeAtomically([UInt8](text.utf8), to: out)
+            let source = masks.map { ($0 as NSString).lastPathComponent } ?? "the masks in \((weights as NSString).lastPathComponent)"
+            let weightsOut = try result.write(to: out, provenance: "pruned by dnalc from \((file as NSString).lastPathComponent) with \(source)",
+                                              metadata: ["pruned_from": file])
+            let (before, after) = result.costs
             print(comparisonTable(Comparison(base: before, other: renamed(after, "\(graph.name) pruned")), markdown: false), terminator: "")
             print("wrote \(out) and \(weightsOut)")
         } catch let error as GraphError {
@@ -53,9 +51,9 @@ struct Prune: ParsableCommand {
     }
 }
 
-/// The pruned graph and its weights, sliced from `weights` by the masks (from `masks`, or the
+/// The pruned network, its weights sliced from `weights` by the masks (from `masks`, or the
 /// weights' own `.mask` buffers).
-func pruneNetwork(_ graph: Graph, weights: String, masks: String?) throws -> (graph: Graph, store: ParameterStore) {
+func pruneNetwork(_ graph: Graph, weights: String, masks: String?) throws -> PrunedNetworkFiles {
     let original = try Executor(graph: graph, maxBatch: 1, training: false, threads: 1)
     try original.parameters.load(from: weights)
     let gateMasks: GateMasks
@@ -66,10 +64,7 @@ func pruneNetwork(_ graph: Graph, weights: String, masks: String?) throws -> (gr
         for n in graph.nodes where n.op == .gate { keep[n.id] = original.parameters.values(of: n.name + ".mask").map { $0 > 0.5 } }
         gateMasks = GateMasks(keep: keep)
     }
-    let pruned = try pruneGatedChannels(graph, gates: gateMasks)
-    let compact = try Executor(graph: pruned.graph, maxBatch: 1, training: false, threads: 1)
-    try compact.parameters.copySlices(from: original.parameters, slices: pruned.slices)
-    return (pruned.graph, compact.parameters)
+    return try PrunedNetworkFiles(pruning: graph, weights: original.parameters, masks: gateMasks)
 }
 
 func renamed(_ report: CostReport, _ name: String) -> CostReport {
