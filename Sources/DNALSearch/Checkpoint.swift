@@ -14,10 +14,10 @@ public struct Checkpoint: Codable, Equatable, Sendable {
     public var records: [EpochRecord]
     public var bestTop1: Double?
 
-    /// Writes the store and this state to `path`.
-    func write(_ store: ParameterStore, to path: String) throws {
+    /// Writes the store and this state (plus `metadata`) to `path`.
+    func write(_ store: ParameterStore, to path: String, metadata: [String: String] = [:]) throws {
         let state = String(decoding: try JSONEncoder().encode(self), as: UTF8.self)
-        try store.save(to: path, metadata: ["dnalc.checkpoint": state])
+        try store.save(to: path, metadata: metadata.merging(["dnalc.checkpoint": state]) { _, new in new })
     }
 
     /// Reads a checkpoint into `store` and returns its state.

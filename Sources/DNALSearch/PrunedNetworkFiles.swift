@@ -28,10 +28,11 @@ public struct PrunedNetworkFiles {
     }
 
     /// Writes the canonical YAML to `yamlPath` and the weights beside it (same name, `.safetensors`),
-    /// each atomically; the YAML's header says where it came from (`provenance`) and what it costs.
+    /// each atomically; the YAML's header says where it came from (`provenance`) and what it costs;
+    /// `metadata` (e.g. the input normalisation) goes into the weights file.
     /// Returns the weights' path.
     @discardableResult
-    public func write(to yamlPath: String, provenance: String, metadata: [String: String] = [:]) throws -> String {
+    public func write(to yamlPath: String, metadata: [String: String] = [:], provenance: String) throws -> String {
         let weightsPath = (yamlPath as NSString).deletingPathExtension + ".safetensors"
         let (before, after) = costs
         let text = Emitter.emit(graph, comments: [

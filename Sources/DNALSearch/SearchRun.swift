@@ -21,6 +21,8 @@ public final class SearchRun {
     let optimizer: Optimizer
     let trainSource: BatchSource
     let testSource: BatchSource
+    /// Metadata of every weights file the run writes: the network and the input normalisation.
+    var weightsMetadata: [String: String] { ["network": graph.name].merging(trainSource.normalization.metadata) { a, _ in a } }
     let dataSource: String
     /// Called after every epoch with its record.
     public var onEpoch: (EpochRecord) -> Void = { _ in }
@@ -34,13 +36,7 @@ public final class SearchRun {
         var data = data
         if let n = settings.trainLimit { data.train = data.train.prefix(n) }
         if let n = settings.testLimit { data.test = data.test.prefix(n) }
-        let shape = [data.train.channels, data.train.height, data.train.width]
-        guard shape == graph.inputShape.dims else {
-            throw SearchError("'\(graph.name)' takes \(graph.inputShape) images, but \(data.source) has [\(shape.map(String.init).joined(separator: ","))]; choose a network made for this data (architectures/*-mnist.yaml for 28x28 grey images)")
-        }
-        guard data.train.classes == graph.classes else {
-            throw SearchError("'\(graph.name)' has \(graph.classes) classes, but \(data.source) has \(data.train.classes)")
-        }
+        try data.check(fits: graph)
         self.graph = graph
         self.settings = settings
         self.directory = directory
@@ -103,10 +99,10 @@ public final class SearchRun {
             state.records.append(record)
             state.epochsDone = e + 1
             state.random = train.random
-            try state.write(train.parameters, to: path("checkpoints/last.safetensors"))
+            try state.write(train.parameters, to: path("checkpoints/last.safetensors"), metadata: weightsMetadata)
             if phase == 3 || settings.epochs[2] == 0, test.top1 > (state.bestTop1 ?? -1) {
                 state.bestTop1 = test.top1
-                try state.write(train.parameters, to: path("checkpoints/best.safetensors"))
+                try state.write(train.parameters, to: path("checkpoints/best.safetensors"), metadata: weightsMetadata)
             }
             try state.records.writeCSV(to: path("log.csv"))
             if phase == 2 && k == settings.epochs[1] - 1 { try writeMasks() }
@@ -116,7 +112,7 @@ public final class SearchRun {
                                   masks: currentMasks(beta: settings.betaFinal), bestTop1: state.bestTop1,
                                   seconds: Date().timeIntervalSince(start))
         try writeMasks()
-        try train.parameters.save(to: path("final.safetensors"), metadata: ["network": graph.name])
+        try train.parameters.save(to: path("final.safetensors"), metadata: weightsMetadata)
         if settings.epochs[1] > 0 {
             do {
                 try writePrunedNetwork(masks: currentMasks(beta: settings.betaFinal))
@@ -278,7 +274,7 @@ public final class SearchRun {
     /// `pruned.yaml` and `pruned.safetensors`: the compact network and its inherited weights.
     func writePrunedNetwork(masks: GateMasks) throws {
         try PrunedNetworkFiles(pruning: graph, weights: train.parameters, masks: masks).write(
-            to: path("pruned.yaml"),
+            to: path("pruned.yaml"), metadata: weightsMetadata,
             provenance: "pruned by dnalc search from \(graph.name) (lambda \(settings.lambda), epochs \(settings.epochs.map(String.init).joined(separator: "+")))")
     }
 

@@ -95,4 +95,41 @@ struct SearchCommandTests {
         let both = try runDNALC(["search", "architectures/vgg6-mnist.yaml", "--resume", dir.path, "--lambda", "1"])
         #expect(both.status != 0 && both.stderr.contains("--resume continues a run with the settings in its config.json"))
     }
+
+    /// eval reproduces the search's own test figures from final.safetensors (hard gates, the
+    /// recorded normalisation), and the pruned network gives the same ones.
+    @Test func evalReproducesTheSearchAndThePrunedNetwork() throws {
+        let dir = try directory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("run").path
+        let r = try runDNALC(["search", "architectures/vgg6-mnist.yaml", "--out", out, "--epochs", "2,1,1", "--batch", "64",
+                              "--lambda", "0.01", "--set", "train_limit=1024", "--set", "test_limit=200"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/report.json"))) as? [String: Any])
+        let searched = try #require((report["pruned"] as? [String: Any])?["top1"] as? Double)
+        func eval(_ args: [String]) throws -> [String: Any] {
+            let e = try runDNALC(["eval"] + args + ["--limit", "200", "--format", "json"])
+            #expect(e.status == 0, "\(e.stderr)")
+            return try #require(try JSONSerialization.jsonObject(with: Data(e.stdout.utf8)) as? [String: Any])
+        }
+        let gated = try eval(["architectures/vgg6-mnist.yaml", "--weights", out + "/final.safetensors"])
+        let pruned = try eval([out + "/pruned.yaml", "--weights", out + "/pruned.safetensors", "--batch", "7"])
+        #expect(gated["images"] as? Int == 200 && gated["normalization"] as? String == "recorded in the weights")
+        #expect(gated["top1"] as? Double == searched)
+        #expect(searched > 15)  // a few epochs on 1024 images beat chance (10%)
+        #expect(pruned["top1"] as? Double == searched && pruned["top5"] as? Double == gated["top5"] as? Double)
+        let (a, b) = (try #require(gated["loss"] as? Double), try #require(pruned["loss"] as? Double))
+        #expect(abs(a - b) <= 1e-5 * a)
+
+        let table = try runDNALC(["eval", "architectures/vgg6-mnist.yaml", "--weights", out + "/final.safetensors", "--limit", "200"])
+        #expect(table.stdout.hasPrefix("vgg6-mnist on bundled Fashion-MNIST subset, 200 test images\ntop1  \(String(format: "%.2f", searched))%\n"))
+
+        // weights for another network, a missing file, a directory without data
+        let wrong = try runDNALC(["eval", "architectures/resnet8-mnist.yaml", "--weights", out + "/final.safetensors"])
+        #expect(wrong.status == 1 && wrong.stderr.hasPrefix("error: \(out)/final.safetensors has no tensor 'stem.weight'"), "\(wrong.stderr)")
+        let missing = try runDNALC(["eval", "architectures/vgg6-mnist.yaml", "--weights", out + "/nothing.safetensors"])
+        #expect(missing.status == 1 && missing.stderr == "error: cannot read '\(out)/nothing.safetensors': no such file\n")
+        let noData = try runDNALC(["eval", out + "/pruned.yaml", "--weights", out + "/pruned.safetensors", "--data", dir.path])
+        #expect(noData.status == 1 && noData.stderr.hasPrefix("error: '\(dir.path)' holds neither CIFAR-10 binary batches"), "\(noData.stderr)")
+    }
 }

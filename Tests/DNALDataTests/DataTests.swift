@@ -104,3 +104,18 @@ struct DataTests {
         #expect(abs(mean) < 0.5)
     }
 }
+
+/// The normalisation recorded in weights files: round trip, absent, damaged.
+@Suite("Normalization metadata")
+struct NormalizationMetadataTests {
+    @Test func roundTripsAndRefusesDamage() throws {
+        let n = Normalization(mean: [0.2860, 0.5], std: [0.3530, 0.25])
+        #expect(try Normalization(metadata: n.metadata, source: "w.safetensors") == n)
+        #expect(try Normalization(metadata: ["network": "x"], source: "w.safetensors") == nil)
+        for damaged in ["{\"mean\": [0.1], \"std\": [0]}", "{\"mean\": [0.1, 0.2], \"std\": [1]}", "[1, 2]", "{\"mean\": [], \"std\": []}"] {
+            #expect(throws: DataError("w.safetensors: its 'dnalc.normalization' metadata is damaged: \(damaged)")) {
+                try Normalization(metadata: [Normalization.metadataKey: damaged], source: "w.safetensors")
+            }
+        }
+    }
+}

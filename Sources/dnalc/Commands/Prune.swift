@@ -1,5 +1,6 @@
 import ArgumentParser
 import DNALCore
+import DNALData
 import DNALPasses
 import DNALRuntime
 import DNALSearch
@@ -34,10 +35,11 @@ struct Prune: ParsableCommand {
         let graph = try loadNetwork(file)
         do {
             try checkPrunable(graph)  // before reading any weights
-            let result = try pruneNetwork(graph, weights: weights, masks: masks)
+            let (result, normalization) = try pruneNetwork(graph, weights: weights, masks: masks)
             let source = masks.map { ($0 as NSString).lastPathComponent } ?? "the masks in \((weights as NSString).lastPathComponent)"
-            let weightsOut = try result.write(to: out, provenance: "pruned by dnalc from \((file as NSString).lastPathComponent) with \(source)",
-                                              metadata: ["pruned_from": file])
+            let metadata = ["pruned_from": file].merging(normalization?.metadata ?? [:]) { a, _ in a }
+            let weightsOut = try result.write(to: out, metadata: metadata,
+                                              provenance: "pruned by dnalc from \((file as NSString).lastPathComponent) with \(source)")
             let (before, after) = result.costs
             print(comparisonTable(Comparison(base: before, other: renamed(after, "\(graph.name) pruned")), markdown: false), terminator: "")
             print("wrote \(out) and \(weightsOut)")
@@ -47,15 +49,20 @@ struct Prune: ParsableCommand {
         } catch let error as RuntimeError {
             printError("error: \(error.message)")
             throw ExitCode(1)
+        } catch let error as DataError {
+            printError("error: \(error)")
+            throw ExitCode(1)
         }
     }
 }
 
 /// The pruned network, its weights sliced from `weights` by the masks (from `masks`, or the
-/// weights' own `.mask` buffers).
-func pruneNetwork(_ graph: Graph, weights: String, masks: String?) throws -> PrunedNetworkFiles {
+/// weights' own `.mask` buffers), and the input normalisation the weights were trained with.
+func pruneNetwork(_ graph: Graph, weights: String, masks: String?) throws -> (PrunedNetworkFiles, Normalization?) {
     let original = try Executor(graph: graph, maxBatch: 1, training: false, threads: 1)
-    try original.parameters.load(from: weights)
+    let file = try SafeTensors.read(weights)
+    try original.parameters.importTensors(file.tensors, source: weights)
+    let normalization = try Normalization(metadata: file.metadata, source: weights)
     let gateMasks: GateMasks
     if let masks {
         gateMasks = try MasksFile.read(masks, for: graph)
@@ -64,7 +71,7 @@ func pruneNetwork(_ graph: Graph, weights: String, masks: String?) throws -> Pru
         for n in graph.nodes where n.op == .gate { keep[n.id] = original.parameters.values(of: n.name + ".mask").map { $0 > 0.5 } }
         gateMasks = GateMasks(keep: keep)
     }
-    return try PrunedNetworkFiles(pruning: graph, weights: original.parameters, masks: gateMasks)
+    return (try PrunedNetworkFiles(pruning: graph, weights: original.parameters, masks: gateMasks), normalization)
 }
 
 func renamed(_ report: CostReport, _ name: String) -> CostReport {
