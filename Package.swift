@@ -64,8 +64,8 @@ let package = Package(
         .testTarget(name: "DNALPassesTests", dependencies: ["DNALPasses", "DNALSyntax", "DNALTestSupport"]),
         .testTarget(name: "DNALKernelsTests", dependencies: ["DNALKernels", "DNALTestSupport"]),
         .testTarget(name: "DNALRuntimeTests", dependencies: ["DNALRuntime", "DNALSyntax", "DNALTestSupport"]),
-        .testTarget(name: "DNALDataTests", dependencies: ["DNALData", "DNALTestSupport"]),
+        .testTarget(name: "DNALDataTests", dependencies: ["DNALData", "DNALTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DNALSearchTests", dependencies: ["DNALSearch", "DNALSyntax", "DNALTestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["dnalc", "DNALTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["dnalc", "DNALData", "DNALTestSupport"]),
     ]
 )

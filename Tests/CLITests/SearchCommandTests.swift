@@ -1,3 +1,4 @@
+import DNALData
 import DNALTestSupport
 import Foundation
 import Testing
@@ -123,6 +124,41 @@ struct SearchCommandTests {
 
         let table = try runDNALC(["eval", "architectures/vgg6-mnist.yaml", "--weights", out + "/final.safetensors", "--limit", "200"])
         #expect(table.stdout.hasPrefix("vgg6-mnist on bundled Fashion-MNIST subset, 200 test images\ntop1  \(String(format: "%.2f", searched))%\n"))
+
+        // predict: the logits of the gated and the pruned network agree, and their top-1 is eval's
+        let labels = try DatasetLoader.bundled().test.labels
+        var predicted: [NPY.Array] = []
+        for (network, weights) in [("architectures/vgg6-mnist.yaml", out + "/final.safetensors"), (out + "/pruned.yaml", out + "/pruned.safetensors")] {
+            let logitsPath = dir.appendingPathComponent("logits.npy").path
+            let p = try runDNALC(["predict", network, "--weights", weights, "--input", "bundled", "--output", logitsPath, "--batch", "100"])
+            #expect(p.status == 0 && p.stdout == "wrote \(labels.count) x 10 logits to \(logitsPath)\n", "\(p.stderr)")
+            predicted.append(try NPY.read(logitsPath))
+        }
+        let logits = predicted[0]
+        #expect(logits.shape == [labels.count, 10])
+        #expect(zip(logits.values, predicted[1].values).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($0)) })
+        let correct = (0..<200).filter { i in
+            let row = logits.values[(i * 10)..<(i * 10 + 10)]
+            return row.firstIndex(of: row.max()!)! - i * 10 == Int(labels[i])
+        }.count
+        #expect(100 * Double(correct) / 200 == searched)
+
+        // a .npy input: one image gives the first row of a batch holding it
+        let batch = NPY.Array(shape: [3, 1, 28, 28], values: (0..<(3 * 784)).map { Float(($0 * 7919) % 255) / 64 - 2 })
+        try Data(NPY.encode(batch)).write(to: dir.appendingPathComponent("x.npy"))
+        try Data(NPY.encode(NPY.Array(shape: [1, 28, 28], values: Array(batch.values.prefix(784))))).write(to: dir.appendingPathComponent("x1.npy"))
+        for name in ["x", "x1"] {
+            let p = try runDNALC(["predict", out + "/pruned.yaml", "--weights", out + "/pruned.safetensors", "--input", dir.path + "/\(name).npy",
+                                  "--output", dir.path + "/\(name)-logits.npy"])
+            #expect(p.status == 0, "\(p.stderr)")
+        }
+        let three = try NPY.read(dir.path + "/x-logits.npy"), one = try NPY.read(dir.path + "/x1-logits.npy")
+        #expect(three.shape == [3, 10] && one.shape == [1, 10])
+        #expect(zip(one.values, three.values.prefix(10)).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($0)) })
+        let wrongShape = try runDNALC(["predict", "architectures/vgg6-mnist.yaml", "--weights", out + "/final.safetensors",
+                                       "--input", dir.path + "/x-logits.npy", "--output", dir.path + "/y.npy"])
+        #expect(wrongShape.status == 1 && wrongShape.stderr == "error: \(dir.path)/x-logits.npy: shape [3, 10], but 'vgg6-mnist' takes [N, 1, 28, 28] or one [1, 28, 28] image\n")
+        #expect(!FileManager.default.fileExists(atPath: dir.path + "/y.npy"))
 
         // weights for another network, a missing file, a directory without data
         let wrong = try runDNALC(["eval", "architectures/resnet8-mnist.yaml", "--weights", out + "/final.safetensors"])

@@ -50,12 +50,10 @@ struct Eval: ParsableCommand {
         let graph = try loadNetwork(file)
         do {
             let executor = try Executor(graph: graph, maxBatch: batch, training: false, threads: threads)
-            let weightsFile = try SafeTensors.read(weights)
-            try executor.parameters.importTensors(weightsFile.tensors, source: weights)
+            let recorded = try loadWeights(weights, into: executor.parameters)
             executor.gateMode = .hard
             var splits = try DatasetLoader.load(directory: data)
             try splits.check(fits: graph)
-            let recorded = try Normalization(metadata: weightsFile.metadata, source: weights)
             let normalization = recorded ?? Normalization.compute(from: splits.train)
             if let limit { splits.test = splits.test.prefix(limit) }
             let source = BatchSource(dataset: splits.test, batchSize: batch, augmentation: .none, normalization: normalization, seed: 0)

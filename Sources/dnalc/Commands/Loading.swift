@@ -1,5 +1,7 @@
 import ArgumentParser
 import DNALCore
+import DNALData
+import DNALRuntime
 import DNALSyntax
 import Foundation
 
@@ -17,4 +19,12 @@ func loadNetwork(_ path: String) throws -> Graph {
 /// Writes `text` and a newline to standard error.
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// Loads a weights file into `parameters` (every name and shape checked) and returns the input
+/// normalisation recorded in it, if any.
+func loadWeights(_ path: String, into parameters: ParameterStore) throws -> Normalization? {
+    let file = try SafeTensors.read(path)
+    try parameters.importTensors(file.tensors, source: path)
+    return try Normalization(metadata: file.metadata, source: path)
 }
