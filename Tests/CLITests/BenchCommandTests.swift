@@ -28,6 +28,31 @@ struct BenchCommandTests {
         #expect(r.stdout.contains("slowest layers (ms per step)"))
     }
 
+    /// --compare measures a second network the same way: its MACs ratio is exact, the speedup measured.
+    @Test func comparesWithAnotherNetwork() throws {
+        let half = FileManager.default.temporaryDirectory.appendingPathComponent("dnalc-bench-\(UUID().uuidString).yaml")
+        defer { try? FileManager.default.removeItem(at: half) }
+        let source = try String(contentsOf: Repository.architecture("vgg6-mnist.yaml"), encoding: .utf8)
+        try source.replacingOccurrences(of: "network: vgg6-mnist\n", with: "network: vgg6-half\nwidth_multiplier: 0.5\n")
+            .write(to: half, atomically: true, encoding: .utf8)
+        let r = try runDNALC(["bench", "architectures/vgg6-mnist.yaml", "--compare", half.path, "--batch", "4", "--steps", "2", "--infer",
+                              "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let j = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let base = try #require(j["base"] as? [String: Any]), other = try #require(j["compare"] as? [String: Any])
+        #expect(base["network"] as? String == "vgg6-mnist" && other["network"] as? String == "vgg6-half")
+        let (a, b) = (try #require(base["macs_per_image"] as? Int), try #require(other["macs_per_image"] as? Int))
+        #expect(b < a / 3)  // half the width: about a quarter of the MACs of every inner conv
+        let ratio = try #require(j["macs_ratio"] as? Double)
+        #expect(abs(ratio - Double(a) / Double(b)) < 1e-3)
+        #expect((j["speedup"] as? Double ?? 0) > 0)
+        let table = try runDNALC(["bench", "architectures/vgg6-mnist.yaml", "--compare", half.path, "--batch", "2", "--steps", "1"])
+        #expect(table.stdout.contains("vgg6-half against vgg6-mnist: "), "\(table.stderr)")
+        #expect(table.stdout.contains("x fewer MACs: "))
+        let missing = try runDNALC(["bench", "architectures/vgg6-mnist.yaml", "--compare", "missing.yaml"])
+        #expect(missing.status == 1 && missing.stderr == "error: cannot read 'missing.yaml': no such file\n")
+    }
+
     @Test func badArgumentsAreRefused() throws {
         let zero = try runDNALC(["bench", "architectures/vgg6-mnist.yaml", "--batch", "0"])
         #expect(zero.status != 0)

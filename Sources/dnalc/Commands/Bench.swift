@@ -45,12 +45,41 @@ struct Bench: ParsableCommand {
         guard warmup >= 0 else { throw ValidationError("--warmup must not be negative") }
     }
 
+    @Option(help: ArgumentHelp("Also measure this network (e.g. the pruned one) the same way: measured speedup next to the MACs ratio.", valueName: "other.yaml"))
+    var compare: String?
+
     func run() throws {
         if let isa, !KernelISA.use(isa) {
             printError("error: this CPU cannot run the \(isa.rawValue) kernels (it supports: \(KernelISA.supported.map(\.rawValue).joined(separator: ", ")))")
             throw ExitCode(1)
         }
         let graph = try loadNetwork(file)
+        let other = try compare.map { try loadNetwork($0) }
+        let peak = MachinePeak.measure(threads: threads)
+        let report = try measure(graph, peak: peak)
+        guard let other else {
+            print(format == .json ? report.json() : report.table())
+            return
+        }
+        let otherReport = try measure(other, peak: peak)
+        let speedup = report.medianSeconds / otherReport.medianSeconds
+        let macsRatio = Double(report.macsPerImage) / Double(max(otherReport.macsPerImage, 1))
+        switch format {
+        case .json:
+            func r(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
+            print("{\n\"base\": \(report.json()),\n\"compare\": \(otherReport.json()),\n\"speedup\": \(r(speedup)),\n\"macs_ratio\": \(r(macsRatio)),\n\"speedup_over_macs_ratio\": \(r(speedup / macsRatio))\n}")
+        case .table:
+            print(report.table())
+            print(otherReport.table())
+            // a pruned network keeps its original's name: tell them apart by file then
+            let (a, b) = other.name == graph.name ? ((file as NSString).lastPathComponent, (compare! as NSString).lastPathComponent) : (graph.name, other.name)
+            print("\(b) against \(a): \(fixed(speedup, 2))x faster (\(fixed(report.medianSeconds * 1000, 2)) -> \(fixed(otherReport.medianSeconds * 1000, 2)) ms per step) for \(fixed(macsRatio, 2))x fewer MACs: \(fixed(speedup / macsRatio, 2)) of the MACs ratio turned into time")
+        }
+    }
+
+    /// Times `graph`'s steps on random data (after the warm-up), then profiles a few for the
+    /// per-layer breakdown.
+    func measure(_ graph: Graph, peak: Double) throws -> BenchReport {
         let executor: Executor
         do {
             executor = try Executor(graph: graph, maxBatch: batch, training: mode == .train, threads: threads)
@@ -80,16 +109,14 @@ struct Bench: ParsableCommand {
         executor.profile = true
         let profiled = min(3, steps)
         for _ in 0..<profiled { try step() }
-        let peak = MachinePeak.measure(threads: threads)
-        let report = BenchReport(network: graph.name, mode: mode.rawValue, batch: batch, threads: threads,
-                                 isa: KernelISA.current.rawValue, stepSeconds: times,
-                                 macsPerImage: mode == .train ? executor.trainingMACsPerSample : executor.macsPerSample,
-                                 peakGFLOPS: peak, plannedBytes: executor.reservedBytes, maxRSSBytes: maxResidentBytes(),
-                                 layers: zip(executor.stepNames, executor.stepSeconds).map {
-                                     BenchReport.Layer(name: $0.0.name, op: $0.0.op, forwardMilliseconds: $0.1.forward * 1000 / Double(profiled),
-                                                       backwardMilliseconds: $0.1.backward * 1000 / Double(profiled))
-                                 })
-        print(format == .json ? report.json() : report.table())
+        return BenchReport(network: graph.name, mode: mode.rawValue, batch: batch, threads: threads,
+                           isa: KernelISA.current.rawValue, stepSeconds: times,
+                           macsPerImage: mode == .train ? executor.trainingMACsPerSample : executor.macsPerSample,
+                           peakGFLOPS: peak, plannedBytes: executor.reservedBytes, maxRSSBytes: maxResidentBytes(),
+                           layers: zip(executor.stepNames, executor.stepSeconds).map {
+                               BenchReport.Layer(name: $0.0.name, op: $0.0.op, forwardMilliseconds: $0.1.forward * 1000 / Double(profiled),
+                                                 backwardMilliseconds: $0.1.backward * 1000 / Double(profiled))
+                           })
     }
 }
 
