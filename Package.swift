@@ -66,6 +66,6 @@ let package = Package(
         .testTarget(name: "DNALRuntimeTests", dependencies: ["DNALRuntime", "DNALSyntax", "DNALTestSupport"]),
         .testTarget(name: "DNALDataTests", dependencies: ["DNALData", "DNALTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DNALSearchTests", dependencies: ["DNALSearch", "DNALSyntax", "DNALTestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["dnalc", "DNALData", "DNALTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["dnalc", "DNALData", "DNALRuntime", "DNALTestSupport"]),
     ]
 )

@@ -1,4 +1,5 @@
 import DNALData
+import DNALRuntime
 import DNALTestSupport
 import Foundation
 import Testing
@@ -159,6 +160,18 @@ struct SearchCommandTests {
                                        "--input", dir.path + "/x-logits.npy", "--output", dir.path + "/y.npy"])
         #expect(wrongShape.status == 1 && wrongShape.stderr == "error: \(dir.path)/x-logits.npy: shape [3, 10], but 'vgg6-mnist' takes [N, 1, 28, 28] or one [1, 28, 28] image\n")
         #expect(!FileManager.default.fileExists(atPath: dir.path + "/y.npy"))
+
+        // weights whose recorded normalisation is for another input, or damaged
+        let file = try SafeTensors.read(out + "/final.safetensors")
+        for (text, message) in [("{\"mean\": [0.5, 0.5, 0.5], \"std\": [0.2, 0.2, 0.2]}", "its recorded input normalisation has 3 channels, 'vgg6-mnist' takes 1"),
+                                ("{\"mean\": [0.5], \"std\": [-1]}", "its 'dnalc.normalization' metadata is damaged: {\"mean\": [0.5], \"std\": [-1]}")] {
+            let edited = dir.path + "/edited.safetensors"
+            try SafeTensors.write(file.tensors, metadata: file.metadata.merging([Normalization.metadataKey: text]) { _, new in new }, to: edited)
+            for command in ["eval", "predict"] {
+                let r = try runDNALC([command, "architectures/vgg6-mnist.yaml", "--weights", edited] + (command == "eval" ? [] : ["--input", "bundled", "--output", dir.path + "/z.npy"]))
+                #expect(r.status == 1 && r.stderr == "error: \(edited): \(message)\n", "\(r.stderr)")
+            }
+        }
 
         // weights for another network, a missing file, a directory without data
         let wrong = try runDNALC(["eval", "architectures/resnet8-mnist.yaml", "--weights", out + "/final.safetensors"])

@@ -50,7 +50,7 @@ struct Eval: ParsableCommand {
         let graph = try loadNetwork(file)
         do {
             let executor = try Executor(graph: graph, maxBatch: batch, training: false, threads: threads)
-            let recorded = try loadWeights(weights, into: executor.parameters)
+            let recorded = try loadWeights(weights, into: executor)
             executor.gateMode = .hard
             var splits = try DatasetLoader.load(directory: data)
             try splits.check(fits: graph)

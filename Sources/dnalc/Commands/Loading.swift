@@ -21,10 +21,15 @@ func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
 
-/// Loads a weights file into `parameters` (every name and shape checked) and returns the input
-/// normalisation recorded in it, if any.
-func loadWeights(_ path: String, into parameters: ParameterStore) throws -> Normalization? {
+/// Loads a weights file into `executor`'s parameters (every name and shape checked) and returns
+/// the input normalisation recorded in it, if any, checked against the network's input channels.
+func loadWeights(_ path: String, into executor: Executor) throws -> Normalization? {
     let file = try SafeTensors.read(path)
-    try parameters.importTensors(file.tensors, source: path)
-    return try Normalization(metadata: file.metadata, source: path)
+    try executor.parameters.importTensors(file.tensors, source: path)
+    let normalization = try Normalization(metadata: file.metadata, source: path)
+    let channels = executor.graph.inputShape.channels
+    if let normalization, normalization.mean.count != channels {
+        throw DataError("\(path): its recorded input normalisation has \(normalization.mean.count) channels, '\(executor.graph.name)' takes \(channels)")
+    }
+    return normalization
 }

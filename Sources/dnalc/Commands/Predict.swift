@@ -46,7 +46,7 @@ struct Predict: ParsableCommand {
         let graph = try loadNetwork(file)
         do {
             let executor = try Executor(graph: graph, maxBatch: batch, training: false, threads: threads)
-            let recorded = try loadWeights(weights, into: executor.parameters)
+            let recorded = try loadWeights(weights, into: executor)
             executor.gateMode = .hard
             let images = try inputImages(graph: graph, normalization: recorded)
             let sample = graph.inputShape.elementCount, count = images.count / sample, classes = graph.classes

@@ -60,7 +60,7 @@ struct Prune: ParsableCommand {
 /// weights' own `.mask` buffers), and the input normalisation the weights were trained with.
 func pruneNetwork(_ graph: Graph, weights: String, masks: String?) throws -> (PrunedNetworkFiles, Normalization?) {
     let original = try Executor(graph: graph, maxBatch: 1, training: false, threads: 1)
-    let normalization = try loadWeights(weights, into: original.parameters)
+    let normalization = try loadWeights(weights, into: original)
     let gateMasks: GateMasks
     if let masks {
         gateMasks = try MasksFile.read(masks, for: graph)
