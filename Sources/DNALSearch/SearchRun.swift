@@ -31,7 +31,17 @@ public final class SearchRun {
     /// Polled between batches; when it returns true the run stops (the last checkpoint stays).
     public var shouldStop: () -> Bool = { false }
 
-    public init(graph: Graph, data: DataSplits, settings: SearchSettings, directory: String, threads: Int) throws {
+    /// Whether a fresh run starts from given weights rather than a seeded initialisation.
+    let startsFromWeights: Bool
+
+    /// `normalization` fixes the input normalisation (that of the weights being fine-tuned, or of
+    /// the run being resumed); by default it is computed from the training split.
+    /// `initialWeights` (tensors as read from a safetensors file, and its name) replace the seeded
+    /// initialisation of a fresh run: fine-tuning, `dnalc train --weights`. They are checked here,
+    /// before anything is written.
+    public init(graph: Graph, data: DataSplits, settings: SearchSettings, directory: String, threads: Int,
+                normalization: Normalization? = nil,
+                initialWeights: (tensors: [String: SafeTensors.Tensor], source: String)? = nil) throws {
         try settings.validate()
         var data = data
         if let n = settings.trainLimit { data.train = data.train.prefix(n) }
@@ -44,8 +54,13 @@ public final class SearchRun {
         train = try Executor(graph: graph, maxBatch: settings.batch, training: true, threads: threads)
         eval = try Executor(graph: graph, maxBatch: max(settings.batch, 256), training: false, threads: threads,
                             parameters: train.parameters)
+        if let initialWeights { try train.parameters.importTensors(initialWeights.tensors, source: initialWeights.source) }
+        startsFromWeights = initialWeights != nil
         optimizer = Optimizer(.sgd(momentum: Float(settings.momentum), nesterov: false), store: train.parameters)
-        let normalization = Normalization.compute(from: data.train)
+        if let normalization, normalization.mean.count != data.train.channels {
+            throw SearchError("the input normalisation has \(normalization.mean.count) channels, \(data.source) has \(data.train.channels)")
+        }
+        let normalization = normalization ?? Normalization.compute(from: data.train)
         trainSource = BatchSource(dataset: data.train, batchSize: settings.batch, augmentation: .standard(for: data.train),
                                   normalization: normalization, seed: UInt64(settings.seed))
         testSource = BatchSource(dataset: data.test, batchSize: max(settings.batch, 256), augmentation: .none,
@@ -84,7 +99,7 @@ public final class SearchRun {
         try Self.prepareDirectory(path("checkpoints"))
         if resume {
             state = try Checkpoint.read(from: path("checkpoints/last.safetensors"), into: train.parameters)
-        } else {
+        } else if !startsFromWeights {
             train.parameters.initialize(seed: UInt64(settings.seed))
         }
         train.random = state.random
@@ -144,7 +159,9 @@ public final class SearchRun {
             train.beta = Float(settings.beta(phase2Epoch: k))
             train.frozen = [.conv, .batchNorm2d]
         default:
-            if k == 0 {
+            // masks come from the gates learned in phase 2; without it (fine-tuning, plain training)
+            // they are the ones the weights hold
+            if k == 0 && settings.epochs[1] > 0 {
                 deriveMasks()
                 do {
                     try checkMasksKeepNetworkConnected(graph, gates: currentMasks(beta: settings.betaFinal))

@@ -136,6 +136,15 @@ struct SearchTests {
         #expect(String(cost.totalFLOPs) == String(last[8]))
     }
 
+    /// Without a gate phase, fine-tuning keeps the masks the weights hold (all open from a fresh
+    /// initialisation) instead of binarising alphas that were never learned.
+    @Test func withoutAGatePhaseTheMasksAreTheWeights() throws {
+        let g = try graph("vgg6-mnist"), dir = try directory()
+        let report = try SearchRun(graph: g, data: Self.data, settings: settings(epochs: [1, 0, 1]), directory: dir, threads: 2).run(resume: false)
+        #expect(report.keptGates == report.gates)
+        #expect(report.pruned.flops == computeCost(g, convention: .dnal).totalFLOPs)
+    }
+
     @Test func badInputsAreRefused() throws {
         #expect(throws: SearchError("'vgg8-cifar10' takes [3,32,32] images, but bundled Fashion-MNIST subset has [1,28,28]; choose a network made for this data (architectures/*-mnist.yaml for 28x28 grey images)")) {
             try SearchRun(graph: try graph("vgg8-cifar10"), data: Self.data, settings: settings(), directory: try directory(), threads: 1)

@@ -6,9 +6,6 @@ import DNALRuntime
 import DNALSearch
 import Foundation
 
-/// Set by SIGINT; the run stops between batches and keeps its last checkpoint.
-nonisolated(unsafe) private var interrupted = false
-
 /// `dnalc search FILE`: a DNAL run on real data, written into a run directory.
 struct Search: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -58,74 +55,12 @@ struct Search: ParsableCommand {
 
     func run() throws {
         let graph = try loadNetwork(file)
-        let directory = resume ?? out ?? "runs/\(graph.name)-\(timestamp())"
-        let configPath = (directory as NSString).appendingPathComponent("config.json")
-        var resolved: SearchSettings
-        do {
-            if resume != nil {
-                guard let data = FileManager.default.contents(atPath: configPath),
-                      let saved = try? JSONDecoder().decode(RunConfig.self, from: data) else {
-                    throw SearchError("'\(directory)' is not a dnalc run directory (no readable config.json)")
-                }
-                guard saved.network == graph.name else { throw SearchError("'\(directory)' is a run of '\(saved.network)', not '\(graph.name)'") }
-                resolved = saved.settings
-            } else {
-                resolved = try resolveSettings(graph)
-                if FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent("log.csv")) {
-                    throw SearchError("'\(directory)' already holds a run; continue it with --resume \(directory), or choose another --out")
-                }
-            }
-            let splits = try DatasetLoader.load(directory: data)
-            let run = try SearchRun(graph: graph, data: splits, settings: resolved, directory: directory, threads: threads)
-            if resume == nil {
-                // only once the data and the network fit, so a refused run leaves nothing behind
-                try SearchRun.prepareDirectory(directory)
-                let config = RunConfig(network: graph.name, file: file, data: splits.source, threads: threads,
-                                       isa: KernelISA.current.rawValue, settings: resolved)
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                try writeAtomically([UInt8](try encoder.encode(config)), to: configPath)
-            }
-            defer { fflush(nil) }
-            print("dnalc search \(graph.name) on \(splits.source): lambda \(resolved.lambda), epochs \(resolved.epochs.map(String.init).joined(separator: "+")), batch \(resolved.batch), \(threads) threads, \(KernelISA.current.rawValue) kernels -> \(directory)")
-            signal(SIGINT) { _ in interrupted = true }
-            run.shouldStop = { interrupted }
-            // flushed per line: piped into a log file, a run must still show its progress as it goes
-            let terminal = isatty(STDOUT_FILENO) == 1
-            var epochStart = Date()
-            run.onEpoch = { record in
-                if terminal { print("\r\u{1B}[K", terminator: "") }
-                print(epochLine(record, settings: resolved))
-                fflush(nil)
-                epochStart = Date()
-            }
-            if terminal {
-                // a progress bar with the time left in the epoch, redrawn in place
-                run.onBatch = { phase, k, batch, batches in
-                    let done = Double(batch + 1) / Double(batches), elapsed = Date().timeIntervalSince(epochStart)
-                    let filled = Int(done * 30)
-                    let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled)
-                    let eta = elapsed / done - elapsed
-                    print("\r\u{1B}[Kphase \(phase) \(k + 1)/\(resolved.epochs[phase - 1]) [\(bar)] \(Int(done * 100))%  \(fixed(eta, 1)) s left in the epoch (then evaluation)",
-                          terminator: "")
-                    fflush(nil)
-                }
-            }
-            let report = try run.run(resume: resume != nil)
-            print(summary(report))
-        } catch let error as SearchError where error.message == "interrupted" {
-            printError("interrupted: the last checkpoint is in \(directory)/checkpoints; continue with dnalc search \(file) --resume \(directory)")
-            throw ExitCode(130)
-        } catch let error as SearchError {
-            printError("error: \(error.message)")
-            throw ExitCode(1)
-        } catch let error as DataError {
-            printError("error: \(error.message)")
-            throw ExitCode(1)
-        } catch let error as RuntimeError {
-            printError("error: \(error.message)")
-            throw ExitCode(1)
-        }
+        try RunDriver(command: "search", graph: graph, file: file, data: data, out: out, resume: resume, threads: threads).run(
+            settings: { try resolveSettings(graph) },
+            header: { s, source, directory in
+                "dnalc search \(graph.name) on \(source): lambda \(s.lambda), epochs \(s.epochs.map(String.init).joined(separator: "+")), batch \(s.batch), \(threads) threads, \(KernelISA.current.rawValue) kernels -> \(directory)"
+            },
+            summary: { report, _ in summary(report) })
     }
 
     func resolveSettings(_ graph: Graph) throws -> SearchSettings {
@@ -142,16 +77,6 @@ struct Search: ParsableCommand {
         }
         return s
     }
-}
-
-/// What `config.json` records: enough to resume and to reproduce.
-struct RunConfig: Codable {
-    var network: String
-    var file: String
-    var data: String
-    var threads: Int
-    var isa: String
-    var settings: SearchSettings
 }
 
 /// One line per epoch, with the live expected and hard cost of the network being learned.

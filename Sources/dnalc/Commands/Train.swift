@@ -1,0 +1,104 @@
+import ArgumentParser
+import DNALCore
+import DNALKernels
+import DNALSearch
+import Foundation
+
+/// `dnalc train FILE [--weights W]`: trains a network (typically a pruned one) from scratch or
+/// fine-tunes it from weights, in a run directory like the search's.
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a network from scratch, or fine-tune it from weights (e.g. a pruned network's).",
+        discussion: """
+            The search's phase-3 recipe: SGD with momentum, cosine-annealed learning rate, standard augmentation; \
+            gated networks train with their hard gates (the weights' masks). Writes config.json, log.csv, \
+            checkpoints/last and best, final.safetensors, masks.json, report.json and report.html into the run directory; \
+            --resume continues it. \
+            Fine-tuned weights keep the input normalisation they were trained with.
+            """
+    )
+
+    @Argument(help: "The network file (YAML), e.g. a pruned.yaml.")
+    var file: String
+
+    @Option(help: "Weights to start from (safetensors), e.g. pruned.safetensors; default: a fresh seeded initialisation.")
+    var weights: String?
+
+    @Option(help: "A directory of CIFAR-10 binary batches or MNIST-family IDX files (default: the bundled Fashion-MNIST subset).")
+    var data: String?
+
+    @Option(help: "The run directory (default: runs/NETWORK-train-YYYYMMDD-HHMMSS).")
+    var out: String?
+
+    @Option(help: ArgumentHelp("Continue the run in this directory from its last checkpoint.", valueName: "run-dir"))
+    var resume: String?
+
+    @Option(help: "Training epochs (default: the search's phase-3 count).")
+    var epochs: Int?
+
+    @Option(help: "Images per training step.")
+    var batch: Int?
+
+    @Option(help: "Initial learning rate (default: the search's phase-3 rate).")
+    var lr: Double?
+
+    @Option(help: "Random seed (initialisation, shuffling, augmentation).")
+    var seed: Int?
+
+    @Option(help: "Worker threads (default: every core). Results are reproducible for a given thread count.")
+    var threads = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("momentum, weight_decay, train_limit, test_limit, ... as for dnalc search.", valueName: "key=value"))
+    var settings: [String] = []
+
+    func validate() throws {
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
+        if resume != nil && (weights != nil || epochs != nil || batch != nil || lr != nil || seed != nil || !settings.isEmpty || out != nil) {
+            throw ValidationError("--resume continues a run with the settings in its config.json; give no other settings")
+        }
+    }
+
+    func run() throws {
+        let graph = try loadNetwork(file)
+        let out = self.out ?? (resume == nil ? "runs/\(graph.name)-train-\(timestamp())" : nil)
+        var driver = RunDriver(command: "train", graph: graph, file: file, data: data, out: out, resume: resume, threads: threads)
+        driver.weights = weights
+        try driver.run(
+            settings: { try resolveSettings(graph) },
+            header: { s, source, directory in
+                "dnalc train \(graph.name)\(weights.map { " from \($0)" } ?? "") on \(source): \(s.epochs[2]) epochs, lr \(s.learningRates[2]), batch \(s.batch), \(threads) threads, \(KernelISA.current.rawValue) kernels -> \(directory)"
+            },
+            summary: { report, _ in
+                var line = "\n\(graph.name)  \(human(report.pruned.flops)) FLOPs  \(human(report.pruned.params)) params"
+                if let t = report.pruned.top1 { line += "  top1 \(fixed(t, 2))%" }
+                if let best = report.bestTop1 { line += " (best \(fixed(best, 2))%, checkpoints/best.safetensors)" }
+                return line + "\nweights: final.safetensors in the run directory; \(fixed(report.seconds, 1)) s"
+            })
+    }
+
+    /// The search settings with phases 1 and 2 empty: phase 3 is plain (hard-gated) training.
+    func resolveSettings(_ graph: Graph) throws -> SearchSettings {
+        var s = SearchSettings(file: graph.search)
+        let phase3 = s.epochs[2]
+        try s.set("epochs", "0,0,\(epochs ?? phase3)")
+        if let batch { try s.set("batch", String(batch)) }
+        if let lr { try s.set("lr", "\(s.learningRates[0]),\(s.learningRates[1]),\(lr)") }
+        if let seed { try s.set("seed", String(seed)) }
+        for item in settings {
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { throw SearchError("--set takes key=value, got '\(item)'") }
+            guard !["epochs", "lambda", "threshold", "beta_final"].contains(parts[0]) else {
+                throw SearchError("'\(parts[0])' is a search setting; dnalc train takes --epochs and no gate settings")
+            }
+            try s.set(parts[0], parts[1])
+        }
+        try s.validate()
+        return s
+    }
+}
+
+/// One line per training epoch.
+func trainingLine(_ r: EpochRecord, settings: SearchSettings) -> String {
+    "epoch \(r.epoch)/\(settings.epochs[2])  loss \(fixed(r.loss, 4))  top1 \(fixed(r.test.top1, 2))%  top5 \(fixed(r.test.top5, 2))%  \(fixed(r.seconds, 1)) s"
+}
