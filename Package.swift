@@ -51,10 +51,11 @@ let package = Package(
         .target(name: "DNALSyntax", dependencies: ["DNALCore", "CYAML"]),
         .target(name: "DNALSearch", dependencies: ["DNALCore", "DNALSyntax", "DNALPasses", "DNALRuntime", "DNALData"]),
         .target(name: "DNALPasses", dependencies: ["DNALCore"]),
+        .target(name: "DNALExport", dependencies: ["DNALCore", "DNALRuntime"]),
         .executableTarget(
             name: "dnalc",
             dependencies: [
-                "DNALCore", "DNALSyntax", "DNALPasses", "DNALRuntime", "DNALKernels", "DNALData", "DNALSearch",
+                "DNALCore", "DNALSyntax", "DNALPasses", "DNALRuntime", "DNALKernels", "DNALData", "DNALSearch", "DNALExport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -66,6 +67,7 @@ let package = Package(
         .testTarget(name: "DNALRuntimeTests", dependencies: ["DNALRuntime", "DNALSyntax", "DNALTestSupport"]),
         .testTarget(name: "DNALDataTests", dependencies: ["DNALData", "DNALTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DNALSearchTests", dependencies: ["DNALSearch", "DNALSyntax", "DNALTestSupport"]),
+        .testTarget(name: "DNALExportTests", dependencies: ["DNALExport", "DNALSyntax", "DNALTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["dnalc", "DNALData", "DNALRuntime", "DNALTestSupport"]),
     ]
 )

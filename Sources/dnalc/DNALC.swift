@@ -8,6 +8,6 @@ struct DNALC: ParsableCommand {
         abstract: "A compiler and CPU runtime for DNAL (Differentiable Neural Architecture Learning).",
         discussion: "Networks are described in the YAML DSL of Grammar.md; see README.md for the workflow.",
         version: "0.1.0",
-        subcommands: [Analyze.self, Search.self, Prune.self, Train.self, Eval.self, Predict.self, Bench.self]
+        subcommands: [Analyze.self, Search.self, Prune.self, Train.self, Eval.self, Predict.self, Export.self, Bench.self]
     )
 }

@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""The ONNX real-client check: export networks with dnalc and compare onnxruntime's outputs with dnalc's.
+
+For each network: `dnalc train` one short epoch (real weights and batch-norm statistics), a pruned
+network from a short `dnalc search`, then `dnalc predict` and `dnalc export` on the same random
+input; onnx.checker must pass and onnxruntime's logits must match dnalc's within 1e-4 relative.
+Needs numpy, onnx and onnxruntime (`.ci/run` installs them into a throwaway venv):
+
+    python scripts/check-onnx.py [path/to/dnalc]
+"""
+import os, subprocess, sys, tempfile
+import numpy as np
+import onnx
+import onnxruntime as ort
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DNALC = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, ".build/debug/dnalc")
+# plain chain, residual with option-A zero-pad shortcuts, depthwise + relu6 + residual, candidate-op sum
+NETWORKS = ["vgg6-mnist", "resnet8-mnist", "mobilenet-tiny-mnist", "supernet-tiny-mnist"]
+# the paper's CIFAR-10 networks, trained for a moment on random CIFAR-format records
+CIFAR = ["vgg8-cifar10", "resnet8-cifar10", "resnet20-cifar10", "resnet56-cifar10", "vgg16-cifar10", "mobilenetv2-cifar10",
+         "supernet-tiny-cifar10"]
+LIMITS = ["--set", "train_limit=128", "--set", "test_limit=32", "--batch", "32"]
+
+
+def dnalc(*args):
+    result = subprocess.run([DNALC, *args], capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"dnalc {' '.join(args)} failed:\n{result.stderr}")
+    return result.stdout
+
+
+def check(name, network, weights, work, shape=(1, 28, 28)):
+    x = np.random.RandomState(7).randn(5, *shape).astype(np.float32)
+    inputs, logits, model = (os.path.join(work, f"{name}.{ext}") for ext in ("x.npy", "logits.npy", "onnx"))
+    np.save(inputs, x)
+    dnalc("predict", network, "--weights", weights, "--input", inputs, "--output", logits)
+    dnalc("export", network, "--weights", weights, "--onnx", model)
+    onnx.checker.check_model(onnx.load(model), full_check=True)
+    session = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
+    got = session.run(None, {"input": x})[0]
+    want = np.load(logits)
+    rel = np.abs(got - want).max() / max(np.abs(want).max(), 1e-12)
+    print(f"{name:28s} max relative difference {rel:.2e}  ({len(onnx.load(model).graph.node)} ONNX nodes)")
+    return rel <= 1e-4
+
+
+def main():
+    work = tempfile.mkdtemp(prefix="dnalc-onnx-")
+    ok = True
+    for name in NETWORKS:
+        network = os.path.join(ROOT, "architectures", name + ".yaml")
+        run = os.path.join(work, name)
+        dnalc("train", network, "--epochs", "1", "--out", run, *LIMITS)
+        ok &= check(name, network, os.path.join(run, "final.safetensors"), work)
+    cifar = os.path.join(work, "cifar")
+    os.makedirs(cifar)
+    rng = np.random.RandomState(3)
+    for file, count in (("data_batch_1.bin", 64), ("test_batch.bin", 16)):
+        records = np.concatenate([rng.randint(0, 10, (count, 1)), rng.randint(0, 256, (count, 3072))], axis=1)
+        records.astype(np.uint8).tofile(os.path.join(cifar, file))
+    for name in CIFAR:
+        network = os.path.join(ROOT, "architectures", name + ".yaml")
+        run = os.path.join(work, name)
+        dnalc("train", network, "--epochs", "1", "--out", run, "--data", cifar, "--batch", "32")
+        ok &= check(name, network, os.path.join(run, "final.safetensors"), work, shape=(3, 32, 32))
+    search = os.path.join(work, "search")
+    dnalc("search", os.path.join(ROOT, "architectures/vgg6-mnist.yaml"), "--epochs", "1,1,1", "--lambda", "0.01", "--out", search, *LIMITS)
+    ok &= check("vgg6-mnist pruned", os.path.join(search, "pruned.yaml"), os.path.join(search, "pruned.safetensors"), work)
+    sys.exit(0 if ok else "onnxruntime disagrees with dnalc beyond 1e-4 relative")
+
+
+if __name__ == "__main__":
+    main()
