@@ -8,8 +8,10 @@ same run. Run with the peer venv's python (torch, numpy), after `swift build -c 
 
     ~/.venv-peer/bin/python scripts/bench-pruned-vgg16.py
 """
-import json, os, re, statistics, struct, subprocess, sys, tempfile, time
+import json, os, re, statistics, subprocess, sys, tempfile, time
 import numpy as np
+
+from random_weights import analyze, random_weights, write_safetensors
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DNALC = os.path.join(ROOT, ".build/release/dnalc")
@@ -19,41 +21,6 @@ THREADS, BATCH = 2, 128
 
 def run(*args):
     return subprocess.run([DNALC, *args], check=True, capture_output=True, text=True).stdout
-
-
-def write_safetensors(tensors, path):
-    header, offset, blobs = {}, 0, []
-    for name in sorted(tensors):
-        blob = np.ascontiguousarray(tensors[name], dtype="<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(tensors[name].shape), "data_offsets": [offset, offset + len(blob)]}
-        offset += len(blob)
-        blobs.append(blob)
-    text = json.dumps(header).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
-
-
-def random_weights(layers, rng):
-    t = {}
-    for l in layers:
-        name, op, out = l["name"], l["op"], l["output"][0]
-        if op == "conv":
-            cin = l["input"][0]
-            t[name + ".weight"] = rng.randn(out, cin, 3, 3) * np.sqrt(2 / (cin * 9))
-            if l["params"] == out * cin * 9 + out:
-                t[name + ".bias"] = np.zeros(out)
-        elif op == "bn":
-            t.update({name + ".weight": np.ones(out), name + ".bias": np.zeros(out),
-                      name + ".running_mean": np.zeros(out), name + ".running_var": np.ones(out)})
-        elif op == "gate":
-            t.update({name + ".alpha": np.ones(out), name + ".mask": np.ones(out)})
-        elif op == "linear":
-            fan_in = int(np.prod(l["input"]))
-            t[name + ".weight"] = rng.randn(out, fan_in) / np.sqrt(fan_in)
-            if l["params"] == fan_in * out + out:
-                t[name + ".bias"] = np.zeros(out)
-    return t
 
 
 def torch_ms(widths, train, steps):
@@ -90,7 +57,7 @@ def torch_ms(widths, train, steps):
 
 def main():
     rng = np.random.RandomState(0)
-    layers = json.loads(run("analyze", NET, "--format", "json", "--all"))["layers"]
+    layers = analyze(DNALC, NET)
     work = tempfile.mkdtemp(prefix="dnalc-pruned-bench-")
     weights = os.path.join(work, "vgg16.safetensors")
     write_safetensors(random_weights(layers, rng), weights)
