@@ -31,6 +31,8 @@ public final class SearchRun {
     /// Polled between batches; when it returns true the run stops (the last checkpoint stays).
     public var shouldStop: () -> Bool = { false }
 
+    /// Phase 3's weight masks (the reference's `weight * mask`), set when the phase starts.
+    var weightMasks: ChannelMasks?
     /// Whether a fresh run starts from given weights rather than a seeded initialisation.
     let startsFromWeights: Bool
 
@@ -171,6 +173,8 @@ public final class SearchRun {
             }
             train.gateMode = .hard
             train.frozen = [.alpha]
+            weightMasks = computeChannelMasks(graph, gates: currentMasks(beta: settings.betaFinal))
+            applyWeightMasks(weightMasks!)
         }
         eval.gateMode = train.gateMode
         eval.beta = train.beta
@@ -217,6 +221,7 @@ public final class SearchRun {
             count += n
             let lr = learningRate(phase: phase, k: k, batch: b, batches: batches)
             optimizer.step(groups: groups, learningRate: Float(lr), weightDecay: Float(settings.weightDecay[phase - 1]))
+            if phase == 3, let weightMasks { applyWeightMasks(weightMasks) }
             onBatch(phase, k, b, batches)
         }
         return lossSum / Double(max(count, 1))

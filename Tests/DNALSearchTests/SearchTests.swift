@@ -145,6 +145,28 @@ struct SearchTests {
         #expect(report.pruned.flops == computeCost(g, convention: .dnal).totalFLOPs)
     }
 
+    /// Phase 3 trains the reference's masked network: a block's first conv no longer reads the
+    /// trunk channels the previous block's output gate closed, although the shortcut carries them.
+    @Test func phase3TrainsTheReferenceMaskedWeights() throws {
+        let g = try graph("resnet8-mnist"), dir = try directory()
+        _ = try SearchRun(graph: g, data: Self.data, settings: settings(lambda: 0.02), directory: dir, threads: 2).run(resume: false)
+        let masks = try MasksFile.read(dir + "/masks.json", for: g)
+        let channelMasks = computeChannelMasks(g, gates: masks)
+        let weights = try SafeTensors.read(dir + "/final.safetensors").tensors
+        var trunkColumnsCut = 0
+        for node in g.nodes {
+            guard case .conv(let c) = node.op, c.groups == 1, let columns = channelMasks.columns[node.id] else { continue }
+            let w = try #require(weights[node.name + ".weight"])   // [Cout, Cin, K, K]
+            let cin = columns.count, taps = c.kernel * c.kernel
+            for i in 0..<cin where !columns[i] {
+                #expect((0..<c.outChannels).allSatisfy { o in (0..<taps).allSatisfy { w.values[(o * cin + i) * taps + $0] == 0 } },
+                        "\(node.name) column \(i)")
+                if case .add = g.nodes[g.nodes[node.inputs[0]].inputs.first ?? 0].op { trunkColumnsCut += 1 }
+            }
+        }
+        #expect(trunkColumnsCut > 0)  // the case gates alone get wrong was exercised
+    }
+
     @Test func badInputsAreRefused() throws {
         #expect(throws: SearchError("'vgg8-cifar10' takes [3,32,32] images, but bundled Fashion-MNIST subset has [1,28,28]; choose a network made for this data (architectures/*-mnist.yaml for 28x28 grey images)")) {
             try SearchRun(graph: try graph("vgg8-cifar10"), data: Self.data, settings: settings(), directory: try directory(), threads: 1)
