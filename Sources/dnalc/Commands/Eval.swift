@@ -48,10 +48,8 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         let graph = try loadNetwork(file)
-        do {
-            let executor = try Executor(graph: graph, maxBatch: batch, training: false, threads: threads)
-            let recorded = try loadWeights(weights, into: executor)
-            executor.gateMode = .hard
+        try exitingOnUserError {
+            let (executor, recorded) = try inferenceExecutor(graph, weights: weights, batch: batch, threads: threads)
             var splits = try DatasetLoader.load(directory: data)
             try splits.check(fits: graph)
             let normalization = recorded ?? Normalization.compute(from: splits.train)
@@ -74,15 +72,6 @@ struct Eval: ParsableCommand {
                 print("loss  \(String(format: "%.4f", result.loss))")
                 if recorded == nil { print("(inputs normalised with the training split's mean and std: the weights record none)") }
             }
-        } catch let error as SearchError {
-            printError("error: \(error.message)")
-            throw ExitCode(1)
-        } catch let error as DataError {
-            printError("error: \(error)")
-            throw ExitCode(1)
-        } catch let error as RuntimeError {
-            printError("error: \(error.message)")
-            throw ExitCode(1)
         }
     }
 }

@@ -31,19 +31,12 @@ struct Export: ParsableCommand {
 
     func run() throws {
         let graph = try loadNetwork(file)
-        do {
-            let executor = try Executor(graph: graph, maxBatch: 1, training: false, threads: 1)
-            let normalization = try loadWeights(weights, into: executor)
+        try exitingOnUserError {
+            let (executor, normalization) = try inferenceExecutor(graph, weights: weights)
             let bytes = ONNXExporter.export(graph, parameters: executor.parameters, source: (weights as NSString).lastPathComponent,
                                             metadata: normalization?.metadata ?? [:])
             try writeAtomically(bytes, to: onnx)
             print("wrote \(onnx) (\(bytes.count) bytes, opset \(ONNXExporter.opset), \(graph.nodes.count - 1) layers)")
-        } catch let error as DataError {
-            printError("error: \(error)")
-            throw ExitCode(1)
-        } catch let error as RuntimeError {
-            printError("error: \(error.message)")
-            throw ExitCode(1)
         }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import DNALCore
 import DNALData
 import DNALRuntime
+import DNALSearch
 import DNALSyntax
 import Foundation
 
@@ -32,4 +33,31 @@ func loadWeights(_ path: String, into executor: Executor) throws -> Normalizatio
         throw DataError("\(path): its recorded input normalisation has \(normalization.mean.count) channels, '\(executor.graph.name)' takes \(channels)")
     }
     return normalization
+}
+
+/// The errors dnalc's libraries raise for bad input (a network, data, weights, settings): each
+/// says what is wrong, so the command prints it and exits 1 rather than a stack of types.
+protocol UserFacingError: Error { var message: String { get } }
+extension GraphError: UserFacingError {}
+extension SearchError: UserFacingError {}
+extension DataError: UserFacingError {}
+extension RuntimeError: UserFacingError {}
+
+/// Runs a command's body; a `UserFacingError` becomes `error: MESSAGE` on standard error and exit 1.
+func exitingOnUserError<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as UserFacingError {
+        printError("error: \(error.message)")
+        throw ExitCode(1)
+    }
+}
+
+/// An executor for inference with `graph` and its weights: hard gates (the masks the weights
+/// hold), as eval, predict and export run networks. Returns the weights' recorded normalisation.
+func inferenceExecutor(_ graph: Graph, weights: String, batch: Int = 1, threads: Int = 1) throws -> (Executor, Normalization?) {
+    let executor = try Executor(graph: graph, maxBatch: batch, training: false, threads: threads)
+    let normalization = try loadWeights(weights, into: executor)
+    executor.gateMode = .hard
+    return (executor, normalization)
 }

@@ -44,10 +44,8 @@ struct Predict: ParsableCommand {
 
     func run() throws {
         let graph = try loadNetwork(file)
-        do {
-            let executor = try Executor(graph: graph, maxBatch: batch, training: false, threads: threads)
-            let recorded = try loadWeights(weights, into: executor)
-            executor.gateMode = .hard
+        try exitingOnUserError {
+            let (executor, recorded) = try inferenceExecutor(graph, weights: weights, batch: batch, threads: threads)
             let images = try inputImages(graph: graph, normalization: recorded)
             let sample = graph.inputShape.elementCount, count = images.count / sample, classes = graph.classes
             var logits = [Float](repeating: 0, count: count * classes)
@@ -64,15 +62,6 @@ struct Predict: ParsableCommand {
             }
             try writeAtomically(NPY.encode(NPY.Array(shape: [count, classes], values: logits)), to: output)
             print("wrote \(count) x \(classes) logits to \(output)")
-        } catch let error as SearchError {
-            printError("error: \(error.message)")
-            throw ExitCode(1)
-        } catch let error as DataError {
-            printError("error: \(error)")
-            throw ExitCode(1)
-        } catch let error as RuntimeError {
-            printError("error: \(error.message)")
-            throw ExitCode(1)
         }
     }
 

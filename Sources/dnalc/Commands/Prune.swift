@@ -33,7 +33,7 @@ struct Prune: ParsableCommand {
 
     func run() throws {
         let graph = try loadNetwork(file)
-        do {
+        try exitingOnUserError {
             try checkPrunable(graph)  // before reading any weights
             let (result, normalization) = try pruneNetwork(graph, weights: weights, masks: masks)
             let source = masks.map { ($0 as NSString).lastPathComponent } ?? "the masks in \((weights as NSString).lastPathComponent)"
@@ -43,15 +43,6 @@ struct Prune: ParsableCommand {
             let (before, after) = result.costs
             print(comparisonTable(Comparison(base: before, other: renamed(after, "\(graph.name) pruned")), markdown: false), terminator: "")
             print("wrote \(out) and \(weightsOut)")
-        } catch let error as GraphError {
-            printError("error: \(error.message)")
-            throw ExitCode(1)
-        } catch let error as RuntimeError {
-            printError("error: \(error.message)")
-            throw ExitCode(1)
-        } catch let error as DataError {
-            printError("error: \(error)")
-            throw ExitCode(1)
         }
     }
 }
@@ -59,8 +50,7 @@ struct Prune: ParsableCommand {
 /// The pruned network, its weights sliced from `weights` by the masks (from `masks`, or the
 /// weights' own `.mask` buffers), and the input normalisation the weights were trained with.
 func pruneNetwork(_ graph: Graph, weights: String, masks: String?) throws -> (PrunedNetworkFiles, Normalization?) {
-    let original = try Executor(graph: graph, maxBatch: 1, training: false, threads: 1)
-    let normalization = try loadWeights(weights, into: original)
+    let (original, normalization) = try inferenceExecutor(graph, weights: weights)
     let gateMasks: GateMasks
     if let masks {
         gateMasks = try MasksFile.read(masks, for: graph)

@@ -40,6 +40,12 @@ struct RunDriver {
              summary: (SearchReport, SearchSettings) -> String) throws {
         let directory = resume ?? out ?? "runs/\(graph.name)-\(timestamp())"
         let configPath = (directory as NSString).appendingPathComponent("config.json")
+        try exitingOnUserError { try execute(in: directory, configPath: configPath, resolveSettings, header: header, summary: summary) }
+    }
+
+    /// The run itself; a Ctrl-C exits 130 here, every other error goes to `exitingOnUserError`.
+    private func execute(in directory: String, configPath: String, _ resolveSettings: () throws -> SearchSettings,
+             header: (SearchSettings, String, String) -> String, summary: (SearchReport, SearchSettings) -> String) throws {
         do {
             var resolved: SearchSettings
             var normalization: Normalization?
@@ -106,15 +112,6 @@ struct RunDriver {
         } catch let error as SearchError where error.message == "interrupted" {
             printError("interrupted: the last checkpoint is in \(directory)/checkpoints; continue with dnalc \(command) \(file) --resume \(directory)")
             throw ExitCode(130)
-        } catch let error as SearchError {
-            printError("error: \(error.message)")
-            throw ExitCode(1)
-        } catch let error as DataError {
-            printError("error: \(error.message)")
-            throw ExitCode(1)
-        } catch let error as RuntimeError {
-            printError("error: \(error.message)")
-            throw ExitCode(1)
         }
     }
 }

@@ -71,12 +71,18 @@ struct Search: ParsableCommand {
         if let lr { try s.set("lr", lr) }
         if let seed { try s.set("seed", String(seed)) }
         for item in settings {
-            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2 else { throw SearchError("--set takes key=value, got '\(item)'") }
-            try s.set(parts[0], parts[1])
+            let (key, value) = try settingAssignment(item)
+            try s.set(key, value)
         }
         return s
     }
+}
+
+/// A `--set key=value` item split into its key and value.
+func settingAssignment(_ item: String) throws -> (String, String) {
+    let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+    guard parts.count == 2 else { throw SearchError("--set takes key=value, got '\(item)'") }
+    return (parts[0], parts[1])
 }
 
 /// One line per epoch, with the live expected and hard cost of the network being learned.

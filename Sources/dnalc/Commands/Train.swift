@@ -86,12 +86,11 @@ struct Train: ParsableCommand {
         if let lr { try s.set("lr", "\(s.learningRates[0]),\(s.learningRates[1]),\(lr)") }
         if let seed { try s.set("seed", String(seed)) }
         for item in settings {
-            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2 else { throw SearchError("--set takes key=value, got '\(item)'") }
-            guard !["epochs", "lambda", "threshold", "beta_final"].contains(parts[0]) else {
-                throw SearchError("'\(parts[0])' is a search setting; dnalc train takes --epochs and no gate settings")
+            let (key, value) = try settingAssignment(item)
+            guard !["epochs", "lambda", "threshold", "beta_final"].contains(key) else {
+                throw SearchError("'\(key)' is a search setting; dnalc train takes --epochs and no gate settings")
             }
-            try s.set(parts[0], parts[1])
+            try s.set(key, value)
         }
         try s.validate()
         return s
