@@ -38,6 +38,10 @@ extension Op {
             return "role=\(a.role.rawValue)"
         case .zeroPad(let z):
             return "out=\(z.outChannels) s=\(z.stride) offset=\(z.offset)"
+        case .gather(let g):
+            return "channels=\(channelList(g.channels))"
+        case .scatter(let s):
+            return "out=\(s.outChannels) channels=\(channelList(s.channels))"
         }
     }
 }

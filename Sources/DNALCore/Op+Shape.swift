@@ -61,6 +61,21 @@ extension Op {
                 channels += i.shape.channels
             }
             return Shape(channels: channels, height: x.height, width: x.width)
+        case .gather(let g):
+            if let problem = channelListProblem(g.channels, width: x.channels) {
+                throw GraphError("gather from '\(first.name)' \(x): \(problem)")
+            }
+            return x.isFeatureMap ? Shape(channels: g.channels.count, height: x.height, width: x.width)
+                                  : Shape(features: g.channels.count)
+        case .scatter(let s):
+            guard s.channels.count == x.channels else {
+                throw GraphError("scatter lists \(s.channels.count) channels but '\(first.name)' \(x) has \(x.channels)")
+            }
+            if let problem = channelListProblem(s.channels, width: s.outChannels) {
+                throw GraphError("scatter of '\(first.name)' into \(s.outChannels) channels: \(problem)")
+            }
+            return x.isFeatureMap ? Shape(channels: s.outChannels, height: x.height, width: x.width)
+                                  : Shape(features: s.outChannels)
         case .zeroPad(let z):
             guard x.isFeatureMap else { throw GraphError("zeropad needs a [C,H,W] input, '\(first.name)' is \(x)") }
             guard z.stride >= 1 else { throw GraphError("zeropad stride must be at least 1") }

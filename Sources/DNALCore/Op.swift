@@ -32,6 +32,10 @@ public enum Op: Hashable, Sendable {
     case identity
     /// Option-A shortcut: strided subsample and zero channel padding.
     case zeroPad(ZeroPad)
+    /// Keeps listed channels (pruned networks: a layer reading part of a tensor).
+    case gather(Gather)
+    /// Places channels among zeros (pruned networks: a branch writing part of the trunk).
+    case scatter(Scatter)
 
     /// The op's name as dumps, tables and the DSL spell it.
     public var kindName: String {
@@ -50,6 +54,8 @@ public enum Op: Hashable, Sendable {
         case .concat: return "concat"
         case .identity: return "identity"
         case .zeroPad: return "zeropad"
+        case .gather: return "gather"
+        case .scatter: return "scatter"
         }
     }
 

@@ -94,6 +94,20 @@ public enum ONNXExporter {
                 }
                 let inChannels = graph.nodes[node.inputs[0]].shape.channels
                 emit("Pad", [a, constant(name + ".pads", int64s: [0, z.offset, 0, 0, 0, z.outChannels - inChannels - z.offset, 0, 0], dims: [8])])
+            case .gather(let g):
+                emit("Gather", [x[0], constant(name + ".index", int64s: g.channels, dims: [g.channels.count])], [.int("axis", 1)])
+            case .scatter(let sc):
+                // one zero channel appended after the input's, then every output channel picks its
+                // source: the input channel scattered there, or that zero channel
+                let inChannels = sc.channels.count, rank = node.shape.isFeatureMap ? 4 : 2
+                var pads = [Int](repeating: 0, count: 2 * rank)
+                pads[rank + 1] = 1
+                let padded = name + ".padded"
+                nodes.append(ONNX.Node(op: "Pad", name: padded, inputs: [x[0], constant(name + ".pads", int64s: pads, dims: [pads.count])],
+                                       outputs: [padded]))
+                var source = [Int](repeating: inChannels, count: sc.outChannels)
+                for (k, c) in sc.channels.enumerated() { source[c] = k }
+                emit("Gather", [padded, constant(name + ".index", int64s: source, dims: [source.count])], [.int("axis", 1)])
             }
         }
         let input = graph.inputShape.dims

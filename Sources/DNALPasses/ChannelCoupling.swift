@@ -4,12 +4,14 @@ import DNALCore
 ///
 /// Two channels are coupled when one is the other passed through a channelwise op (BN, gate,
 /// activation, pool), when a depthwise conv maps one onto the other, or when an add, a concat or
-/// an option-A zero-pad aligns them. Channels whose coupling sets span the same tensors form one
+/// an option-A zero-pad aligns them, or a pruned network's gather or scatter maps one onto the other. Channels whose coupling sets span the same tensors form one
 /// group (one row per "width" of parallel channels).
 public struct CouplingGroup: Sendable, Equatable {
     /// Why the channels are tied.
     public enum Tie: String, Sendable, Comparable {
         case chain, depthwise, residual, candidates, concat, zeropad
+        /// A pruned network's gather or scatter maps the channels of one tensor onto another's.
+        case indexMap
         public static func < (a: Tie, b: Tie) -> Bool { a.rawValue < b.rawValue }
     }
 
@@ -28,7 +30,8 @@ public struct CouplingGroup: Sendable, Equatable {
     public var members: [Member]
     /// Gate nodes that scale these channels.
     public var gates: [Int]
-    /// Nodes that compute the channels: convs (dense or depthwise), linears, the input, zero-pads.
+    /// Nodes that compute the channels: convs (dense or depthwise), linears, the input, zero-pads
+    /// and scatters (whose padding channels have no other writer).
     public var writers: [Int]
     /// Dense convs and linears that read the channels (each channel is one of their inputs).
     public var readers: [Int]
@@ -73,6 +76,12 @@ public func computeChannelCoupling(_ graph: Graph) -> CouplingReport {
         case .zeroPad(let z):
             for c in 0..<input.shape.channels { sets.union(node.id, z.offset + c, first, c) }
             ties[node.id] = [.zeropad]
+        case .gather(let g):
+            for (k, c) in g.channels.enumerated() { sets.union(node.id, k, first, c) }
+            ties[node.id] = [.indexMap]
+        case .scatter(let s):
+            for (k, c) in s.channels.enumerated() { sets.union(node.id, c, first, k) }
+            ties[node.id] = [.indexMap]
         default:
             break
         }
@@ -139,7 +148,7 @@ private struct ChannelSets {
                 tieSet.formUnion(ties[id] ?? [])
                 switch graph.nodes[id].op {
                 case .gate: gates.append(id)
-                case .conv, .linear, .input, .zeroPad: writers.append(id)
+                case .conv, .linear, .input, .zeroPad, .scatter: writers.append(id)
                 default: break
                 }
                 for r in consumers[id] where !nodeSet.contains(r) {

@@ -3,6 +3,7 @@ import DNALCore
 /// Checks that `gates` leave a path from the input to the output: a gate that closes every
 /// channel of a plain chain disconnects the network, while one on a residual branch or in a
 /// candidate op only removes that branch or op (the shortcut or the other ops remain).
+/// Channels that could only carry a constant count as dead (`liveChannels`).
 /// - Throws: naming the first gate that closes all of its channels, when the output is cut off.
 public func checkMasksKeepNetworkConnected(_ graph: Graph, gates: GateMasks) throws(GraphError) {
     let masks = computeChannelMasks(graph, gates: gates)

@@ -49,8 +49,8 @@ public struct SoftChannelMasks: Sendable, Equatable {
 /// Row and column openness when gate channel c is open to degree `open[gate][c]`
 /// (sigmoid(beta * alpha) during the search).
 public func computeSoftChannelMasks(_ graph: Graph, open: [Int: [Double]]) -> SoftChannelMasks {
-    let (rows, columns) = channelMasks(graph, gates: open)
-    return SoftChannelMasks(rows: rows, columns: columns)
+    let a = analyzeChannels(graph, gates: open)
+    return SoftChannelMasks(rows: a.rows, columns: a.columns)
 }
 
 /// Derives row and column masks of every conv and linear layer from gate masks.
@@ -62,16 +62,38 @@ public func computeSoftChannelMasks(_ graph: Graph, open: [Int: [Double]]) -> So
 /// - Rows: an output channel is kept iff some reader still needs it: every path from it meets
 ///   a closed gate otherwise. This carries a depthwise gate back to the expansion conv (or stem)
 ///   in front of it, and a residual branch's gate to its conv.
+/// - Dead channels (`liveChannels`: they could only carry a constant) are neither kept nor read.
 /// Convs marked `prunable: false` and grouped (not depthwise) convs keep every row and column.
 ///
 /// Precondition: `graph` verifies and `gates` validates against it.
 public func computeChannelMasks(_ graph: Graph, gates: GateMasks) -> ChannelMasks {
-    let (rows, columns) = channelMasks(graph, gates: gates.keep)
-    return ChannelMasks(rows: rows, columns: columns)
+    let a = hardChannelAnalysis(graph, gates: gates)
+    return ChannelMasks(rows: a.rows, columns: a.columns)
+}
+
+/// The hard analysis with dead channels (`liveChannels`) zero: what the pruner builds on.
+func hardChannelAnalysis(_ graph: Graph, gates: GateMasks) -> ChannelAnalysis<Bool> {
+    let plain = analyzeChannels(graph, gates: gates.keep)
+    let live = liveChannels(graph, gates: gates.keep, reference: plain.reference)
+    return analyzeChannels(graph, gates: gates.keep, live: live)
+}
+
+/// Per-channel facts about every tensor (node output) under gate masks, and the row and column
+/// masks derived from them.
+struct ChannelAnalysis<V: ChannelValue> {
+    /// Channels that may be non-zero in the hard-gated network.
+    var possible: [[V]]
+    /// What a reader's columns keep of each tensor (the reference's rule: shortcuts ignored).
+    var reference: [[V]]
+    /// Channels some reader needs.
+    var needed: [[V]]
+    var rows: [Int: [V]]
+    var columns: [Int: [V]]
 }
 
 /// The analysis behind `computeChannelMasks`, over hard or soft channel values.
-func channelMasks<V: ChannelValue>(_ graph: Graph, gates: [Int: [V]]) -> (rows: [Int: [V]], columns: [Int: [V]]) {
+/// With `live` (`liveChannels`), dead channels count as zero: never possible, never read.
+func analyzeChannels<V: ChannelValue>(_ graph: Graph, gates: [Int: [V]], live: [[Bool]]? = nil) -> ChannelAnalysis<V> {
     let n = graph.nodes.count
     var possible = [[V]](repeating: [], count: n)    // may be non-zero in the hard-gated network
     var reference = [[V]](repeating: [], count: n)   // what a reader's columns keep
@@ -108,10 +130,30 @@ func channelMasks<V: ChannelValue>(_ graph: Graph, gates: [Int: [V]]) -> (rows: 
             }
             possible[node.id] = p
             reference[node.id] = r
+        case .gather(let g):
+            possible[node.id] = g.channels.map { possible[x!][$0] }
+            reference[node.id] = g.channels.map { reference[x!][$0] }
+        case .scatter(let s):
+            var p = [V](repeating: .dropped, count: all.count), r = p
+            for (k, c) in s.channels.enumerated() {
+                p[c] = possible[x!][k]
+                r[c] = reference[x!][k]
+            }
+            possible[node.id] = p
+            reference[node.id] = r
         case .input, .conv, .linear, .batchNorm:
             possible[node.id] = all
             reference[node.id] = all
         }
+        if let live {
+            // a dead channel is zero; what readers' columns keep still follows the masks (below)
+            possible[node.id] = zip(possible[node.id], live[node.id]).map { $1 ? $0 : .dropped }
+        }
+    }
+
+    // What a reader reads of tensor x: the reference's columns, minus dead channels.
+    if let live {
+        for id in 0..<n { reference[id] = zip(reference[id], live[id]).map { $1 ? $0 : .dropped } }
     }
 
     // Backward: which channels of each tensor some reader needs.
@@ -159,11 +201,17 @@ func channelMasks<V: ChannelValue>(_ graph: Graph, gates: [Int: [V]]) -> (rows: 
             }
         case .zeroPad(let z):
             need(x, Array(out[z.offset..<(z.offset + width(x))]))
+        case .gather(let g):
+            var mask = [V](repeating: .dropped, count: width(x))
+            for (k, c) in g.channels.enumerated() { mask[c] = out[k] }
+            need(x, mask)
+        case .scatter(let s):
+            need(x, s.channels.map { out[$0] })
         case .input:
             break
         }
     }
-    return (rows, columns)
+    return ChannelAnalysis(possible: possible, reference: reference, needed: needed, rows: rows, columns: columns)
 }
 
 /// Indices of an add's inputs that are shortcuts, which the reference's column masks ignore:

@@ -163,6 +163,15 @@ extension Executor {
                 TensorOps.zeroPadBackward(dOutput: dy, batch: n, height: h, width: w, inChannels: ci, stride: s, outChannels: co,
                                           offset: off, dInput: dx)
             }
+        case .gather(let pixels, let ci, let index):
+            deliver(to: input, count: inCount, ready: &ready) { dx in
+                dx.update(repeating: 0, count: inCount)
+                TensorOps.scatterAddChannels(dy, ldx: index.count, pixels: n * pixels, index: index, into: dx, ldy: ci, parallel: parallel)
+            }
+        case .scatter(let pixels, let co, let index):
+            deliver(to: input, count: inCount, ready: &ready) { dx in
+                TensorOps.gatherChannels(dy, ldx: co, pixels: n * pixels, index: index, into: dx, ldy: index.count, parallel: parallel)
+            }
         case .dropout(let prob):
             deliver(to: input, count: inCount, ready: &ready) { dx in
                 if prob > 0 {

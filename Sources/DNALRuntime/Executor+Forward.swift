@@ -128,6 +128,11 @@ extension Executor {
             }
         case .zeroPad(let h, let w, let ci, let s, let co, let off):
             TensorOps.zeroPadForward(x: x, batch: n, height: h, width: w, inChannels: ci, stride: s, outChannels: co, offset: off, y: y)
+        case .gather(let pixels, let ci, let index):
+            TensorOps.gatherChannels(x, ldx: ci, pixels: n * pixels, index: index, into: y, ldy: index.count, parallel: parallel)
+        case .scatter(let pixels, let co, let index):
+            y.update(repeating: 0, count: count)
+            TensorOps.scatterAddChannels(x, ldx: index.count, pixels: n * pixels, index: index, into: y, ldy: co, parallel: parallel)
         case .dropout(let prob):
             guard training && prob > 0 else {
                 y.update(from: x, count: count)

@@ -111,6 +111,10 @@ struct Lowering {
         case .zeroPad(let z):
             return .zeroPad(height: x.height, width: x.width, inChannels: x.channels, stride: z.stride,
                             outChannels: z.outChannels, offset: z.offset)
+        case .gather(let g):
+            return .gather(pixels: x.spatialCount, inChannels: x.channels, index: g.channels.map { Int32($0) })
+        case .scatter(let s):
+            return .scatter(pixels: x.spatialCount, outChannels: s.outChannels, index: s.channels.map { Int32($0) })
         case .dropout(let d):
             return .dropout(Float(d.probability))
         case .identity:

@@ -28,6 +28,10 @@ struct Step {
         /// Channel counts of each input, in order.
         case concat(pixels: Int, channels: [Int])
         case zeroPad(height: Int, width: Int, inChannels: Int, stride: Int, outChannels: Int, offset: Int)
+        /// Keeps `index` of `inChannels` channels at each of `pixels` positions.
+        case gather(pixels: Int, inChannels: Int, index: [Int32])
+        /// Writes input channel k to output channel `index[k]` of `outChannels`, zeros elsewhere.
+        case scatter(pixels: Int, outChannels: Int, index: [Int32])
         case dropout(Float)
         case identity
     }

@@ -9,29 +9,58 @@ extension SearchRun {
     /// the shortcut still carries them. Gates alone do not do that, so without this a residual
     /// network's phase 3 would train a different function from the reference's. Called after every
     /// step: the masked weights stay exactly 0, so the forward pass is the masked network's.
-    /// Rows need nothing: a dropped row only ever reaches closed gates.
+    /// The dead channels (`deadRows`) keep a zero bias and batch-norm scale and shift, so they
+    /// are exactly zero, as the pruned network and the cost count take them.
     func applyWeightMasks(_ masks: ChannelMasks) {
-        let p = train.parameters
-        for node in graph.nodes {
-            guard let columns = masks.columns[node.id], columns.contains(false) else { continue }
-            let w = p.pointer(node.name + ".weight")
-            switch node.op {
-            case .conv(let c) where c.groups == 1:
-                // [K, K, Cin, Cout]
-                let cin = columns.count, cout = c.outChannels
-                for tap in 0..<(c.kernel * c.kernel) {
-                    for i in 0..<cin where !columns[i] {
-                        (w + (tap * cin + i) * cout).update(repeating: 0, count: cout)
-                    }
+        zeroMaskedColumns(graph, masks: masks, in: train.parameters)
+        zeroDeadRows(graph, rows: deadConvRows, in: train.parameters)
+    }
+}
+
+/// Sets to 0 every conv and linear weight that reads an input channel `masks.columns` drops, so
+/// the network with gates set to the masks computes the reference's masked network. Rows need
+/// nothing: a dropped row only ever reaches closed gates.
+public func zeroMaskedColumns(_ graph: Graph, masks: ChannelMasks, in parameters: ParameterStore) {
+    for node in graph.nodes {
+        guard let columns = masks.columns[node.id], columns.contains(false) else { continue }
+        let w = parameters.pointer(node.name + ".weight")
+        switch node.op {
+        case .conv(let c) where c.groups == 1:
+            // [K, K, Cin, Cout]
+            let cin = columns.count, cout = c.outChannels
+            for tap in 0..<(c.kernel * c.kernel) {
+                for i in 0..<cin where !columns[i] {
+                    (w + (tap * cin + i) * cout).update(repeating: 0, count: cout)
                 }
-            case .linear(let l):
-                // [In, Out]
-                for i in columns.indices where !columns[i] {
-                    (w + i * l.outFeatures).update(repeating: 0, count: l.outFeatures)
-                }
-            default:
-                break  // grouped and depthwise convs keep every column (computeChannelMasks)
             }
+        case .linear(let l):
+            // [In, Out]; a [C,H,W] input's channel c is the features c*H*W ..< (c+1)*H*W
+            let input = graph.nodes[node.inputs[0]].shape
+            let spatial = input.isFeatureMap ? input.spatialCount : 1
+            for i in columns.indices where !columns[i] {
+                (w + i * spatial * l.outFeatures).update(repeating: 0, count: spatial * l.outFeatures)
+            }
+        default:
+            break  // grouped and depthwise convs keep every column (computeChannelMasks)
+        }
+    }
+}
+
+/// Sets to 0 the bias and the following batch norm's scale and shift of each dead conv output
+/// channel (`deadRows`), so that the channel is exactly zero in training and inference alike.
+public func zeroDeadRows(_ graph: Graph, rows: [Int: [Int]], in parameters: ParameterStore) {
+    let consumers = graph.consumers()
+    for (id, dead) in rows {
+        let node = graph.nodes[id]
+        var vectors: [String] = []
+        if case .conv(let c) = node.op, c.bias { vectors.append(node.name + ".bias") }
+        if consumers[id].count == 1, case .batchNorm = graph.nodes[consumers[id][0]].op {
+            let bn = graph.nodes[consumers[id][0]].name
+            vectors += [bn + ".weight", bn + ".bias"]
+        }
+        for name in vectors {
+            let p = parameters.pointer(name)
+            for o in dead { p[o] = 0 }
         }
     }
 }

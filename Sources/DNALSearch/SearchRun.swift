@@ -33,6 +33,8 @@ public final class SearchRun {
 
     /// Phase 3's weight masks (the reference's `weight * mask`), set when the phase starts.
     var weightMasks: ChannelMasks?
+    /// Phase 3: per conv, the output channels that read no live input (`deadRows`).
+    var deadConvRows: [Int: [Int]] = [:]
     /// Whether a fresh run starts from given weights rather than a seeded initialisation.
     let startsFromWeights: Bool
 
@@ -173,7 +175,9 @@ public final class SearchRun {
             }
             train.gateMode = .hard
             train.frozen = [.alpha]
-            weightMasks = computeChannelMasks(graph, gates: currentMasks(beta: settings.betaFinal))
+            let masks = currentMasks(beta: settings.betaFinal)
+            weightMasks = computeChannelMasks(graph, gates: masks)
+            deadConvRows = deadRows(graph, gates: masks)
             applyWeightMasks(weightMasks!)
         }
         eval.gateMode = train.gateMode
@@ -275,7 +279,8 @@ public final class SearchRun {
             // "hard": what binarising now (at beta_final, as the reference does) would keep
             let masks = currentMasks(beta: settings.betaFinal)
             open = masks.keptChannels
-            hard = computeCost(graph, convention: .dnal, masks: computeChannelMasks(graph, gates: masks))
+            hard = computeCost(graph, convention: .dnal,
+                               masks: computeChannelMasks(graph, gates: masks))
             if phase == 2 {
                 var soft: [Int: [Double]] = [:]
                 let p = train.parameters

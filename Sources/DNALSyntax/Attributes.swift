@@ -90,6 +90,25 @@ struct Attributes {
         return s
     }
 
+    /// A list of channel indices (`[0, 3, 4]`), each checked to be an integer of at least 0; the
+    /// op's shape rule checks order and range against the input.
+    func intList(_ key: String) throws(Diagnostic) -> [Int] {
+        guard let n = node(key) else { throw missing(key) }
+        guard case .sequence(let items) = n.kind else {
+            throw elaborator.diagnostic("'\(key)' must be a list of channel indices, got \(n.typeDescription)", at: n)
+        }
+        var result: [Int] = []
+        result.reserveCapacity(items.count)
+        for item in items {
+            let r = try elaborator.resolve(item, variables)
+            guard case .value(.int(let v)) = r, v >= 0 else {
+                throw elaborator.diagnostic("'\(key)' entries must be integers of at least 0, got \(describe(r, item))", at: item)
+            }
+            result.append(v)
+        }
+        return result
+    }
+
     /// A list of layer items.
     func layers(_ key: String) throws(Diagnostic) -> [YAMLNode] {
         guard let n = node(key) else { throw missing(key) }

@@ -48,6 +48,11 @@ extension Elaborator {
             let align = try a.choice("align", ["center", "start"], default: "center")
             let offset = a.has("offset") ? try a.int("offset", min: 0) : (align == "center" ? max(0, (out - channels) / 2) : 0)
             return try add(name, .zeroPad(ZeroPad(outChannels: out, stride: stride, offset: offset)), inputs: [input], at: at)
+        case "gather":
+            return try add(name, .gather(Gather(channels: try a.intList("channels"))), inputs: [input], at: at)
+        case "scatter":
+            let scatter = Scatter(channels: try a.intList("channels"), outChannels: try a.int("out"))
+            return try add(name, .scatter(scatter), inputs: [input], at: at)
         case "residual":
             return try elaborateResidual(item, attributes: a, input: input, name: name)
         case "choice":

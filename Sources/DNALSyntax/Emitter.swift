@@ -74,6 +74,10 @@ public enum Emitter {
             return ("identity", [], node.id)
         case .zeroPad(let z):
             return ("zeropad", [("out", "\(z.outChannels)"), ("stride", "\(z.stride)"), ("offset", "\(z.offset)")], node.id)
+        case .gather(let g):
+            return ("gather", [("channels", indexList(g.channels))], node.id)
+        case .scatter(let s):
+            return ("scatter", [("out", "\(s.outChannels)"), ("channels", indexList(s.channels))], node.id)
         case .add(let add):
             return ("add", [("role", add.role.rawValue), ("from", references(node, graph))], node.id)
         case .concat:
@@ -113,6 +117,10 @@ public enum Emitter {
         if b.epsilon != BatchNorm().epsilon { a.append(("eps", number(b.epsilon))) }
         if b.momentum != BatchNorm().momentum { a.append(("momentum", number(b.momentum))) }
         return a
+    }
+
+    private static func indexList(_ channels: [Int]) -> String {
+        "[" + channels.map(String.init).joined(separator: ", ") + "]"
     }
 
     private static func references(_ node: Node, _ graph: Graph) -> String {

@@ -19,6 +19,8 @@ public enum Schema {
         "dropout": ["p"],
         "identity": [],
         "zeropad": ["out", "stride", "align", "offset", "scale"],
+        "gather": ["channels"],
+        "scatter": ["out", "channels"],
         "add": ["role"],
         "concat": [],
         "residual": ["branch", "shortcut", "shortcut_when", "act", "gate"],

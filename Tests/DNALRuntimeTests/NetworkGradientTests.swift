@@ -64,6 +64,25 @@ struct NetworkGradientTests {
               - gap
               - linear: {name: fc, out: 3}
             """),
+        ("pruned residual with channel maps", """
+            network: maps
+            input: [3, 6, 6]
+            classes: 3
+            defaults: {conv: {bn: true, gate: true}}
+            layers:
+              - conv: {name: stem, out: 6, act: relu}
+              - gather: {name: g1, channels: [0, 2, 3, 5]}
+              - conv: {name: a, out: 4, act: relu}
+              - conv: {name: b, out: 3}
+              - scatter: {name: s1, out: 6, channels: [1, 2, 4]}
+              - add: {name: sum, role: residual, from: [s1, stem]}
+              - relu: {name: act}
+              - gap
+              - gather: {name: g2, channels: [0, 1, 3, 4, 5]}
+              - flatten
+              - scatter: {name: s2, out: 7, channels: [0, 2, 3, 5, 6]}
+              - linear: {name: fc, out: 3}
+            """),
     ]
 
     struct Case: CustomTestStringConvertible, Sendable {

@@ -2,22 +2,32 @@ import DNALCore
 import DNALKernels
 import DNALPasses
 import DNALRuntime
+import DNALSearch
 import DNALSyntax
 import DNALTestSupport
 import Testing
 
 /// The pruner: the compact network computes what the hard-gated one does, costs what the
 /// reference counter says, and round-trips through the DSL.
-@Suite("Pruning plain chains")
+@Suite("Pruning")
 struct PruneTests {
-    static let networks = ["vgg6-mnist", "vgg8-cifar10", "vgg16-cifar10"]
+    static let networks = ["vgg6-mnist", "vgg8-cifar10", "vgg16-cifar10", "resnet8-mnist", "resnet20-cifar10",
+                           "resnet56-cifar10", "mobilenet-tiny-mnist", "mobilenetv2-cifar10", "supernet-tiny-cifar10"]
 
-    func randomMasks(_ g: Graph, seed: UInt64, closing fraction: Double) -> GateMasks {
+    /// Closes each channel with probability `fraction` (keeping one per gate), and with
+    /// probability `wholeGates` every channel of a gate where that leaves the network connected
+    /// (a residual branch, a candidate op).
+    func randomMasks(_ g: Graph, seed: UInt64, closing fraction: Double, wholeGates: Double = 0) -> GateMasks {
         var rng = SeededRandom(seed: seed)
         var m = GateMasks.allOpen(g)
         for id in m.keep.keys.sorted() {
             for c in m.keep[id]!.indices where rng.uniform() < fraction { m.keep[id]![c] = false }
             if !m.keep[id]!.contains(true) { m.keep[id]![0] = true }
+        }
+        for id in m.keep.keys.sorted() where rng.uniform() < wholeGates {
+            var closed = m
+            closed.keep[id] = m.keep[id]!.map { _ in false }
+            if (try? checkMasksKeepNetworkConnected(g, gates: closed)) != nil { m = closed }
         }
         return m
     }
@@ -25,39 +35,56 @@ struct PruneTests {
     @Test("pruned == hard-gated, cost == the reference's masked cost", arguments: networks)
     func equivalence(name: String) throws {
         let g = try NetworkParser.parse(file: Repository.architecture(name + ".yaml").path)
-        for (seed, fraction) in [(1, 0.0), (2, 0.3), (3, 0.7)] as [(UInt64, Double)] {
-            let masks = randomMasks(g, seed: seed, closing: fraction)
-            let pruned = try pruneGatedChannels(g, gates: masks)
-            #expect(verify(pruned.graph).isEmpty)
-            let maskedCost = computeCost(g, convention: .dnal, masks: computeChannelMasks(g, gates: masks))
-            let prunedCost = computeCost(pruned.graph, convention: .dnal)
-            #expect(prunedCost.totalFLOPs == maskedCost.totalFLOPs && prunedCost.totalParams == maskedCost.totalParams, "\(name) \(fraction)")
-            if fraction == 0 { #expect(pruned.graph == g) }  // all gates open: the same network
-            #expect(prunedCost.totalFLOPs <= computeCost(g, convention: .dnal).totalFLOPs)
-            #expect(try NetworkParser.parse(source: Array(Emitter.emit(pruned.graph).utf8), file: "p.yaml") == pruned.graph)
-
-            // outputs: the original with hard gates vs the compact network, same inherited weights
-            let batch = 2
-            let original = try Executor(graph: g, maxBatch: batch, training: false, threads: 2)
-            original.parameters.initialize(seed: seed)
-            for e in original.parameters.entries where e.name.hasSuffix("running_var") || e.name.hasSuffix(".bias") || e.name.hasSuffix("running_mean") {
-                original.parameters.set(e.name, Numerics.random(e.count, seed: seed + UInt64(e.offset)).map { Float(e.name.hasSuffix("var") ? 0.5 + abs($0) : $0 * 0.3) })
-            }
-            for (id, keep) in masks.keep { original.parameters.set(g.nodes[id].name + ".mask", keep.map { $0 ? 1 : 0 }) }
-            original.gateMode = .hard
-            let compact = try Executor(graph: pruned.graph, maxBatch: batch, training: false, threads: 2)
-            try compact.parameters.copySlices(from: original.parameters, slices: pruned.slices)
-            compact.gateMode = .hard
-            let input = Numerics.random(batch * g.inputShape.elementCount, seed: 9).map(Float.init)
-            for e in [original, compact] {
-                e.input.update(from: input, count: input.count)
-                try e.forward(batch: batch)
-            }
-            let a = Array(UnsafeBufferPointer(start: original.logits, count: batch * g.classes))
-            let b = Array(UnsafeBufferPointer(start: compact.logits, count: batch * g.classes))
-            let scale = Numerics.maxAbs(a)
-            #expect(Numerics.firstMismatch(b, a, rtol: 1e-5, atol: 1e-5 * max(scale, 1e-3)) == nil, "\(name) closing \(fraction)")
+        let plain = !g.nodes.contains { $0.op.takesManyInputs }
+        var cases: [(UInt64, Double, Double)] = [(1, 0.0, 0), (2, 0.3, 0), (3, 0.7, 0)]
+        if !plain { cases += [(4, 0.5, 0.25), (5, 0.2, 0.4)] }  // whole branches and ops close
+        for (seed, fraction, whole) in cases {
+            let masks = randomMasks(g, seed: seed, closing: fraction, wholeGates: whole)
+            try checkEquivalence(g, masks: masks, seed: seed, label: "\(name) closing \(fraction), whole gates \(whole)")
         }
+    }
+
+    /// Prunes `g` by `masks` and checks the result against the hard-gated network.
+    func checkEquivalence(_ g: Graph, masks: GateMasks, seed: UInt64, label: String) throws {
+        let pruned = try pruneGatedChannels(g, gates: masks)
+        #expect(verify(pruned.graph).isEmpty, "\(label)")
+        // the reference network: masked weight columns zeroed, dead channels zero
+        let channelMasks = computeChannelMasks(g, gates: masks)
+        let maskedCost = computeCost(g, convention: .dnal, masks: channelMasks)
+        let prunedCost = computeCost(pruned.graph, convention: .dnal)
+        #expect(prunedCost.totalFLOPs == maskedCost.totalFLOPs && prunedCost.totalParams == maskedCost.totalParams,
+                "\(label): pruned \(prunedCost.totalFLOPs) FLOPs \(prunedCost.totalParams) params, masked \(maskedCost.totalFLOPs) \(maskedCost.totalParams)")
+        if masks == .allOpen(g) {  // all gates open: the same network
+            let same = pruned.graph == g
+            #expect(same, "\(label): all gates open changed the network")
+        }
+        #expect(prunedCost.totalFLOPs <= computeCost(g, convention: .dnal).totalFLOPs)
+        let reparsed = try NetworkParser.parse(source: Array(Emitter.emit(pruned.graph).utf8), file: "p.yaml") == pruned.graph
+        #expect(reparsed, "\(label): parse(emit(pruned)) differs")
+
+        // outputs: the original with hard gates vs the compact network, same inherited weights
+        let batch = 2
+        let original = try Executor(graph: g, maxBatch: batch, training: false, threads: 2)
+        original.parameters.initialize(seed: seed)
+        for e in original.parameters.entries where e.name.hasSuffix("running_var") || e.name.hasSuffix(".bias") || e.name.hasSuffix("running_mean") {
+            original.parameters.set(e.name, Numerics.random(e.count, seed: seed + UInt64(e.offset)).map { Float(e.name.hasSuffix("var") ? 0.5 + abs($0) : $0 * 0.3) })
+        }
+        for (id, keep) in masks.keep { original.parameters.set(g.nodes[id].name + ".mask", keep.map { $0 ? 1 : 0 }) }
+        zeroMaskedColumns(g, masks: channelMasks, in: original.parameters)
+        zeroDeadRows(g, rows: deadRows(g, gates: masks), in: original.parameters)
+        original.gateMode = .hard
+        let compact = try Executor(graph: pruned.graph, maxBatch: batch, training: false, threads: 2)
+        try compact.parameters.copySlices(from: original.parameters, slices: pruned.slices)
+        compact.gateMode = .hard
+        let input = Numerics.random(batch * g.inputShape.elementCount, seed: 9).map(Float.init)
+        for e in [original, compact] {
+            e.input.update(from: input, count: input.count)
+            try e.forward(batch: batch)
+        }
+        let a = Array(UnsafeBufferPointer(start: original.logits, count: batch * g.classes))
+        let b = Array(UnsafeBufferPointer(start: compact.logits, count: batch * g.classes))
+        let scale = Numerics.maxAbs(a)
+        #expect(Numerics.firstMismatch(b, a, rtol: 1e-5, atol: 1e-5 * max(scale, 1e-3)) == nil, "\(label)")
     }
 
     @Test func depthwiseChainsPruneTheExpansionWithTheDepthwiseGate() throws {
@@ -82,30 +109,47 @@ struct PruneTests {
         #expect(pruned.slices["expand.weight"]?[3] == [1, 2, 4, 5, 7, 8, 10, 11])
     }
 
-    @Test func groupedConvolutionsAreRefusedBeforeAnyMaskIsRead() throws {
-        let g = try NetworkParser.parse(source: Array("""
-            network: grouped
-            input: [4, 8, 8]
-            classes: 2
-            layers:
-              - conv: {name: c1, out: 8, gate: true}
-              - conv: {name: g2, out: 8, groups: 2}
-              - gap
-              - linear: {name: fc, out: 2}
-
-            """.utf8), file: "grouped.yaml")
-        #expect(throws: GraphError("pruning grouped convolutions ('g2', 2 groups) is not supported")) {
-            try checkPrunable(g)
+    @Test func aResidualBlockWhoseFirstGateClosesBecomesItsShortcut() throws {
+        let g = try NetworkParser.parse(file: Repository.architecture("resnet20-cifar10.yaml").path)
+        var masks = randomMasks(g, seed: 11, closing: 0.3)
+        masks.keep[g.node(named: "stage2.1.conv1.gate")!.id] = Array(repeating: false, count: 32)
+        let pruned = try pruneGatedChannels(g, gates: masks)
+        for gone in ["stage2.1.conv1", "stage2.1.conv2", "stage2.1.conv2.gate", "stage2.1.add"] {
+            #expect(pruned.graph.node(named: gone) == nil, "\(gone) survived")
         }
-        #expect(throws: GraphError("pruning grouped convolutions ('g2', 2 groups) is not supported")) {
-            try pruneGatedChannels(g, gates: .allOpen(g))
-        }
+        // conv2's open channels read nothing: dead, as the reference counts them
+        let open = masks.keep[g.node(named: "stage2.1.conv2.gate")!.id]!.filter { $0 }.count
+        #expect(pruned.deadChannels["stage2.1.conv2"] == open)
+        // the next block still reads the trunk channels the dead block's output gate kept
+        let next = try #require(pruned.graph.node(named: "stage2.2.conv1"))
+        let read = pruned.slices["stage2.2.conv1.weight"]![2]
+        let kept = masks.keep[g.node(named: "stage2.1.conv2.gate")!.id]!
+        #expect(read == kept.indices.filter { kept[$0] }.filter { c in
+            // only channels the trunk carries (the previous blocks wrote them or the shortcut did)
+            computeChannelMasks(g, gates: masks).columns[g.node(named: "stage2.2.conv1")!.id]![c]
+        })
+        #expect(!read.isEmpty && next.shape.channels > 0)
+        try checkEquivalence(g, masks: masks, seed: 11, label: "resnet20, stage2.1 closed")
     }
 
-    @Test func residualNetworksAreRefusedWithTheReason() throws {
-        let g = try NetworkParser.parse(file: Repository.architecture("resnet8-mnist.yaml").path)
-        #expect(throws: GraphError("pruning 'resnet8-mnist' needs channel index maps at 'stage1.0.add' (add), which dnalc's pruner does not support yet: plain-chain networks only for now; the masks and the hard-gated weights hold the result")) {
-            try pruneGatedChannels(g, gates: .allOpen(g))
+    @Test func aCandidateOpWhoseChannelsAllCloseDisappears() throws {
+        let g = try NetworkParser.parse(file: Repository.architecture("supernet-tiny-cifar10.yaml").path)
+        var masks = randomMasks(g, seed: 12, closing: 0.3)
+        masks.keep[g.node(named: "cell2.k5t4.dw.gate")!.id] = Array(repeating: false, count: 96)
+        masks.keep[g.node(named: "cell2.k3t2.point.gate")!.id] = Array(repeating: false, count: 24)
+        let pruned = try pruneGatedChannels(g, gates: masks)
+        for op in ["k5t4", "k3t2"] {
+            #expect(!pruned.graph.nodes.contains { $0.name.hasPrefix("cell2.\(op).") }, "cell2.\(op) survived")
         }
+        #expect(pruned.graph.node(named: "cell2.k3t4.point") != nil && pruned.graph.node(named: "cell2.k5t2.point") != nil)
+        try checkEquivalence(g, masks: masks, seed: 12, label: "supernet, two ops closed")
+    }
+
+    @Test func prunedResidualNetworksWriteTheirChannelMapsAsGathersAndScatters() throws {
+        let g = try NetworkParser.parse(file: Repository.architecture("mobilenetv2-cifar10.yaml").path)
+        let pruned = try pruneGatedChannels(g, gates: randomMasks(g, seed: 13, closing: 0.4))
+        let text = Emitter.emit(pruned.graph)
+        #expect(text.contains("  - gather: {name: ") && text.contains("  - scatter: {name: "))
+        #expect(try NetworkParser.parse(source: Array(text.utf8), file: "p.yaml") == pruned.graph)
     }
 }

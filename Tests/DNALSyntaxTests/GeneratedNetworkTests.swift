@@ -35,6 +35,8 @@ struct GeneratedNetworkTests {
         case .flatten: return Shape(features: x.dims.reduce(1, *))
         case .linear(let l): return Shape(features: l.outFeatures)
         case .concat: return Shape(channels: inputs.map(\.channels).reduce(0, +), height: x.height, width: x.width)
+        case .gather(let g): return Shape(x.isFeatureMap ? [g.channels.count, x.height, x.width] : [g.channels.count])
+        case .scatter(let s): return Shape(x.isFeatureMap ? [s.outChannels, x.height, x.width] : [s.outChannels])
         case .batchNorm, .gate, .activation, .dropout, .identity, .add: return x
         }
     }

@@ -12,7 +12,7 @@ import Foundation
 struct Prune: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Rewrite a gated network into the compact one its gate masks define: PRUNED.yaml and PRUNED.safetensors.",
-        discussion: "Plain-chain networks (convs, depthwise convs, batch norms, gates, pools, linear layers) for now; residual and candidate-op networks need channel maps the pruner does not support yet."
+        discussion: "The pruned network computes what the hard-gated one does. Residual branches write their kept channels into the full-width trunk through a scatter, and a block's first layer reads the trunk channels the previous block kept through a gather (the DNAL reference's semantics and cost); --dense aligns the channels of every sum instead, for runtimes without channel indexing, at a higher cost."
     )
 
     @Argument(help: "The gated network file (YAML).")
@@ -34,7 +34,6 @@ struct Prune: ParsableCommand {
     func run() throws {
         let graph = try loadNetwork(file)
         try exitingOnUserError {
-            try checkPrunable(graph)  // before reading any weights
             let (result, normalization) = try pruneNetwork(graph, weights: weights, masks: masks)
             let source = masks.map { ($0 as NSString).lastPathComponent } ?? "the masks in \((weights as NSString).lastPathComponent)"
             let metadata = ["pruned_from": file].merging(normalization?.metadata ?? [:]) { a, _ in a }
