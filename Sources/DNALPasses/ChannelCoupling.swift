@@ -50,6 +50,13 @@ public struct CouplingReport: Sendable, Equatable {
 /// Precondition: `graph` verifies. Postcondition: every channel of every feature-map tensor is
 /// in exactly one group; groups with no writer (the padding of a zero-pad has one) are kept.
 public func computeChannelCoupling(_ graph: Graph) -> CouplingReport {
+    var (sets, ties) = linkChannels(graph)
+    return CouplingReport(groups: sets.groups(graph, ties: ties))
+}
+
+/// Every channel of every feature-map tensor in one set with the channels it is tied to, and
+/// per node why (`CouplingGroup.Tie`).
+func linkChannels(_ graph: Graph) -> (ChannelSets, [Int: Set<CouplingGroup.Tie>]) {
     var sets = ChannelSets(graph)
     var ties: [Int: Set<CouplingGroup.Tie>] = [:]  // root-independent: recorded per node, merged later
     for node in graph.nodes {
@@ -86,11 +93,11 @@ public func computeChannelCoupling(_ graph: Graph) -> CouplingReport {
             break
         }
     }
-    return CouplingReport(groups: sets.groups(graph, ties: ties))
+    return (sets, ties)
 }
 
 /// Union-find over every channel of every feature-map tensor.
-private struct ChannelSets {
+struct ChannelSets {
     var offsets: [Int]
     var parent: [Int]
 
@@ -104,6 +111,9 @@ private struct ChannelSets {
         self.offsets = offsets
         parent = Array(0..<total)
     }
+
+    /// The set of channel `c` of node `node`'s output (a feature map).
+    mutating func find(_ node: Int, _ c: Int) -> Int { find(offsets[node] + c) }
 
     mutating func find(_ x: Int) -> Int {
         var x = x

@@ -13,6 +13,13 @@ public struct PrunedNetwork: Sendable {
     /// trunk channels a block's first conv reads in `.dense` mode although the reference's
     /// masks drop them. Empty in `.indexMaps` mode.
     public var zeroedInputs: [String: [Int]]
+    /// Per vector (conv bias, batch-norm weight and bias), entries of the sliced tensor to set to
+    /// zero: dead channels that `.dense` keeps because they share a coupling set with live ones.
+    public var zeroedEntries: [String: [Int]]
+    /// Per gate mask buffer (`NAME.mask`), its values in the pruned network: 1 for the channels
+    /// the masks keep, 0 for the closed ones `.dense` keeps. The masks, not the weights' own mask
+    /// buffers, decide.
+    public var gateMasks: [String: [Float]]
     /// Per conv name, the output channels dropped although their gate is open, because they read
     /// no live input and could only pass a constant (`deadRows`): dead, as the reference counts them.
     public var deadChannels: [String: Int]
@@ -51,9 +58,29 @@ public enum PruneMode: String, Sendable, CaseIterable {
 public func pruneGatedChannels(_ graph: Graph, gates: GateMasks, mode: PruneMode = .indexMaps) throws(GraphError) -> PrunedNetwork {
     try gates.validate(for: graph)
     try checkMasksKeepNetworkConnected(graph, gates: gates)
-    var rewriter = PruneRewriter(graph: graph, gates: gates, mode: mode)
-    let pruned = try rewriter.run()
+    var rewriter = PruneRewriter(graph: graph, gates: gates, mode: .indexMaps)
+    var pruned = try rewriter.run()
+    if mode == .dense {
+        rewriter = PruneRewriter(graph: graph, gates: gates, mode: .dense, denseKept: denseChannels(graph, kept: rewriter.kept))
+        pruned = try rewriter.run()
+    }
     var dead: [String: Int] = [:]
     for (id, rows) in deadRows(graph, gates: gates) { dead[graph.nodes[id].name] = rows.count }
-    return PrunedNetwork(graph: pruned, slices: rewriter.slices, zeroedInputs: rewriter.zeroedInputs, deadChannels: dead)
+    return PrunedNetwork(graph: pruned, slices: rewriter.slices, zeroedInputs: rewriter.zeroedInputs,
+                         zeroedEntries: rewriter.zeroedEntries, gateMasks: rewriter.gateMasks, deadChannels: dead)
+}
+
+/// For `.dense`: a channel is kept in every tensor of its coupling set (channelwise ops, sums,
+/// depthwise convs, zero-pads, concats tie them) when the index-map pruning keeps it in any,
+/// so that the inputs of every sum hold the same channels and no gather or scatter is needed.
+func denseChannels(_ graph: Graph, kept: [[Int]]) -> [[Bool]] {
+    var (sets, _) = linkChannels(graph)
+    var keep = Set<Int>()
+    for node in graph.nodes where node.shape.isFeatureMap {
+        for c in kept[node.id] { keep.insert(sets.find(node.id, c)) }
+    }
+    return graph.nodes.map { node in
+        guard node.shape.isFeatureMap else { return [Bool](repeating: true, count: node.shape.elementCount) }
+        return (0..<node.shape.channels).map { keep.contains(sets.find(node.id, $0)) }
+    }
 }

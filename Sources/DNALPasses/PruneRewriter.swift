@@ -18,13 +18,21 @@ struct PruneRewriter {
     let originalNames: Set<String>
     var slices: [String: [[Int]]] = [:]
     var zeroedInputs: [String: [Int]] = [:]
+    var zeroedEntries: [String: [Int]] = [:]
+    var gateMasks: [String: [Float]] = [:]
+    /// `.dense`: per node, the channels every tensor of its coupling set keeps (`denseChannels`).
+    let denseKept: [[Bool]]?
+    /// `.dense`: per conv, its dead output channels (`deadRows`), zeroed where they stay.
+    let dead: [Int: [Int]]
     /// Zero-pads not built yet: the new node of their input, and their stride.
     var pendingPads: [Int: (source: Int, stride: Int)] = [:]
 
-    init(graph: Graph, gates: GateMasks, mode: PruneMode) {
+    init(graph: Graph, gates: GateMasks, mode: PruneMode, denseKept: [[Bool]]? = nil) {
         self.graph = graph
         self.gates = gates
         self.mode = mode
+        self.denseKept = denseKept
+        dead = denseKept == nil ? [:] : deadRows(graph, gates: gates)
         analysis = hardChannelAnalysis(graph, gates: gates)
         originalNames = Set(graph.nodes.map(\.name))
         builder = GraphBuilder(input: graph.inputShape, origin: graph.nodes[0].origin)
@@ -47,7 +55,7 @@ struct PruneRewriter {
         guard let output = newID[graph.output], kept[graph.output] == Array(0..<graph.classes) else {
             throw GraphError("internal: pruning lost outputs of '\(graph.nodes[graph.output].name)'")
         }
-        for node in graph.nodes where node.op == .gate {
+        for node in graph.nodes where node.op == .gate && denseKept == nil {
             let open = Set(Self.indices(gates.keep[node.id]!))
             guard Set(kept[node.id]).isSubset(of: open) else {
                 throw GraphError("internal: gate '\(node.name)' keeps closed channels")
@@ -63,10 +71,11 @@ struct PruneRewriter {
         case .conv(let c):
             let inputWidth = graph.nodes[x].shape.channels
             let depthwise = c.groups > 1 && c.groups == inputWidth && c.groups == c.outChannels
-            let rows = Self.indices(analysis.rows[node.id]!)
+            let rows = denseKept.map { Self.indices($0[node.id]) } ?? Self.indices(analysis.rows[node.id]!)
             guard !rows.isEmpty else { return }
             if depthwise {
                 guard Set(rows).isSubset(of: kept[x]) else {
+                    if denseKept != nil, kept[x].isEmpty { return }  // its input is gone: nothing to filter
                     throw GraphError("internal: depthwise channels \(channelList(rows)) are not all in its input")
                 }
                 let source = try convert(x, to: rows, for: name)
@@ -77,11 +86,14 @@ struct PruneRewriter {
             } else {
                 // convs that are not pruned (or grouped ones) read every channel, zero where pruned
                 let prunable = c.prunable && c.groups == 1
-                let columns = prunable ? Self.indices(analysis.columns[node.id]!) : Array(0..<inputWidth)
+                let reads = prunable ? Self.indices(analysis.columns[node.id]!) : Array(0..<inputWidth)
+                // dense: read what the input holds; weights for what the reference does not read are 0
+                let columns = denseKept != nil && c.groups == 1 ? kept[x] : reads
                 guard !columns.isEmpty else {
+                    if denseKept != nil { return }  // dense: its input is gone, so its output is zero
                     throw GraphError("it reads none of its input's channels but its output is still used")
                 }
-                guard !prunable || Set(columns).isSubset(of: kept[x]) else {
+                guard !prunable || Set(reads).isSubset(of: kept[x]) else {
                     throw GraphError("internal: it reads channels its input no longer has")
                 }
                 let source = try convert(x, to: columns, for: name)
@@ -89,31 +101,54 @@ struct PruneRewriter {
                                       groups: c.groups, bias: c.bias, prunable: c.prunable))
                 try add(node, op, inputs: [source], kept: rows)
                 slices[name + ".weight"] = [Array(0..<c.kernel), Array(0..<c.kernel),
-                                            prunable ? columns : Array(0..<(inputWidth / c.groups)), rows]
+                                            c.groups == 1 ? columns : Array(0..<(inputWidth / c.groups)), rows]
+                let unread = Set(columns).subtracting(reads)
+                if !unread.isEmpty { zeroedInputs[name + ".weight"] = columns.indices.filter { unread.contains(columns[$0]) } }
             }
             if c.bias { slices[name + ".bias"] = [rows] }
+            if let deadRows = dead[node.id] {
+                // dense keeps dead channels that share a coupling set with live ones: make them zero
+                let position = Dictionary(uniqueKeysWithValues: rows.enumerated().map { ($1, $0) })
+                let at = deadRows.compactMap { position[$0] }
+                if !at.isEmpty {
+                    if c.bias { zeroedEntries[name + ".bias"] = at }
+                    let consumers = graph.nodes.filter { $0.inputs.contains(node.id) }
+                    if consumers.count == 1, case .batchNorm = consumers[0].op {
+                        zeroedEntries[consumers[0].name + ".weight"] = at
+                        zeroedEntries[consumers[0].name + ".bias"] = at
+                    }
+                }
+            }
         case .linear(let l):
             let input = graph.nodes[x].shape
-            let columns = Self.indices(analysis.columns[node.id]!)
-            guard Set(columns).isSubset(of: kept[x]) else { throw GraphError("internal: it reads features its input no longer has") }
+            let reads = Self.indices(analysis.columns[node.id]!)
+            guard Set(reads).isSubset(of: kept[x]) else { throw GraphError("internal: it reads features its input no longer has") }
+            let columns = denseKept != nil ? kept[x] : reads
             let source = try convert(x, to: columns, for: name)
             try add(node, .linear(l), inputs: [source], kept: Array(0..<l.outFeatures))
             // a [C,H,W] input is flattened (C, H, W order): a kept channel keeps its H*W block
             let spatial = input.isFeatureMap ? input.spatialCount : 1
             slices[name + ".weight"] = [columns.flatMap { c in (0..<spatial).map { c * spatial + $0 } }, Array(0..<l.outFeatures)]
             if l.bias { slices[name + ".bias"] = [Array(0..<l.outFeatures)] }
+            let unread = Set(columns).subtracting(reads)
+            if !unread.isEmpty {
+                zeroedInputs[name + ".weight"] = columns.indices.filter { unread.contains(columns[$0]) }
+                    .flatMap { k in (0..<spatial).map { k * spatial + $0 } }
+            }
         case .batchNorm:
             guard let source = try materialized(x) else { return }
             try add(node, node.op, inputs: [source], kept: kept[x])
             for suffix in ["weight", "bias", "running_mean", "running_var"] { slices[name + "." + suffix] = [kept[x]] }
         case .gate:
             let open = gates.keep[node.id]!
-            let target = kept[x].filter { open[$0] }
+            // dense keeps closed channels that share a coupling set with open ones, closed (mask 0)
+            let target = denseKept != nil ? kept[x] : kept[x].filter { open[$0] }
             guard !target.isEmpty else { return }
             let source = try convert(x, to: target, for: name)
             try add(node, .gate, inputs: [source], kept: target)
             slices[name + ".alpha"] = [target]
             slices[name + ".mask"] = [target]
+            gateMasks[name + ".mask"] = target.map { open[$0] ? 1 : 0 }
         case .activation, .dropout, .identity, .pool, .globalAvgPool:
             guard let source = try materialized(x) else { return }
             try add(node, node.op, inputs: [source], kept: kept[x])
@@ -164,7 +199,15 @@ struct PruneRewriter {
     /// input (a block reduced to its shortcut, a layer with one surviving op).
     private mutating func rewriteSum(_ node: Node, role: Add.Role) throws(GraphError) {
         let needed = analysis.needed[node.id]
-        let target = Set(node.inputs.flatMap { kept[$0] }).filter { needed[$0] }.sorted()
+        // dense: the whole coupling set, also where only a removed (dead) branch wrote; a zero-pad
+        // shortcut then pads into it
+        let present = node.inputs.contains { !kept[$0].isEmpty }
+        let target: [Int]
+        if let denseKept, present {
+            target = Self.indices(denseKept[node.id])
+        } else {
+            target = Set(node.inputs.flatMap { kept[$0] }).filter { needed[$0] }.sorted()
+        }
         guard !target.isEmpty else { return }
         let wanted = Set(target)
         var inputs: [Int] = []
@@ -198,6 +241,9 @@ struct PruneRewriter {
             throw GraphError("internal: it reads '\(graph.nodes[x].name)', which pruning removed")
         }
         if have == target { return source }
+        if denseKept != nil, !isChannelMap(reader) {
+            throw GraphError("internal: dense pruning would need a channel map between '\(graph.nodes[x].name)' and '\(reader)'")
+        }
         let base = reader + (input.map { ".in\($0)" } ?? "")
         var id = source
         if common != have {
@@ -209,6 +255,15 @@ struct PruneRewriter {
                                  inputs: [id])
         }
         return id
+    }
+
+    /// Whether `name` is a gather or scatter of the original network (kept in dense mode).
+    private func isChannelMap(_ name: String) -> Bool {
+        guard let node = graph.node(named: name) else { return false }
+        switch node.op {
+        case .gather, .scatter: return true
+        default: return false
+        }
     }
 
     /// The new node holding `x`'s channels (`kept[x]`), building a pending zero-pad as a plain

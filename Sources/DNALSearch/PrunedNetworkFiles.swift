@@ -13,13 +13,18 @@ public struct PrunedNetworkFiles {
     public let graph: Graph
     /// Its weights: slices of the gated network's.
     public let parameters: ParameterStore
+    /// The gate masks it was pruned by.
+    public let masks: GateMasks
+    /// Per conv, output channels dropped as dead although their gate is open (`deadRows`).
+    public let deadChannels: [String: Int]
 
     /// Prunes `graph` by `masks` and slices `weights` (the gated network's parameters) into it.
-    public init(pruning graph: Graph, weights: ParameterStore, masks: GateMasks) throws {
-        let pruned = try pruneGatedChannels(graph, gates: masks)
+    public init(pruning graph: Graph, weights: ParameterStore, masks: GateMasks, mode: PruneMode = .indexMaps) throws {
+        let pruned = try pruneGatedChannels(graph, gates: masks, mode: mode)
         let compact = try Executor(graph: pruned.graph, maxBatch: 1, training: false, threads: 1)
-        try compact.parameters.copySlices(from: weights, slices: pruned.slices)
-        (original, self.graph, parameters) = (graph, pruned.graph, compact.parameters)
+        try inheritWeights(pruned, from: weights, into: compact.parameters)
+        (original, self.graph, parameters, deadChannels) = (graph, pruned.graph, compact.parameters, pruned.deadChannels)
+        self.masks = masks
     }
 
     /// The cost of the gated and of the compact network, under the dnal convention.
@@ -43,5 +48,26 @@ public struct PrunedNetworkFiles {
         try parameters.save(to: weightsPath, metadata: ["network": original.name].merging(metadata) { _, new in new })
         try writeAtomically([UInt8](text.utf8), to: yamlPath)
         return weightsPath
+    }
+}
+
+/// Fills the pruned network's parameters from the gated network's: slices of every tensor
+/// (`PrunedNetwork.slices`), the gate masks the pruner decided, and zeros where `.dense` keeps
+/// weights or channels the hard-gated network does not use.
+public func inheritWeights(_ pruned: PrunedNetwork, from weights: ParameterStore, into parameters: ParameterStore) throws {
+    try parameters.copySlices(from: weights, slices: pruned.slices)
+    for (name, values) in pruned.gateMasks { parameters.set(name, values) }
+    for (name, entries) in pruned.zeroedEntries {
+        let p = parameters.pointer(name)
+        for i in entries { p[i] = 0 }
+    }
+    for (name, inputs) in pruned.zeroedInputs {
+        // conv [K, K, Cin, Cout] and linear [In, Out]: an input is a row of Cout (Out) values per tap
+        let shape = parameters.entry(name)!.shape
+        let (taps, cin, cout) = shape.count == 4 ? (shape[0] * shape[1], shape[2], shape[3]) : (1, shape[0], shape[1])
+        let p = parameters.pointer(name)
+        for tap in 0..<taps {
+            for i in inputs { (p + (tap * cin + i) * cout).update(repeating: 0, count: cout) }
+        }
     }
 }

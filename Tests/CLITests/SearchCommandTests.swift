@@ -94,6 +94,46 @@ struct SearchCommandTests {
         #expect(both.status != 0 && both.stderr.contains("--resume continues a run with the settings in its config.json"))
     }
 
+    /// A residual network: the search's pruned network (gathers and scatters), `dnalc prune` of
+    /// it, and `--dense`, all evaluate to what the search reported; analyze costs the pruned one
+    /// at the log's last hard cost, and the dense one at more.
+    @Test func residualNetworksPruneWithChannelMapsOrDense() throws {
+        let dir = try directory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("run").path
+        let network = "architectures/resnet8-mnist.yaml"
+        let r = try runDNALC(["search", network, "--out", out, "--epochs", "1,1,1", "--batch", "64", "--lambda", "0.3",
+                              "--set", "train_limit=512", "--set", "test_limit=200"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let text = try String(contentsOfFile: out + "/pruned.yaml", encoding: .utf8)
+        #expect(text.contains("  - scatter: {name: ") && text.contains("  - gather: {name: "))
+        let log = try String(contentsOfFile: out + "/log.csv", encoding: .utf8).split(separator: "\n")
+        func flops(_ file: String) throws -> Int {
+            let a = try runDNALC(["analyze", file, "--format", "json"])
+            return ((try JSONSerialization.jsonObject(with: Data(a.stdout.utf8)) as? [String: Any])?["total"] as? [String: Any])?["flops"] as? Int ?? -1
+        }
+        #expect(String(try flops(out + "/pruned.yaml")) == String(log[3].split(separator: ",")[8]))
+        let dense = dir.appendingPathComponent("dense.yaml").path
+        let p = try runDNALC(["prune", network, "--weights", out + "/final.safetensors", "--out", dense, "--dense"])
+        #expect(p.status == 0, "\(p.stderr)")
+        #expect(p.stdout.contains("with gathers and scatters instead (without --dense): "))
+        let denseText = try String(contentsOfFile: dense, encoding: .utf8)
+        #expect(!denseText.contains("gather:") && !denseText.contains("scatter:"))
+        #expect(try flops(dense) >= flops(out + "/pruned.yaml"))
+        func eval(_ args: [String]) throws -> [String: Any] {
+            let e = try runDNALC(["eval"] + args + ["--limit", "200", "--format", "json"])
+            #expect(e.status == 0, "\(e.stderr)")
+            return try #require(try JSONSerialization.jsonObject(with: Data(e.stdout.utf8)) as? [String: Any])
+        }
+        let gated = try eval([network, "--weights", out + "/final.safetensors"])
+        for (file, weights) in [(out + "/pruned.yaml", out + "/pruned.safetensors"), (dense, dir.path + "/dense.safetensors")] {
+            let e = try eval([file, "--weights", weights])
+            #expect(e["top1"] as? Double == gated["top1"] as? Double && e["top5"] as? Double == gated["top5"] as? Double, "\(file)")
+            let (a, b) = (try #require(gated["loss"] as? Double), try #require(e["loss"] as? Double))
+            #expect(abs(a - b) <= 1e-5 * a, "\(file)")
+        }
+    }
+
     /// eval reproduces the search's own test figures from final.safetensors (hard gates, the
     /// recorded normalisation), and the pruned network gives the same ones.
     @Test func evalReproducesTheSearchAndThePrunedNetwork() throws {

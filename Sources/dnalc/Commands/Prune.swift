@@ -27,6 +27,9 @@ struct Prune: ParsableCommand {
     @Option(help: ArgumentHelp("The pruned network file to write; its weights go beside it as .safetensors.", valueName: "pruned.yaml"))
     var out: String
 
+    @Flag(help: "No gathers or scatters: align the channels of every residual or candidate sum (the union of what its inputs keep), for runtimes without channel indexing. Same function, higher cost; both costs are printed.")
+    var dense = false
+
     func validate() throws {
         guard out.hasSuffix(".yaml") || out.hasSuffix(".yml") else { throw ValidationError("--out must name a .yaml file, got '\(out)'") }
     }
@@ -34,13 +37,22 @@ struct Prune: ParsableCommand {
     func run() throws {
         let graph = try loadNetwork(file)
         try exitingOnUserError {
-            let (result, normalization) = try pruneNetwork(graph, weights: weights, masks: masks)
+            let (result, normalization) = try pruneNetwork(graph, weights: weights, masks: masks, mode: dense ? .dense : .indexMaps)
             let source = masks.map { ($0 as NSString).lastPathComponent } ?? "the masks in \((weights as NSString).lastPathComponent)"
             let metadata = ["pruned_from": file].merging(normalization?.metadata ?? [:]) { a, _ in a }
             let weightsOut = try result.write(to: out, metadata: metadata,
                                               provenance: "pruned by dnalc from \((file as NSString).lastPathComponent) with \(source)")
             let (before, after) = result.costs
-            print(comparisonTable(Comparison(base: before, other: renamed(after, "\(graph.name) pruned")), markdown: false), terminator: "")
+            print(comparisonTable(Comparison(base: before, other: renamed(after, "\(graph.name) pruned\(dense ? " (dense)" : "")")), markdown: false),
+                  terminator: "")
+            if dense {
+                let maps = computeCost(try pruneGatedChannels(graph, gates: result.masks).graph, convention: .dnal)
+                print("with gathers and scatters instead (without --dense): \(human(maps.totalFLOPs)) FLOPs, \(human(maps.totalParams)) params")
+            }
+            if !result.deadChannels.isEmpty {
+                let total = result.deadChannels.values.reduce(0, +)
+                print("dropped \(total) open channel(s) of \(result.deadChannels.count) conv(s) that read no live input and could only pass a constant (dead, as the reference counts them): \(result.deadChannels.keys.sorted().joined(separator: ", "))")
+            }
             print("wrote \(out) and \(weightsOut)")
         }
     }
@@ -48,7 +60,7 @@ struct Prune: ParsableCommand {
 
 /// The pruned network, its weights sliced from `weights` by the masks (from `masks`, or the
 /// weights' own `.mask` buffers), and the input normalisation the weights were trained with.
-func pruneNetwork(_ graph: Graph, weights: String, masks: String?) throws -> (PrunedNetworkFiles, Normalization?) {
+func pruneNetwork(_ graph: Graph, weights: String, masks: String?, mode: PruneMode) throws -> (PrunedNetworkFiles, Normalization?) {
     let (original, normalization) = try inferenceExecutor(graph, weights: weights)
     let gateMasks: GateMasks
     if let masks {
@@ -58,7 +70,7 @@ func pruneNetwork(_ graph: Graph, weights: String, masks: String?) throws -> (Pr
         for n in graph.nodes where n.op == .gate { keep[n.id] = original.parameters.values(of: n.name + ".mask").map { $0 > 0.5 } }
         gateMasks = GateMasks(keep: keep)
     }
-    return (try PrunedNetworkFiles(pruning: graph, weights: original.parameters, masks: gateMasks), normalization)
+    return (try PrunedNetworkFiles(pruning: graph, weights: original.parameters, masks: gateMasks, mode: mode), normalization)
 }
 
 func renamed(_ report: CostReport, _ name: String) -> CostReport {
