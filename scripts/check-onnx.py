@@ -8,7 +8,7 @@ Needs numpy, onnx and onnxruntime (`.ci/run` installs them into a throwaway venv
 
     python scripts/check-onnx.py [path/to/dnalc]
 """
-import os, subprocess, sys, tempfile
+import json, os, subprocess, sys, tempfile
 import numpy as np
 import onnx
 import onnxruntime as ort
@@ -41,8 +41,25 @@ def check(name, network, weights, work, shape=(1, 28, 28)):
     got = session.run(None, {"input": x})[0]
     want = np.load(logits)
     rel = np.abs(got - want).max() / max(np.abs(want).max(), 1e-12)
-    print(f"{name:28s} max relative difference {rel:.2e}  ({len(onnx.load(model).graph.node)} ONNX nodes)")
+    print(f"{name:46s} max relative difference {rel:.2e}  ({len(onnx.load(model).graph.node)} ONNX nodes)")
     return rel <= 1e-4
+
+
+def write_random_masks(network, weights, path):
+    """A masks file keeping ~60% of every gate's channels (at least one), the gates read from the
+    weights' `NAME.mask` tensors (the safetensors header is JSON)."""
+    with open(weights, "rb") as f:
+        header = json.loads(f.read(int.from_bytes(f.read(8), "little")))
+    name = subprocess.run([DNALC, "analyze", network, "--format", "json"], capture_output=True, text=True, check=True)
+    rng = np.random.RandomState(5)
+    gates = {}
+    for key, info in sorted(header.items()):
+        if key.endswith(".mask"):
+            width = info["shape"][0]
+            keep = [c for c in range(width) if rng.rand() < 0.6] or [0]
+            gates[key[:-5]] = keep
+    with open(path, "w") as f:
+        json.dump({"network": json.loads(name.stdout)["network"], "gates": gates}, f)
 
 
 def main():
@@ -67,6 +84,19 @@ def main():
     search = os.path.join(work, "search")
     dnalc("search", os.path.join(ROOT, "architectures/vgg6-mnist.yaml"), "--epochs", "1,1,1", "--lambda", "0.01", "--out", search, *LIMITS)
     ok &= check("vgg6-mnist pruned", os.path.join(search, "pruned.yaml"), os.path.join(search, "pruned.safetensors"), work)
+    # pruned residual, depthwise and candidate-op networks: random masks, so gathers, scatters and
+    # removed branches all occur; `--dense` aligns the sums instead
+    for name in ["resnet8-mnist", "mobilenet-tiny-mnist", "supernet-tiny-mnist"]:
+        network = os.path.join(ROOT, "architectures", name + ".yaml")
+        weights = os.path.join(work, name, "final.safetensors")
+        masks = os.path.join(work, name + ".masks.json")
+        write_random_masks(network, weights, masks)
+        for mode in ([], ["--dense"]):
+            pruned = os.path.join(work, f"{name}.pruned{'-dense' if mode else ''}.yaml")
+            dnalc("prune", network, "--weights", weights, "--masks", masks, "--out", pruned, *mode)
+            text = open(pruned).read()
+            maps = ("gather:" in text) + ("scatter:" in text)
+            ok &= check(f"{name} pruned{' dense' if mode else ''} ({maps} map kinds)", pruned, pruned[:-5] + ".safetensors", work)
     sys.exit(0 if ok else "onnxruntime disagrees with dnalc beyond 1e-4 relative")
 
 

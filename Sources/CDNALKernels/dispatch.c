@@ -157,6 +157,16 @@ void dnal_unpack_conv_weights_add(const float *packed, int kh, int kw, int cin_g
 
 float dnal_fma_chains(long iterations) { return dnal_table()->fma_chains(iterations); }
 
+void dnal_gather_channels(const float *x, int ldx, ptrdiff_t pixels, const int *index, int n, float *y, int ldy)
+{
+    dnal_table()->gather_channels(x, ldx, pixels, index, n, y, ldy);
+}
+
+void dnal_scatter_add_channels(const float *x, int ldx, ptrdiff_t pixels, const int *index, int n, float *y, int ldy)
+{
+    dnal_table()->scatter_add_channels(x, ldx, pixels, index, n, y, ldy);
+}
+
 int dnal_fma_flops_per_iteration(void)
 {
     switch (dnal_isa()) {

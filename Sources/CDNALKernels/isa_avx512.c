@@ -26,6 +26,9 @@
 
 #include "conv.inc"
 #include "dwconv.inc"
+#include "channels_avx512.inc"
+#define CHANNELS_GATHER FN(gather_channels)
+#define CHANNELS_SCATTER_ADD FN(scatter_add_channels)
 #include "peak.inc"
 
 #pragma clang attribute pop

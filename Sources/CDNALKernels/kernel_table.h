@@ -12,7 +12,14 @@ typedef struct {
     void (*dwconv_backward_data)(const dnal_dwconv *, const float *, const float *, float *, int, int);
     void (*dwconv_backward_weight)(const dnal_dwconv *, const float *, const float *, float *, float *, int, int);
     float (*fma_chains)(long);
+    void (*gather_channels)(const float *, int, ptrdiff_t, const int *, int, float *, int);
+    void (*scatter_add_channels)(const float *, int, ptrdiff_t, const int *, int, float *, int);
 } dnal_kernel_table;
+
+/// The portable channel gather and scatter-add (pointwise.c): the scalar and AVX2 entries, the
+/// AVX-512 kernels' fallback and the reference their tests compare with.
+void dnal_gather_channels_portable(const float *x, int ldx, ptrdiff_t pixels, const int *index, int n, float *y, int ldy);
+void dnal_scatter_add_channels_portable(const float *x, int ldx, ptrdiff_t pixels, const int *index, int n, float *y, int ldy);
 
 extern const dnal_kernel_table dnal_table_scalar;
 

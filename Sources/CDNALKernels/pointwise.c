@@ -203,7 +203,7 @@ void dnal_copy_channels(const float *x, int ldx, ptrdiff_t pixels, int width, fl
     }
 }
 
-void dnal_gather_channels(const float *x, int ldx, ptrdiff_t pixels, const int *index, int n, float *y, int ldy)
+void dnal_gather_channels_portable(const float *x, int ldx, ptrdiff_t pixels, const int *index, int n, float *y, int ldy)
 {
     for (ptrdiff_t p = 0; p < pixels; p++) {
         const float *xp = x + p * ldx;
@@ -212,7 +212,7 @@ void dnal_gather_channels(const float *x, int ldx, ptrdiff_t pixels, const int *
     }
 }
 
-void dnal_scatter_add_channels(const float *x, int ldx, ptrdiff_t pixels, const int *index, int n, float *y, int ldy)
+void dnal_scatter_add_channels_portable(const float *x, int ldx, ptrdiff_t pixels, const int *index, int n, float *y, int ldy)
 {
     for (ptrdiff_t p = 0; p < pixels; p++) {
         const float *xp = x + p * ldx;

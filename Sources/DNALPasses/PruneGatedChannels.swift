@@ -58,12 +58,15 @@ public enum PruneMode: String, Sendable, CaseIterable {
 public func pruneGatedChannels(_ graph: Graph, gates: GateMasks, mode: PruneMode = .indexMaps) throws(GraphError) -> PrunedNetwork {
     try gates.validate(for: graph)
     try checkMasksKeepNetworkConnected(graph, gates: gates)
-    var rewriter = PruneRewriter(graph: graph, gates: gates, mode: .indexMaps)
-    var pruned = try rewriter.run()
-    if mode == .dense {
-        rewriter = PruneRewriter(graph: graph, gates: gates, mode: .dense, denseKept: denseChannels(graph, kept: rewriter.kept))
-        pruned = try rewriter.run()
-    }
+    // a first pass finds what each tensor keeps; the second gives every sum its coupling set's
+    // union (and, dense, every tensor)
+    let first = PruneRewriter(graph: graph, gates: gates, mode: .indexMaps)
+    var probe = first
+    _ = try probe.run()
+    let union = denseChannels(graph, kept: probe.kept)
+    var rewriter = mode == .dense ? PruneRewriter(graph: graph, gates: gates, mode: .dense, denseKept: union)
+                                  : PruneRewriter(graph: graph, gates: gates, mode: .indexMaps, sumWidths: union)
+    let pruned = try rewriter.run()
     var dead: [String: Int] = [:]
     for (id, rows) in deadRows(graph, gates: gates) { dead[graph.nodes[id].name] = rows.count }
     return PrunedNetwork(graph: pruned, slices: rewriter.slices, zeroedInputs: rewriter.zeroedInputs,

@@ -27,11 +27,17 @@ struct PruneRewriter {
     /// Zero-pads not built yet: the new node of their input, and their stride.
     var pendingPads: [Int: (source: Int, stride: Int)] = [:]
 
-    init(graph: Graph, gates: GateMasks, mode: PruneMode, denseKept: [[Bool]]? = nil) {
+    /// Per node, the channels of its coupling set kept anywhere (`denseChannels`): the width every
+    /// sum takes, so a trunk keeps one channel list from block to block and only branches are
+    /// scattered into it (shortcuts pass as they are).
+    let sumWidths: [[Bool]]?
+
+    init(graph: Graph, gates: GateMasks, mode: PruneMode, denseKept: [[Bool]]? = nil, sumWidths: [[Bool]]? = nil) {
         self.graph = graph
         self.gates = gates
         self.mode = mode
         self.denseKept = denseKept
+        self.sumWidths = sumWidths ?? denseKept
         dead = denseKept == nil ? [:] : deadRows(graph, gates: gates)
         analysis = hardChannelAnalysis(graph, gates: gates)
         originalNames = Set(graph.nodes.map(\.name))
@@ -199,12 +205,12 @@ struct PruneRewriter {
     /// input (a block reduced to its shortcut, a layer with one surviving op).
     private mutating func rewriteSum(_ node: Node, role: Add.Role) throws(GraphError) {
         let needed = analysis.needed[node.id]
-        // dense: the whole coupling set, also where only a removed (dead) branch wrote; a zero-pad
-        // shortcut then pads into it
+        // the whole coupling set (`sumWidths`), also where only a later or a removed (dead) branch
+        // writes; a zero-pad shortcut then pads into it
         let present = node.inputs.contains { !kept[$0].isEmpty }
         let target: [Int]
-        if let denseKept, present {
-            target = Self.indices(denseKept[node.id])
+        if let sumWidths, present {
+            target = Self.indices(sumWidths[node.id])
         } else {
             target = Set(node.inputs.flatMap { kept[$0] }).filter { needed[$0] }.sorted()
         }

@@ -148,6 +148,17 @@ extension Executor {
             for i in step.inputs {
                 deliver(to: i, count: inCount, ready: &ready) { dx in dx.update(from: dy, count: inCount) }
             }
+        case .scatterAdd(let pixels, let c, let scatters):
+            for (k, i) in step.inputs.enumerated() {
+                let count = n * graph.nodes[i].shape.elementCount
+                deliver(to: i, count: count, ready: &ready) { dx in
+                    if let index = scatters[k] {
+                        TensorOps.gatherChannels(dy, ldx: c, pixels: n * pixels, index: index, into: dx, ldy: index.count, parallel: parallel)
+                    } else {
+                        dx.update(from: dy, count: count)
+                    }
+                }
+            }
         case .concat(let pixels, let channels):
             let total = channels.reduce(0, +)
             var offset = 0

@@ -118,6 +118,20 @@ extension Executor {
         case .add:
             TensorOps.add(x, activation(step.inputs[1]), count: count, into: y, parallel: parallel)
             for i in step.inputs.dropFirst(2) { TensorOps.add(y, activation(i), count: count, into: y, parallel: parallel) }
+        case .scatterAdd(let pixels, let c, let scatters):
+            // the inputs of the sum's width first (the first one copied), then the scattered ones
+            let plain = step.inputs.indices.filter { scatters[$0] == nil }
+            if let first = plain.first {
+                y.update(from: activation(step.inputs[first]), count: count)
+                for k in plain.dropFirst() { TensorOps.add(y, activation(step.inputs[k]), count: count, into: y, parallel: parallel) }
+            } else {
+                y.update(repeating: 0, count: count)
+            }
+            for (k, index) in scatters.enumerated() {
+                guard let index else { continue }
+                TensorOps.scatterAddChannels(activation(step.inputs[k]), ldx: index.count, pixels: n * pixels, index: index,
+                                             into: y, ldy: c, parallel: parallel)
+            }
         case .concat(let pixels, let channels):
             let total = channels.reduce(0, +)
             var offset = 0

@@ -12,7 +12,26 @@ struct Lowering {
     init(_ graph: Graph, fuse: Bool = true) {
         let consumers = graph.consumers()
         var absorbed = Set<Int>()
+        // a scatter whose only reader is a sum is added straight into it (no zero-filled copy)
+        var scatterInto: [Int: Int] = [:]
+        for node in graph.nodes {
+            guard case .scatter = node.op, node.id != graph.output, consumers[node.id].count == 1,
+                  case .add = graph.nodes[consumers[node.id][0]].op else { continue }
+            scatterInto[node.id] = consumers[node.id][0]
+            absorbed.insert(node.id)
+        }
         for node in graph.nodes.dropFirst() where !absorbed.contains(node.id) {
+            if case .add = node.op, node.inputs.contains(where: { scatterInto[$0] != nil }) {
+                let inputs = node.inputs.map { scatterInto[$0] != nil ? graph.nodes[$0].inputs[0] : $0 }
+                let scatters: [[Int32]?] = node.inputs.map { i in
+                    guard scatterInto[i] != nil, case .scatter(let s) = graph.nodes[i].op else { return nil }
+                    return s.channels.map { Int32($0) }
+                }
+                steps.append(Step(node: node.id, name: node.name, inputs: inputs,
+                                  kind: .scatterAdd(pixels: node.shape.spatialCount, channels: node.shape.channels, scatters: scatters),
+                                  outputCount: node.shape.elementCount, macs: 0))
+                continue
+            }
             let x = graph.nodes[node.inputs[0]].shape
             if fuse, case .conv = node.op, let chain = fusibleChain(from: node.id, graph: graph, consumers: consumers) {
                 absorbed.formUnion(chain)

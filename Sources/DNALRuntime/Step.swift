@@ -25,6 +25,10 @@ struct Step {
         /// NHWC -> CHW-flat.
         case flatten(pixels: Int, channels: Int)
         case add
+        /// A sum some of whose inputs are scattered into it (a pruned residual branch): `scatters[k]`
+        /// is input k's channel map, nil for an input of the sum's own width. The scatter nodes
+        /// themselves get no step: their channels are added straight into the sum.
+        case scatterAdd(pixels: Int, channels: Int, scatters: [[Int32]?])
         /// Channel counts of each input, in order.
         case concat(pixels: Int, channels: [Int])
         case zeroPad(height: Int, width: Int, inChannels: Int, stride: Int, outChannels: Int, offset: Int)

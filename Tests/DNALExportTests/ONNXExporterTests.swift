@@ -49,4 +49,30 @@ struct ONNXExporterTests {
         let floats = e.parameters.entries.reduce(0) { $0 + $1.count }
         #expect(bytes.count > 4 * floats)
     }
+
+    /// A gather is a Gather of its channel list; a scatter pads one zero channel and gathers
+    /// every output channel from its source (the input channel scattered there, or that zero).
+    @Test func gathersAndScattersBecomeGatherAndPad() throws {
+        let g = try NetworkParser.parse(source: Array("""
+            network: maps
+            input: [3, 4, 4]
+            classes: 2
+            layers:
+              - conv: {name: c, out: 5, bn: true, gate: true, act: relu}
+              - gather: {name: g, channels: [0, 2, 4]}
+              - scatter: {name: s, out: 6, channels: [1, 2, 5]}
+              - gap
+              - linear: {name: fc, out: 2}
+
+            """.utf8), file: "maps.yaml")
+        let e = try Executor(graph: g, maxBatch: 1, training: false, threads: 1)
+        e.parameters.initialize(seed: 1)
+        let bytes = ONNXExporter.export(g, parameters: e.parameters)
+        let s = strings(in: bytes)
+        #expect(s.contains("Gather") && s.contains("Pad") && s.contains("g.index") && s.contains("s.index") && s.contains("s.padded"))
+        // the scatter's source list, raw int64s: out channels 0, 3, 4 take the zero channel (index 3)
+        let source: [Int] = [3, 0, 1, 3, 3, 2]
+        let packed = source.flatMap { v in (0..<8).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
+        #expect(bytes.indices.contains { i in i + packed.count <= bytes.count && Array(bytes[i..<(i + packed.count)]) == packed })
+    }
 }

@@ -233,22 +233,35 @@ struct NaNPropagationTests {
 
 @Suite("Channel index maps")
 struct ChannelMapTests {
-    @Test("gather and scatter-add equal their twins and are each other's adjoint", arguments: [(5, 16, [0, 3, 15]), (7, 33, Array(stride(from: 1, to: 33, by: 2))), (3, 4, [3, 2, 1, 0])])
+    /// Index lists around the AVX-512 kernels' edges: blocks of 16 lanes, windows of 16 and 32
+    /// channels (wider ones fall back), windows ending at the row's last channel, lists that are
+    /// not increasing (fall back).
+    static let cases: [(Int, Int, [Int])] = [
+        (5, 16, [0, 3, 15]), (7, 33, Array(stride(from: 1, to: 33, by: 2))), (3, 4, [3, 2, 1, 0]),
+        (4, 16, Array(0..<16)), (3, 17, Array(1..<17)), (2, 40, [0, 5, 39]), (3, 64, Array(stride(from: 0, to: 64, by: 3))),
+        (2, 100, Array(stride(from: 3, to: 100, by: 7))), (3, 48, Array(0..<33)), (2, 20, [19]), (2, 70, [0, 1, 2, 40, 69]),
+        (3, 64, (0..<64).filter { ($0 * 7919) % 5 < 3 }), (2, 200, Array(stride(from: 0, to: 200, by: 2))), (1, 2400, Array(stride(from: 0, to: 2400, by: 2))),  // plans on the heap
+    ]
+
+    @Test("gather and scatter-add equal their twins on every ISA and are each other's adjoint", arguments: cases)
     func maps(pixels: Int, channels: Int, index: [Int]) {
         let x = Numerics.random(pixels * channels, seed: 1).map(Float.init)
         let small = Numerics.random(pixels * index.count, seed: 2).map(Float.init)
         let idx = index.map(Int32.init)
-        var gathered = [Float](repeating: .nan, count: small.count)
-        TensorOps.gatherChannels(x, ldx: channels, pixels: pixels, index: idx, into: &gathered, ldy: index.count, parallel: Parallel(threads: 2))
-        #expect(gathered == PointwiseReference.gather(x, channels: channels, index: index))
-        var scattered = x
-        TensorOps.scatterAddChannels(small, ldx: index.count, pixels: pixels, index: idx, into: &scattered, ldy: channels, parallel: Parallel(threads: 2))
-        #expect(scattered == PointwiseReference.scatterAdd(small, into: x, channels: channels, index: index))
-        // <gather(x), s> == <x, scatterAdd(s) into zeros>: gather's gradient is scatter-add
-        var adjoint = [Float](repeating: 0, count: x.count)
-        TensorOps.scatterAddChannels(small, ldx: index.count, pixels: pixels, index: idx, into: &adjoint, ldy: channels, parallel: Parallel(threads: 1))
-        let lhs = zip(gathered, small).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
-        let rhs = zip(x, adjoint).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
-        #expect(abs(lhs - rhs) < 1e-4)
+        for isa in KernelISA.supported {
+            let parallel = Parallel(threads: 2, isa: isa)
+            var gathered = [Float](repeating: .nan, count: small.count)
+            TensorOps.gatherChannels(x, ldx: channels, pixels: pixels, index: idx, into: &gathered, ldy: index.count, parallel: parallel)
+            #expect(gathered == PointwiseReference.gather(x, channels: channels, index: index), "\(isa)")
+            var scattered = x
+            TensorOps.scatterAddChannels(small, ldx: index.count, pixels: pixels, index: idx, into: &scattered, ldy: channels, parallel: parallel)
+            #expect(scattered == PointwiseReference.scatterAdd(small, into: x, channels: channels, index: index), "\(isa)")
+            // <gather(x), s> == <x, scatterAdd(s) into zeros>: gather's gradient is scatter-add
+            var adjoint = [Float](repeating: 0, count: x.count)
+            TensorOps.scatterAddChannels(small, ldx: index.count, pixels: pixels, index: idx, into: &adjoint, ldy: channels, parallel: parallel)
+            let lhs = zip(gathered, small).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+            let rhs = zip(x, adjoint).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+            #expect(abs(lhs - rhs) < 1e-4)
+        }
     }
 }
