@@ -11,8 +11,8 @@ import Testing
 /// reference counter says, and round-trips through the DSL.
 @Suite("Pruning")
 struct PruneTests {
-    static let networks = ["vgg6-mnist", "vgg8-cifar10", "vgg16-cifar10", "resnet8-mnist", "resnet20-cifar10",
-                           "resnet56-cifar10", "mobilenet-tiny-mnist", "mobilenetv2-cifar10", "supernet-tiny-cifar10"]
+    static let networks = ["vgg6-mnist", "vgg8-cifar10", "vgg16-cifar10", "resnet8-mnist", "resnet8-cifar10", "resnet20-cifar10",
+                           "resnet56-cifar10", "mobilenet-tiny-mnist", "mobilenetv2-cifar10", "supernet-tiny-mnist", "supernet-tiny-cifar10"]
 
     /// Closes each channel with probability `fraction` (keeping one per gate), and with
     /// probability `wholeGates` every channel of a gate where that leaves the network connected
