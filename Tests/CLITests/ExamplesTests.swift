@@ -14,6 +14,10 @@ struct ExamplesTests {
             guard let command = lines.first, command.hasPrefix("$ swift run -c release dnalc ") else { continue }
             let args = command.dropFirst("$ swift run -c release dnalc ".count).split(separator: " ").map(String.init)
             let pipeIndex = args.firstIndex(of: "|") ?? args.endIndex
+            // run directories the walkthrough creates start empty, so the commands can run again
+            if let out = args.firstIndex(of: "--out").map({ args[$0 + 1] }), out.hasPrefix("/tmp/dnalc-example-"), !out.hasSuffix(".yaml") {
+                try? FileManager.default.removeItem(atPath: out)
+            }
             let r = try runDNALC(Array(args[..<pipeIndex]))
             #expect(r.status == 0, "\(command): \(r.stderr)")
             for line in lines.dropFirst() where line != "..." {
