@@ -247,7 +247,7 @@ struct PruneRewriter {
             throw GraphError("internal: it reads '\(graph.nodes[x].name)', which pruning removed")
         }
         if have == target { return source }
-        if denseKept != nil, !isChannelMap(reader) {
+        if denseKept != nil, !isChannelMap(reader), !isChannelMap(graph.nodes[x].name) {
             throw GraphError("internal: dense pruning would need a channel map between '\(graph.nodes[x].name)' and '\(reader)'")
         }
         let base = reader + (input.map { ".in\($0)" } ?? "")
@@ -263,7 +263,8 @@ struct PruneRewriter {
         return id
     }
 
-    /// Whether `name` is a gather or scatter of the original network (kept in dense mode).
+    /// Whether `name` is a gather or scatter of the original network: dense mode adds no channel
+    /// map, but keeps (rebuilds) the ones a network that was pruned before already has.
     private func isChannelMap(_ name: String) -> Bool {
         guard let node = graph.node(named: name) else { return false }
         switch node.op {
