@@ -11,7 +11,7 @@ public struct CouplingGroup: Sendable, Equatable {
     public enum Tie: String, Sendable, Comparable {
         case chain, depthwise, residual, candidates, concat, zeropad
         /// A pruned network's gather or scatter maps the channels of one tensor onto another's.
-        case indexMap
+        case channelMap = "channelmap"
         public static func < (a: Tie, b: Tie) -> Bool { a.rawValue < b.rawValue }
     }
 
@@ -85,10 +85,10 @@ func linkChannels(_ graph: Graph) -> (ChannelSets, [Int: Set<CouplingGroup.Tie>]
             ties[node.id] = [.zeropad]
         case .gather(let g):
             for (k, c) in g.channels.enumerated() { sets.union(node.id, k, first, c) }
-            ties[node.id] = [.indexMap]
+            ties[node.id] = [.channelMap]
         case .scatter(let s):
             for (k, c) in s.channels.enumerated() { sets.union(node.id, c, first, k) }
-            ties[node.id] = [.indexMap]
+            ties[node.id] = [.channelMap]
         default:
             break
         }

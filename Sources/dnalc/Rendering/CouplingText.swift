@@ -11,7 +11,7 @@ func couplingText(_ report: CouplingReport, graph: Graph) -> String {
             .joined(separator: ",") + "]"
     }
     let coupled = report.groups.filter(\.isCoupled).count
-    var out = "channel-coupling groups: \(report.groups.count) (\(coupled) coupled by residual adds, candidate sums, concats, zero-pads or depthwise convs)\n"
+    var out = "channel-coupling groups: \(report.groups.count) (\(coupled) coupled by residual adds, candidate sums, concats, zero-pads, depthwise convs or channel maps)\n"
     for (i, g) in report.groups.enumerated() {
         let writers = g.members.filter { g.writers.contains($0.node) }.map(span)
         let gates = g.gates.map(name)
