@@ -1,4 +1,5 @@
 import DNALCore
+import DNALSyntax
 import Testing
 @testable import DNALPasses
 
@@ -96,5 +97,32 @@ struct CouplingTests {
         #expect(cat.channels == [4...5])
         #expect(b.ties == [.concat])
         #expect(names(b.readers, g) == ["c"])
+    }
+
+    /// A gather ties its output channel k to input channel channels[k]; a scatter ties input
+    /// channel k to output channel channels[k], and leaves its other outputs ungrouped with them.
+    @Test func gathersAndScattersTieTheChannelsTheyMap() throws {
+        let g = try NetworkParser.parse(source: Array("""
+            network: maps
+            input: [3, 4, 4]
+            classes: 2
+            layers:
+              - conv: {name: c, out: 6, bn: true, gate: true, act: relu}
+              - gather: {name: g, channels: [1, 4]}
+              - scatter: {name: s, out: 5, channels: [0, 3]}
+              - gap
+              - linear: {name: fc, out: 2}
+
+            """.utf8), file: "maps.yaml")
+        let r = computeChannelCoupling(g)
+        let four = try #require(group(containing: "c", channel: 4, in: r, g))
+        // conv channels 1 and 4 reach the same tensors: one group of width 2
+        #expect(four.ties == [.channelMap] && four.width == 2)
+        #expect(four.members.first { g.nodes[$0.node].name == "c" }?.channels == [1...1, 4...4])
+        #expect(four.members.first { g.nodes[$0.node].name == "g" }?.channels == [0...1])
+        #expect(four.members.first { g.nodes[$0.node].name == "s" }?.channels == [0...0, 3...3])
+        // channel 1 of the scatter is padding: no conv channel is tied to it
+        let padding = try #require(group(containing: "s", channel: 1, in: r, g))
+        #expect(!padding.members.contains { g.nodes[$0.node].name == "c" })
     }
 }
