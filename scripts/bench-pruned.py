@@ -9,7 +9,7 @@ read (its canonical form, Grammar.md section 15) and interpreted layer by layer 
 index_copy, gates left out, which favours PyTorch). Run with the peer venv's python (torch, numpy),
 after `swift build -c release`:
 
-    ~/.venv-peer/bin/python scripts/bench-pruned.py resnet56-cifar10 [--dense] [--keep 0.5,0.3]
+    ~/.venv-peer/bin/python scripts/bench-pruned.py resnet56-cifar10 [--dense] [--aligned] [--keep 0.5,0.3]
 """
 import argparse, json, os, statistics, subprocess, sys, tempfile, time
 import numpy as np
@@ -194,6 +194,8 @@ def main():
     parser.add_argument("network")
     parser.add_argument("--dense", action="store_true")
     parser.add_argument("--keep", default="0.5,0.3")
+    parser.add_argument("--aligned", action="store_true",
+                        help="every gate keeps its first channels (a residual trunk then shrinks with its branches)")
     args = parser.parse_args()
     net = os.path.join(ROOT, "architectures", args.network + ".yaml")
     rng = np.random.RandomState(0)
@@ -205,7 +207,8 @@ def main():
 
     def prune(keep, out):
         masks = {"network": args.network, "gates": {
-            l["name"]: sorted(rng.choice(l["output"][0], max(1, round(l["output"][0] * keep)), replace=False).tolist()) for l in gates}}
+            l["name"]: list(range(max(1, round(l["output"][0] * keep)))) if args.aligned else
+            sorted(rng.choice(l["output"][0], max(1, round(l["output"][0] * keep)), replace=False).tolist()) for l in gates}}
         path = os.path.join(work, f"masks{keep}.json")
         with open(path, "w") as f:
             json.dump(masks, f)
@@ -222,7 +225,7 @@ def main():
                                "--threads", str(THREADS), "--steps", str(steps), "--format", "json"))
             base, small = b["base"]["ms_per_step"], b["compare"]["ms_per_step"]
             tb, ts = torch_ms(full, mode == "train", steps), torch_ms(pruned, mode == "train", steps)
-            print(f"| {int(keep * 100)}%{' dense' if args.dense else ''} | {mode} | {b['macs_ratio']:.2f}x | {base:.1f} -> {small:.1f} | "
+            print(f"| {int(keep * 100)}%{' dense' if args.dense else ''}{' aligned' if args.aligned else ''} | {mode} | {b['macs_ratio']:.2f}x | {base:.1f} -> {small:.1f} | "
                   f"{b['speedup']:.2f}x | {b['speedup_over_macs_ratio']:.2f} | {tb:.1f} -> {ts:.1f} | {tb / ts:.2f}x | {small / ts:.2f} |",
                   flush=True)
 
