@@ -24,7 +24,14 @@
 #define IBMAX 12
 #define dnal_avx512_table dnal_table_avx512
 
+// the narrow-layer forward path, defined after conv.inc, which calls it
+#define NARROW_FORWARD 1
+static int FN(narrow_applies)(const dnal_conv *d);
+static void FN(narrow_forward_rows)(const dnal_conv *d, const float *x, const float *w, const float *bias, float *y,
+                                    int row_begin, int row_end, int accumulate, float *scratch);
+
 #include "conv.inc"
+#include "conv_narrow_avx512.inc"
 #include "dwconv.inc"
 #include "channels_avx512.inc"
 #define CHANNELS_GATHER FN(gather_channels)

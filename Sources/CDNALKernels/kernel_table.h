@@ -43,5 +43,7 @@ static inline int dnal_weight_rows_per_block(const dnal_conv *d)
 #if defined(__x86_64__)
 extern const dnal_kernel_table dnal_table_avx2;
 extern const dnal_kernel_table dnal_table_avx512;
+/// Scratch floats of the AVX-512 narrow-layer forward path (conv_narrow_avx512.inc).
+size_t dnal_avx512_narrow_scratch_floats(const dnal_conv *d);
 #endif
 #endif
