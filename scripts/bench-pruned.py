@@ -18,7 +18,7 @@ from random_weights import analyze, random_weights, write_safetensors
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DNALC = os.path.join(ROOT, ".build/release/dnalc")
-THREADS, BATCH = 2, 128
+THREADS, BATCH, REPEATS = 2, 128, 3
 
 
 def run(*args):
@@ -221,13 +221,21 @@ def main():
     for keep in (float(k) for k in args.keep.split(",")):
         pruned = prune(keep, os.path.join(work, f"pruned{keep}.yaml"))
         for mode, steps in (("infer", 10), ("train", 5)):
-            b = json.loads(run("bench", net, "--compare", pruned, f"--{mode}", "--batch", str(BATCH),
-                               "--threads", str(THREADS), "--steps", str(steps), "--format", "json"))
-            base, small = b["base"]["ms_per_step"], b["compare"]["ms_per_step"]
-            tb, ts = torch_ms(full, mode == "train", steps), torch_ms(pruned, mode == "train", steps)
-            print(f"| {int(keep * 100)}%{' dense' if args.dense else ''}{' aligned' if args.aligned else ''} | {mode} | {b['macs_ratio']:.2f}x | {base:.1f} -> {small:.1f} | "
-                  f"{b['speedup']:.2f}x | {b['speedup_over_macs_ratio']:.2f} | {tb:.1f} -> {ts:.1f} | {tb / ts:.2f}x | {small / ts:.2f} |",
-                  flush=True)
+            # this machine's timings drift between runs: each figure is the median of REPEATS runs,
+            # dnalc's and PyTorch's interleaved
+            runs, tbs, tss = [], [], []
+            for _ in range(REPEATS):
+                runs.append(json.loads(run("bench", net, "--compare", pruned, f"--{mode}", "--batch", str(BATCH),
+                                           "--threads", str(THREADS), "--steps", str(steps), "--format", "json")))
+                tbs.append(torch_ms(full, mode == "train", steps))
+                tss.append(torch_ms(pruned, mode == "train", steps))
+            base = statistics.median(b["base"]["ms_per_step"] for b in runs)
+            small = statistics.median(b["compare"]["ms_per_step"] for b in runs)
+            tb, ts = statistics.median(tbs), statistics.median(tss)
+            ratio = runs[0]["macs_ratio"]
+            print(f"| {int(keep * 100)}%{' dense' if args.dense else ''}{' aligned' if args.aligned else ''} | {mode} | {ratio:.2f}x | "
+                  f"{base:.1f} -> {small:.1f} | {base / small:.2f}x | {base / small / ratio:.2f} | {tb:.1f} -> {ts:.1f} | {tb / ts:.2f}x | "
+                  f"{small / ts:.2f} |", flush=True)
 
 
 if __name__ == "__main__":
