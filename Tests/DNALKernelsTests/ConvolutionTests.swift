@@ -21,6 +21,7 @@ struct ConvolutionTests {
         (2, 5, 16, 3, 8, 3, 1, 1, 1), (1, 4, 17, 5, 5, 3, 1, 1, 1), (1, 3, 32, 8, 8, 3, 1, 1, 1),
         (1, 3, 33, 4, 1, 3, 1, 1, 1), (2, 4, 40, 9, 7, 5, 1, 2, 1), (1, 3, 20, 6, 3, 1, 1, 0, 1),
         (1, 6, 18, 16, 4, 3, 1, 0, 1), (1, 4, 24, 10, 8, 3, 1, 1, 2), (2, 6, 47, 3, 6, 3, 1, 1, 1),
+        (1, 4, 16, 6, 10, 3, 1, 1, 1), (2, 3, 20, 5, 12, 3, 1, 1, 1), (1, 3, 18, 4, 9, 1, 1, 0, 1), (1, 3, 33, 7, 11, 3, 1, 1, 1),
     ].map { ConvGeometry(batch: $0.0, inHeight: $0.1, inWidth: $0.2, inChannels: $0.3, outChannels: $0.4,
                          kernel: $0.5, stride: $0.6, padding: $0.7, groups: $0.8) }
 
@@ -107,7 +108,8 @@ struct FoldedConvolutionTests {
         ConvGeometry(batch: 1, inHeight: 4, inWidth: 4, inChannels: 33, outChannels: 40, kernel: 3, padding: 1),
         ConvGeometry(batch: 2, inHeight: 5, inWidth: 5, inChannels: 18, outChannels: 18, kernel: 3, stride: 2, padding: 1, groups: 18),
         ConvGeometry(batch: 3, inHeight: 6, inWidth: 6, inChannels: 8, outChannels: 24, kernel: 1),
-        ConvGeometry(batch: 2, inHeight: 4, inWidth: 20, inChannels: 6, outChannels: 7, kernel: 3, padding: 1),  // narrow path
+        ConvGeometry(batch: 2, inHeight: 4, inWidth: 20, inChannels: 6, outChannels: 7, kernel: 3, padding: 1),  // narrow paths
+        ConvGeometry(batch: 2, inHeight: 4, inWidth: 20, inChannels: 6, outChannels: 11, kernel: 3, padding: 1),
     ])
     func folded(g: ConvGeometry) {
         let x = Numerics.random(g.inputCount, seed: 1).map(Float.init), w = Numerics.random(g.weightCount, seed: 2).map(Float.init)
