@@ -190,3 +190,9 @@ void dnal_pack_conv_weights_scaled(const float *w, int kh, int kw, int cin_g, in
         for (int o = 0; o < cout_g; o++) out[r * ldw + o] *= scale[g * cout_g + o];
     }
 }
+
+void dnal_sum_scatter_act(const float *trunk, int ldt, const float *x, int ldx, const int *index, int n, ptrdiff_t pixels,
+                          float *y, int ldy, int width, int act)
+{
+    dnal_table()->sum_scatter_act(trunk, ldt, x, ldx, index, n, pixels, y, ldy, width, act);
+}

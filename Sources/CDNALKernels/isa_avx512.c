@@ -36,6 +36,7 @@ static void FN(narrow_forward_rows)(const dnal_conv *d, const float *x, const fl
 #include "channels_avx512.inc"
 #define CHANNELS_GATHER FN(gather_channels)
 #define CHANNELS_SCATTER_ADD FN(scatter_add_channels)
+#define CHANNELS_SUM_SCATTER_ACT FN(sum_scatter_act)
 #include "peak.inc"
 
 #pragma clang attribute pop

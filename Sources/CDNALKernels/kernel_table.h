@@ -14,12 +14,15 @@ typedef struct {
     float (*fma_chains)(long);
     void (*gather_channels)(const float *, int, ptrdiff_t, const int *, int, float *, int);
     void (*scatter_add_channels)(const float *, int, ptrdiff_t, const int *, int, float *, int);
+    void (*sum_scatter_act)(const float *, int, const float *, int, const int *, int, ptrdiff_t, float *, int, int, int);
 } dnal_kernel_table;
 
 /// The portable channel gather and scatter-add (pointwise.c): the scalar and AVX2 entries, the
 /// AVX-512 kernels' fallback and the reference their tests compare with.
 void dnal_gather_channels_portable(const float *x, int ldx, ptrdiff_t pixels, const int *index, int n, float *y, int ldy);
 void dnal_scatter_add_channels_portable(const float *x, int ldx, ptrdiff_t pixels, const int *index, int n, float *y, int ldy);
+void dnal_sum_scatter_act_portable(const float *trunk, int ldt, const float *x, int ldx, const int *index, int n,
+                                   ptrdiff_t pixels, float *y, int ldy, int width, int act);
 
 extern const dnal_kernel_table dnal_table_scalar;
 

@@ -221,6 +221,25 @@ void dnal_scatter_add_channels_portable(const float *x, int ldx, ptrdiff_t pixel
     }
 }
 
+void dnal_sum_scatter_act_portable(const float *trunk, int ldt, const float *x, int ldx, const int *index, int n,
+                                   ptrdiff_t pixels, float *y, int ldy, int width, int act)
+{
+    for (ptrdiff_t p = 0; p < pixels; p++) {
+        const float *tp = trunk + p * ldt, *xp = x + p * ldx;
+        float *yp = y + p * ldy;
+        if (yp != tp) memmove(yp, tp, sizeof(float) * (size_t)width);
+        for (int k = 0; k < n; k++) yp[index[k]] += xp[k];
+        if (act) {
+            for (int c = 0; c < width; c++) {
+                float v = yp[c];
+                if (v < 0) v = 0;  // comparisons with NaN are false: NaN passes through
+                if (act == 2 && v > 6) v = 6;
+                yp[c] = v;
+            }
+        }
+    }
+}
+
 void dnal_maxpool_forward(const dnal_pool *d, const float *x, float *y, int *argmax, int n_begin, int n_end)
 {
     // Branch-free over channels so it vectorises: the first in-range tap initialises, later taps

@@ -46,6 +46,18 @@ public enum TensorOps {
         }
     }
 
+    /// y[p][c] = act(trunk[p][c] + x[p][k] where index[k] == c) over `width` channels: a residual
+    /// sum whose branch writes only some trunk channels, with the activation after it, in one pass.
+    public static func sumScatter(trunk: UnsafePointer<Float>, ldt: Int, _ x: UnsafePointer<Float>, ldx: Int, pixels: Int,
+                                  index: [Int32], into y: UnsafeMutablePointer<Float>, ldy: Int, width: Int,
+                                  activation: FusedNormKernel.Activation, parallel: Parallel) {
+        parallel.forEachChunk(count: pixels, grain: 1024) { _, r in
+            dnal_sum_scatter_act(trunk + r.lowerBound * ldt, Int32(ldt), x + r.lowerBound * ldx, Int32(ldx), index,
+                                 Int32(index.count), r.count, y + r.lowerBound * ldy, Int32(ldy), Int32(width),
+                                 activation.rawValue)
+        }
+    }
+
     /// Option-A shortcut: y[n][oh][ow][offset + c] = x[n][oh*s][ow*s][c]; other channels 0.
     /// x: [N,H,W,Ci], y: [N,Ho,Wo,Co]
     public static func zeroPadForward(x: UnsafePointer<Float>, batch: Int, height: Int, width: Int, inChannels: Int,

@@ -148,14 +148,23 @@ extension Executor {
             for i in step.inputs {
                 deliver(to: i, count: inCount, ready: &ready) { dx in dx.update(from: dy, count: inCount) }
             }
-        case .scatterAdd(let pixels, let c, let scatters):
+        case .scatterAdd(let pixels, let c, let scatters, let act):
+            // through the fused activation first: the sum's gradient, then each input's share
+            var dSum = UnsafePointer(dy)
+            if act != .none {
+                let count = n * graph.nodes[step.node].shape.elementCount
+                let t = workspace.buffer(Slot.sumGradient, floats: count)
+                ActivationKernel.backward(dOutput: dy, y: activation(step.node), count: count, relu6: act == .relu6, dInput: t,
+                                          parallel: parallel)
+                dSum = UnsafePointer(t)
+            }
             for (k, i) in step.inputs.enumerated() {
                 let count = n * graph.nodes[i].shape.elementCount
                 deliver(to: i, count: count, ready: &ready) { dx in
                     if let index = scatters[k] {
-                        TensorOps.gatherChannels(dy, ldx: c, pixels: n * pixels, index: index, into: dx, ldy: index.count, parallel: parallel)
+                        TensorOps.gatherChannels(dSum, ldx: c, pixels: n * pixels, index: index, into: dx, ldy: index.count, parallel: parallel)
                     } else {
-                        dx.update(from: dy, count: count)
+                        dx.update(from: dSum, count: count)
                     }
                 }
             }

@@ -7,6 +7,8 @@ extension Executor {
         static let chwInput = 1
         static let gradientTemp = 2
         static let chwGradient = 3
+        /// A fused sum's gradient behind its activation (deliver's own temporary is gradientTemp).
+        static let sumGradient = 4
     }
 
     /// Runs every step on the `batch` samples already in `input`. In a training executor batch
@@ -118,12 +120,22 @@ extension Executor {
         case .add:
             TensorOps.add(x, activation(step.inputs[1]), count: count, into: y, parallel: parallel)
             for i in step.inputs.dropFirst(2) { TensorOps.add(y, activation(i), count: count, into: y, parallel: parallel) }
-        case .scatterAdd(let pixels, let c, let scatters):
-            // the inputs of the sum's width first (the first one copied), then the scattered ones
+        case .scatterAdd(let pixels, let c, let scatters, let act):
             let plain = step.inputs.indices.filter { scatters[$0] == nil }
-            if let first = plain.first {
+            if plain.count == 1, scatters.count == 2, let k = scatters.indices.first(where: { scatters[$0] != nil }),
+               let index = scatters[k] {
+                // the residual block's usual end: trunk + branch's channels, then the activation
+                TensorOps.sumScatter(trunk: activation(step.inputs[plain[0]]), ldt: c, activation(step.inputs[k]), ldx: index.count,
+                                     pixels: n * pixels, index: index, into: y, ldy: c, width: c, activation: act, parallel: parallel)
+                return
+            }
+            // the inputs of the sum's width first (the first one copied), then the scattered ones
+            if plain.count >= 2 {
+                TensorOps.add(activation(step.inputs[plain[0]]), activation(step.inputs[plain[1]]), count: count, into: y,
+                              parallel: parallel)
+                for k in plain.dropFirst(2) { TensorOps.add(y, activation(step.inputs[k]), count: count, into: y, parallel: parallel) }
+            } else if let first = plain.first {
                 y.update(from: activation(step.inputs[first]), count: count)
-                for k in plain.dropFirst() { TensorOps.add(y, activation(step.inputs[k]), count: count, into: y, parallel: parallel) }
             } else {
                 y.update(repeating: 0, count: count)
             }
@@ -132,6 +144,7 @@ extension Executor {
                 TensorOps.scatterAddChannels(activation(step.inputs[k]), ldx: index.count, pixels: n * pixels, index: index,
                                              into: y, ldy: c, parallel: parallel)
             }
+            if act != .none { ActivationKernel.forward(x: y, count: count, relu6: act == .relu6, y: y, parallel: parallel) }
         case .concat(let pixels, let channels):
             let total = channels.reduce(0, +)
             var offset = 0

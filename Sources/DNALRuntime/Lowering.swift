@@ -21,14 +21,24 @@ struct Lowering {
             absorbed.insert(node.id)
         }
         for node in graph.nodes.dropFirst() where !absorbed.contains(node.id) {
-            if case .add = node.op, node.inputs.contains(where: { scatterInto[$0] != nil }) {
+            if case .add = node.op, node.shape.isFeatureMap {
+                // a sum takes in the scatters that feed only it, and (with `fuse`) the activation
+                // that is its only reader, as residual blocks end
+                var last = node.id, activation = FusedNormKernel.Activation.none
+                if fuse, node.id != graph.output, consumers[node.id].count == 1,
+                   case .activation(let a) = graph.nodes[consumers[node.id][0]].op {
+                    last = consumers[node.id][0]
+                    activation = a == .relu6 ? .relu6 : .relu
+                    absorbed.insert(last)
+                }
                 let inputs = node.inputs.map { scatterInto[$0] != nil ? graph.nodes[$0].inputs[0] : $0 }
                 let scatters: [[Int32]?] = node.inputs.map { i in
                     guard scatterInto[i] != nil, case .scatter(let s) = graph.nodes[i].op else { return nil }
                     return s.channels.map { Int32($0) }
                 }
-                steps.append(Step(node: node.id, name: node.name, inputs: inputs,
-                                  kind: .scatterAdd(pixels: node.shape.spatialCount, channels: node.shape.channels, scatters: scatters),
+                steps.append(Step(node: last, name: node.name, inputs: inputs,
+                                  kind: .scatterAdd(pixels: node.shape.spatialCount, channels: node.shape.channels,
+                                                    scatters: scatters, activation: activation),
                                   outputCount: node.shape.elementCount, macs: 0))
                 continue
             }

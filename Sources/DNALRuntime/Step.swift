@@ -28,7 +28,8 @@ struct Step {
         /// A sum some of whose inputs are scattered into it (a pruned residual branch): `scatters[k]`
         /// is input k's channel map, nil for an input of the sum's own width. The scatter nodes
         /// themselves get no step: their channels are added straight into the sum.
-        case scatterAdd(pixels: Int, channels: Int, scatters: [[Int32]?])
+        /// With an activation, the ReLU after the sum is fused in (the step is the activation node).
+        case scatterAdd(pixels: Int, channels: Int, scatters: [[Int32]?], activation: FusedNormKernel.Activation)
         /// Channel counts of each input, in order.
         case concat(pixels: Int, channels: [Int])
         case zeroPad(height: Int, width: Int, inChannels: Int, stride: Int, outChannels: Int, offset: Int)
@@ -92,6 +93,7 @@ struct Step {
     /// Whether the backward pass reads this step's own output.
     var backwardNeedsOutput: Bool {
         if case .activation = kind { return true }
+        if case .scatterAdd(_, _, _, let activation) = kind { return activation != .none }
         return false
     }
 }

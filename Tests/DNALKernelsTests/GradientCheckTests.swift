@@ -264,4 +264,33 @@ struct ChannelMapTests {
             #expect(abs(lhs - rhs) < 1e-4)
         }
     }
+
+    /// The fused residual end, act(trunk + scatter(x)), against its definition on every ISA, in
+    /// place and not, with NaN passing through the activation.
+    @Test("sum with a scattered branch and the activation after it", arguments: cases.filter { zip($0.2, $0.2.dropFirst()).allSatisfy(<) })
+    func sumScatter(pixels: Int, channels: Int, index: [Int]) {
+        var trunk = Numerics.random(pixels * channels, seed: 3).map { Float($0 * 8) }
+        trunk[0] = .nan
+        let x = Numerics.random(pixels * index.count, seed: 4).map { Float($0 * 8) }
+        let sum = PointwiseReference.scatterAdd(x, into: trunk, channels: channels, index: index)
+        for act in [FusedNormKernel.Activation.none, .relu, .relu6] {
+            let expected = sum.map { v -> Float in
+                act == .none || v.isNaN ? v : (act == .relu ? max(v, 0) : min(max(v, 0), 6))
+            }
+            for isa in KernelISA.supported {
+                for inPlace in [false, true] {
+                    var y = inPlace ? trunk : [Float](repeating: -1, count: trunk.count)
+                    trunk.withUnsafeBufferPointer { t in
+                        y.withUnsafeMutableBufferPointer { out in
+                            TensorOps.sumScatter(trunk: inPlace ? UnsafePointer(out.baseAddress!) : t.baseAddress!, ldt: channels, x,
+                                                 ldx: index.count, pixels: pixels, index: index.map(Int32.init), into: out.baseAddress!,
+                                                 ldy: channels, width: channels, activation: act, parallel: Parallel(threads: 2, isa: isa))
+                        }
+                    }
+                    #expect(y[0].isNaN, "\(isa) \(act)")
+                    #expect(Array(y.dropFirst()) == Array(expected.dropFirst()), "\(isa) \(act) in place \(inPlace)")
+                }
+            }
+        }
+    }
 }

@@ -60,6 +60,11 @@ void dnal_copy_channels(const float *x, int ldx, ptrdiff_t pixels, int width, fl
 /// branch adding its kept channels into the trunk). Each is the other's gradient.
 void dnal_gather_channels(const float *x, int ldx, ptrdiff_t pixels, const int *index, int n, float *y, int ldy);
 void dnal_scatter_add_channels(const float *x, int ldx, ptrdiff_t pixels, const int *index, int n, float *y, int ldy);
+/// y[p][c] = act(trunk[p][c] + sum of x[p][k] over index[k] == c), c < width: a residual sum whose
+/// branch writes part of the trunk, with the activation after it (0 none, 1 relu, 2 relu6), in
+/// one pass. y may be trunk.
+void dnal_sum_scatter_act(const float *trunk, int ldt, const float *x, int ldx, const int *index, int n, ptrdiff_t pixels,
+                          float *y, int ldy, int width, int act);
 
 /// Max or average pooling over NHWC images [n_begin, n_end). Max pooling records, for each
 /// output element, the flat input index of its maximum in `argmax` (for the backward pass).
