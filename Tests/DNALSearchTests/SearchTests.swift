@@ -167,6 +167,24 @@ struct SearchTests {
         #expect(trunkColumnsCut > 0)  // the case gates alone get wrong was exercised
     }
 
+    /// Fine-tuning weights whose masks close a residual block's first gate: the block's second
+    /// conv reads nothing, so its open channels are dead and stay exactly zero (bias-free conv,
+    /// batch-norm scale and shift 0), as the pruner and the cost take them.
+    @Test func fineTuningHoldsDeadChannelsAtZero() throws {
+        let g = try graph("resnet8-mnist"), dir = try directory()
+        let e = try Executor(graph: g, maxBatch: 1, training: false, threads: 1)
+        e.parameters.initialize(seed: 5)
+        e.parameters.set("stage2.0.conv1.gate.mask", [Float](repeating: 0, count: 32))
+        _ = try SearchRun(graph: g, data: Self.data, settings: settings(epochs: [0, 0, 1]), directory: dir, threads: 2,
+                          initialWeights: (e.parameters.exportTensors(), "test")).run(resume: false)
+        let weights = try SafeTensors.read(dir + "/final.safetensors").tensors
+        for name in ["stage2.0.conv2.bn.weight", "stage2.0.conv2.bn.bias"] {
+            #expect(try #require(weights[name]).values.allSatisfy { $0 == 0 }, "\(name)")
+        }
+        // the next block still reads the trunk through its live channels: its BN keeps learning
+        #expect(try #require(weights["stage3.0.conv1.bn.bias"]).values.contains { $0 != 0 })
+    }
+
     @Test func badInputsAreRefused() throws {
         #expect(throws: SearchError("'vgg8-cifar10' takes [3,32,32] images, but bundled Fashion-MNIST subset has [1,28,28]; choose a network made for this data (architectures/*-mnist.yaml for 28x28 grey images)")) {
             try SearchRun(graph: try graph("vgg8-cifar10"), data: Self.data, settings: settings(), directory: try directory(), threads: 1)
