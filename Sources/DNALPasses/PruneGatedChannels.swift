@@ -60,12 +60,11 @@ public func pruneGatedChannels(_ graph: Graph, gates: GateMasks, mode: PruneMode
     try checkMasksKeepNetworkConnected(graph, gates: gates)
     // a first pass finds what each tensor keeps; the second gives every sum its coupling set's
     // union (and, dense, every tensor)
-    let first = PruneRewriter(graph: graph, gates: gates, mode: .indexMaps)
-    var probe = first
+    var probe = PruneRewriter(graph: graph, gates: gates)
     _ = try probe.run()
     let union = denseChannels(graph, kept: probe.kept)
-    var rewriter = mode == .dense ? PruneRewriter(graph: graph, gates: gates, mode: .dense, denseKept: union)
-                                  : PruneRewriter(graph: graph, gates: gates, mode: .indexMaps, sumWidths: union)
+    var rewriter = mode == .dense ? PruneRewriter(graph: graph, gates: gates, denseKept: union)
+                                  : PruneRewriter(graph: graph, gates: gates, sumWidths: union)
     let pruned = try rewriter.run()
     var dead: [String: Int] = [:]
     for (id, rows) in deadRows(graph, gates: gates) { dead[graph.nodes[id].name] = rows.count }

@@ -8,7 +8,6 @@ import DNALCore
 struct PruneRewriter {
     let graph: Graph
     let gates: GateMasks
-    let mode: PruneMode
     let analysis: ChannelAnalysis<Bool>
     var builder: GraphBuilder
     /// Per original node: its channel list, and the new node holding it (nil: no channel left).
@@ -32,10 +31,11 @@ struct PruneRewriter {
     /// scattered into it (shortcuts pass as they are).
     let sumWidths: [[Bool]]?
 
-    init(graph: Graph, gates: GateMasks, mode: PruneMode, denseKept: [[Bool]]? = nil, sumWidths: [[Bool]]? = nil) {
+    /// With `denseKept`, the `.dense` rewrite; otherwise index maps, each sum `sumWidths` wide
+    /// (without it, as wide as what its inputs keep and its readers need).
+    init(graph: Graph, gates: GateMasks, denseKept: [[Bool]]? = nil, sumWidths: [[Bool]]? = nil) {
         self.graph = graph
         self.gates = gates
-        self.mode = mode
         self.denseKept = denseKept
         self.sumWidths = sumWidths ?? denseKept
         dead = denseKept == nil ? [:] : deadRows(graph, gates: gates)
