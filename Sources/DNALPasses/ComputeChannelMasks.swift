@@ -67,15 +67,22 @@ public func computeSoftChannelMasks(_ graph: Graph, open: [Int: [Double]]) -> So
 ///
 /// Precondition: `graph` verifies and `gates` validates against it.
 public func computeChannelMasks(_ graph: Graph, gates: GateMasks) -> ChannelMasks {
-    let a = hardChannelAnalysis(graph, gates: gates)
+    let a = hardChannelAnalysis(graph, gates: gates).analysis
     return ChannelMasks(rows: a.rows, columns: a.columns)
 }
 
-/// The hard analysis with dead channels (`liveChannels`) zero: what the pruner builds on.
-func hardChannelAnalysis(_ graph: Graph, gates: GateMasks) -> ChannelAnalysis<Bool> {
+/// The hard analysis with dead channels (`liveChannels`) zero, what the pruner builds on, and
+/// per conv the dead output channels the masks alone would keep (`deadRows`).
+func hardChannelAnalysis(_ graph: Graph, gates: GateMasks) -> (analysis: ChannelAnalysis<Bool>, deadRows: [Int: [Int]]) {
     let plain = analyzeChannels(graph, gates: gates.keep)
     let live = liveChannels(graph, gates: gates.keep, reference: plain.reference)
-    return analyzeChannels(graph, gates: gates.keep, live: live)
+    var dead: [Int: [Int]] = [:]
+    for node in graph.nodes {
+        guard case .conv = node.op, let rows = plain.rows[node.id] else { continue }
+        let rowsDead = rows.indices.filter { rows[$0] && !live[node.id][$0] }
+        if !rowsDead.isEmpty { dead[node.id] = rowsDead }
+    }
+    return (analyzeChannels(graph, gates: gates.keep, live: live), dead)
 }
 
 /// Per-channel facts about every tensor (node output) under gate masks, and the row and column
@@ -106,41 +113,15 @@ func analyzeChannels<V: ChannelValue>(_ graph: Graph, gates: [Int: [V]], live: [
             let keep = gates[node.id] ?? all
             possible[node.id] = zip(possible[x!], keep).map { V.both($0, $1) }
             reference[node.id] = zip(reference[x!], keep).map { V.both($0, $1) }
-        case .activation, .dropout, .identity, .pool, .globalAvgPool:
-            possible[node.id] = possible[x!]
-            reference[node.id] = reference[x!]
-        case .flatten:
-            let spatial = graph.nodes[x!].shape.spatialCount
-            possible[node.id] = (0..<all.count).map { possible[x!][$0 / spatial] }
-            reference[node.id] = (0..<all.count).map { reference[x!][$0 / spatial] }
+        case .activation, .dropout, .identity, .pool, .globalAvgPool, .flatten, .concat, .zeroPad, .gather, .scatter:
+            possible[node.id] = movedChannels(node, graph, empty: V.dropped) { possible[$0] }
+            reference[node.id] = movedChannels(node, graph, empty: V.dropped) { reference[$0] }
         case .add:
             let shortcuts = shortcutInputs(node, graph)
             possible[node.id] = node.inputs.reduce([V](repeating: .dropped, count: all.count)) { acc, i in zip(acc, possible[i]).map { V.either($0, $1) } }
             let branches = node.inputs.enumerated().filter { !shortcuts.contains($0.offset) }.map(\.element)
             reference[node.id] = (branches.isEmpty ? node.inputs : branches)
                 .reduce([V](repeating: .dropped, count: all.count)) { acc, i in zip(acc, reference[i]).map { V.either($0, $1) } }
-        case .concat:
-            possible[node.id] = node.inputs.flatMap { possible[$0] }
-            reference[node.id] = node.inputs.flatMap { reference[$0] }
-        case .zeroPad(let z):
-            var p = [V](repeating: .dropped, count: all.count), r = p
-            for c in 0..<width(x!) {
-                p[z.offset + c] = possible[x!][c]
-                r[z.offset + c] = reference[x!][c]
-            }
-            possible[node.id] = p
-            reference[node.id] = r
-        case .gather(let g):
-            possible[node.id] = g.channels.map { possible[x!][$0] }
-            reference[node.id] = g.channels.map { reference[x!][$0] }
-        case .scatter(let s):
-            var p = [V](repeating: .dropped, count: all.count), r = p
-            for (k, c) in s.channels.enumerated() {
-                p[c] = possible[x!][k]
-                r[c] = reference[x!][k]
-            }
-            possible[node.id] = p
-            reference[node.id] = r
         case .input, .conv, .linear, .batchNorm:
             possible[node.id] = all
             reference[node.id] = all

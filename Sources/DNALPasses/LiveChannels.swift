@@ -45,24 +45,11 @@ func liveChannels(_ graph: Graph, gates: [Int: [Bool]], reference: [[Bool]]) -> 
         case .gate:
             let keep = gates[node.id] ?? input.map { _ in true }
             live[node.id] = zip(input, keep).map { $0 && $1 }
-        case .flatten:
-            let spatial = graph.nodes[x].shape.spatialCount
-            live[node.id] = (0..<width).map { input[$0 / spatial] }
         case .add:
             live[node.id] = (0..<width).map { c in node.inputs.contains { live[$0][c] } }
-        case .concat:
-            live[node.id] = node.inputs.flatMap { live[$0] }
-        case .zeroPad(let z):
-            var l = [Bool](repeating: false, count: width)
-            for c in input.indices { l[z.offset + c] = input[c] }
-            live[node.id] = l
-        case .gather(let g):
-            live[node.id] = g.channels.map { input[$0] }
-        case .scatter(let s):
-            var l = [Bool](repeating: false, count: width)
-            for (k, c) in s.channels.enumerated() { l[c] = input[k] }
-            live[node.id] = l
-        case .input, .batchNorm, .activation, .pool, .globalAvgPool, .dropout, .identity:
+        case .activation, .pool, .globalAvgPool, .dropout, .identity, .flatten, .concat, .zeroPad, .gather, .scatter:
+            live[node.id] = movedChannels(node, graph, empty: false) { live[$0] }
+        case .input, .batchNorm:
             live[node.id] = input
         }
     }
@@ -73,13 +60,5 @@ func liveChannels(_ graph: Graph, gates: [Int: [Bool]], reference: [[Bool]]) -> 
 /// them): those channels (`liveChannels`). Zeroing their bias and batch-norm scale and shift
 /// makes the hard-gated network compute what the pruned network does.
 public func deadRows(_ graph: Graph, gates: GateMasks) -> [Int: [Int]] {
-    let plain = analyzeChannels(graph, gates: gates.keep)
-    let live = liveChannels(graph, gates: gates.keep, reference: plain.reference)
-    var result: [Int: [Int]] = [:]
-    for node in graph.nodes {
-        guard case .conv = node.op, let rows = plain.rows[node.id] else { continue }
-        let dead = rows.indices.filter { rows[$0] && !live[node.id][$0] }
-        if !dead.isEmpty { result[node.id] = dead }
-    }
-    return result
+    hardChannelAnalysis(graph, gates: gates).deadRows
 }

@@ -60,14 +60,15 @@ public func pruneGatedChannels(_ graph: Graph, gates: GateMasks, mode: PruneMode
     try checkMasksKeepNetworkConnected(graph, gates: gates)
     // a first pass finds what each tensor keeps; the second gives every sum its coupling set's
     // union (and, dense, every tensor)
-    var probe = PruneRewriter(graph: graph, gates: gates)
+    let hard = hardChannelAnalysis(graph, gates: gates)
+    var probe = PruneRewriter(graph: graph, gates: gates, hard: hard)
     _ = try probe.run()
     let union = denseChannels(graph, kept: probe.kept)
-    var rewriter = mode == .dense ? PruneRewriter(graph: graph, gates: gates, denseKept: union)
-                                  : PruneRewriter(graph: graph, gates: gates, sumWidths: union)
+    var rewriter = mode == .dense ? PruneRewriter(graph: graph, gates: gates, hard: hard, denseKept: union)
+                                  : PruneRewriter(graph: graph, gates: gates, hard: hard, sumWidths: union)
     let pruned = try rewriter.run()
     var dead: [String: Int] = [:]
-    for (id, rows) in deadRows(graph, gates: gates) { dead[graph.nodes[id].name] = rows.count }
+    for (id, rows) in hard.deadRows { dead[graph.nodes[id].name] = rows.count }
     return PrunedNetwork(graph: pruned, slices: rewriter.slices, zeroedInputs: rewriter.zeroedInputs,
                          zeroedEntries: rewriter.zeroedEntries, gateMasks: rewriter.gateMasks, deadChannels: dead)
 }

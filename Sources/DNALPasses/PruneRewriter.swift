@@ -32,14 +32,16 @@ struct PruneRewriter {
     let sumWidths: [[Bool]]?
 
     /// With `denseKept`, the `.dense` rewrite; otherwise index maps, each sum `sumWidths` wide
-    /// (without it, as wide as what its inputs keep and its readers need).
-    init(graph: Graph, gates: GateMasks, denseKept: [[Bool]]? = nil, sumWidths: [[Bool]]? = nil) {
+    /// (without it, as wide as what its inputs keep and its readers need). `hard` is
+    /// `hardChannelAnalysis(graph, gates)`, computed once by the caller for both passes.
+    init(graph: Graph, gates: GateMasks, hard: (analysis: ChannelAnalysis<Bool>, deadRows: [Int: [Int]]),
+         denseKept: [[Bool]]? = nil, sumWidths: [[Bool]]? = nil) {
         self.graph = graph
         self.gates = gates
         self.denseKept = denseKept
         self.sumWidths = sumWidths ?? denseKept
-        dead = denseKept == nil ? [:] : deadRows(graph, gates: gates)
-        analysis = hardChannelAnalysis(graph, gates: gates)
+        dead = denseKept == nil ? [:] : hard.deadRows
+        analysis = hard.analysis
         originalNames = Set(graph.nodes.map(\.name))
         builder = GraphBuilder(input: graph.inputShape, origin: graph.nodes[0].origin)
         kept = [[Int]](repeating: [], count: graph.nodes.count)
