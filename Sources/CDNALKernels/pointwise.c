@@ -229,13 +229,8 @@ void dnal_sum_scatter_act_portable(const float *trunk, int ldt, const float *x, 
         float *yp = y + p * ldy;
         if (yp != tp) memmove(yp, tp, sizeof(float) * (size_t)width);
         for (int k = 0; k < n; k++) yp[index[k]] += xp[k];
-        if (act) {
-            for (int c = 0; c < width; c++) {
-                float v = yp[c];
-                if (v < 0) v = 0;  // comparisons with NaN are false: NaN passes through
-                if (act == 2 && v > 6) v = 6;
-                yp[c] = v;
-            }
+        if (act != DNAL_ACT_NONE) {
+            for (int c = 0; c < width; c++) yp[c] = dnal_act_value(yp[c], act);
         }
     }
 }
