@@ -90,19 +90,16 @@ def torch_model(path):
                 src = a.get("from", previous)
                 cin = channels[src] if isinstance(src, str) else channels[src[0]]
                 out = cin
-                if op == "conv":
+                if op in ("conv", "linear"):
                     out = a["out"]
-                    seq = [nn.Conv2d(cin, out, a["kernel"], a["stride"], a["padding"], groups=a.get("groups", 1), bias=a.get("bias", False))]
+                    # a conv or linear line: the layer, then its folded bn and act
+                    if op == "conv":
+                        seq = [nn.Conv2d(cin, out, a["kernel"], a["stride"], a["padding"], groups=a.get("groups", 1),
+                                         bias=a.get("bias", False))]
+                    else:
+                        seq = [nn.Flatten(), nn.LazyLinear(out, bias=a.get("bias", True))]
                     if a.get("bn"):
-                        seq.append(nn.BatchNorm2d(out))
-                    if a.get("act") in ("relu", "relu6"):
-                        seq.append(nn.ReLU() if a["act"] == "relu" else nn.ReLU6())
-                    self.layers[key] = nn.Sequential(*seq)
-                elif op == "linear":
-                    out = a["out"]
-                    seq = [nn.Flatten(), nn.LazyLinear(out, bias=a.get("bias", True))]
-                    if a.get("bn"):
-                        seq.append(nn.BatchNorm1d(out))
+                        seq.append(nn.BatchNorm2d(out) if op == "conv" else nn.BatchNorm1d(out))
                     if a.get("act") in ("relu", "relu6"):
                         seq.append(nn.ReLU() if a["act"] == "relu" else nn.ReLU6())
                     self.layers[key] = nn.Sequential(*seq)
