@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "kernel_table.h"
+#include "include/dnal_pointwise.h"
 
 static int dnal_supports(dnal_isa_t isa)
 {
@@ -101,6 +102,48 @@ void dnal_conv_forward_rows(const dnal_conv *d, const float *x, const float *w, 
                             int row_begin, int row_end, int accumulate, float *scratch)
 {
     dnal_table()->conv_forward_rows(d, x, w, bias, y, row_begin, row_end, accumulate, scratch);
+}
+
+size_t dnal_conv_fusion_tile_floats(const dnal_conv *d, const dnal_conv_fusion *f)
+{
+    const size_t in = f->gather ? (size_t)d->hin * (size_t)d->win * (size_t)d->cin : 0;
+    const size_t out = f->residual && f->scatter ? (size_t)d->hout * (size_t)d->wout * (size_t)d->cout : 0;
+    return in + out + 16;
+}
+
+void dnal_conv_forward_images(const dnal_conv *d, const dnal_conv_fusion *f, const float *x, const float *w,
+                              const float *bias, float *y, int n_begin, int n_end, float *scratch, float *tile)
+{
+    // one image as a batch of one: its input is either x's image or its gathered copy, its
+    // output the trunk's image (accumulated in the store) or a tile scattered into it afterwards
+    dnal_conv one = *d;
+    one.n = 1;
+    const ptrdiff_t in_pixels = (ptrdiff_t)d->hin * d->win, out_pixels = (ptrdiff_t)d->hout * d->wout;
+    float *in_tile = tile, *out_tile = tile + (f->gather ? in_pixels * d->cin : 0);
+    if (f->gather) one.ldx = d->cin;
+    if (f->residual) {
+        one.act = f->scatter ? 0 : f->act;
+        one.ldy = f->scatter ? d->cout : f->width;
+    }
+    for (int n = n_begin; n < n_end; n++) {
+        const float *xin = x + (ptrdiff_t)n * in_pixels * (f->gather ? f->gather_ld : d->ldx);
+        if (f->gather) {
+            dnal_gather_channels(xin, f->gather_ld, in_pixels, f->gather, d->cin, in_tile, d->cin);
+            xin = in_tile;
+        }
+        if (!f->residual) {
+            dnal_conv_forward_rows(&one, xin, w, bias, y + (ptrdiff_t)n * out_pixels * d->ldy, 0, d->hout, 0, scratch);
+            continue;
+        }
+        float *trunk = y + (ptrdiff_t)n * out_pixels * f->width;
+        if (!f->scatter) {
+            dnal_conv_forward_rows(&one, xin, w, bias, trunk, 0, d->hout, 1, scratch);
+        } else {
+            dnal_conv_forward_rows(&one, xin, w, bias, out_tile, 0, d->hout, 0, scratch);
+            dnal_sum_scatter_act(trunk, f->width, out_tile, d->cout, f->scatter, d->cout, out_pixels, trunk, f->width,
+                                 f->width, f->act);
+        }
+    }
 }
 
 void dnal_conv_backward_weight_rows(const dnal_conv *d, const float *x, const float *dy, float *dw, float *dbias,

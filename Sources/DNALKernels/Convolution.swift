@@ -30,6 +30,22 @@ public enum Convolution {
             }
             return
         }
+        let (packed, perGroup) = packForward(g, weight: weight, outputScale: outputScale, workspace: workspace)
+        var d = descriptor(g, activation: activation)
+        let rows = g.batch * g.outHeight
+        let scratch = scratchBuffers(&d, rows: rows, parallel: parallel, workspace: workspace)
+        parallel.forEachChunk(count: rows) { t, r in
+            for grp in 0..<g.groups {
+                dnal_conv_forward_rows(&d, x + grp * g.inPerGroup, packed + grp * perGroup, bias.map { $0 + grp * g.outPerGroup },
+                                       y + grp * g.outPerGroup, Int32(r.lowerBound), Int32(r.upperBound), 0, scratch[t])
+            }
+        }
+    }
+
+    /// The weights packed for the forward microkernel (`[group][kh][kw][cin][ldw]`, scaled per
+    /// output channel by `outputScale`), in the workspace; and the floats per group.
+    static func packForward(_ g: ConvGeometry, weight: UnsafePointer<Float>, outputScale: UnsafePointer<Float>?,
+                            workspace: Workspace) -> (UnsafeMutablePointer<Float>, Int) {
         let ldw = roundUp(g.outPerGroup)
         let perGroup = g.kernel * g.kernel * g.inPerGroup * ldw
         let packed = workspace.buffer(WorkspaceSlot.packedWeights, floats: perGroup * g.groups)
@@ -42,19 +58,16 @@ public enum Convolution {
                                        Int32(g.groups), Int32(grp), 0, Int32(ldw), packed + grp * perGroup)
             }
         }
-        var d = dnal_conv(n: Int32(g.batch), hin: Int32(g.inHeight), win: Int32(g.inWidth), cin: Int32(g.inPerGroup),
-                          ldx: Int32(g.inChannels), hout: Int32(g.outHeight), wout: Int32(g.outWidth),
-                          cout: Int32(g.outPerGroup), ldy: Int32(g.outChannels), kh: Int32(g.kernel), kw: Int32(g.kernel),
-                          stride: Int32(g.stride), pad_top: Int32(g.padding), pad_left: Int32(g.padding), dilate: 1,
-                          ldw: Int32(ldw), act: activation.rawValue)
-        let rows = g.batch * g.outHeight
-        let scratch = scratchBuffers(&d, rows: rows, parallel: parallel, workspace: workspace)
-        parallel.forEachChunk(count: rows) { t, r in
-            for grp in 0..<g.groups {
-                dnal_conv_forward_rows(&d, x + grp * g.inPerGroup, packed + grp * perGroup, bias.map { $0 + grp * g.outPerGroup },
-                                       y + grp * g.outPerGroup, Int32(r.lowerBound), Int32(r.upperBound), 0, scratch[t])
-            }
-        }
+        return (packed, perGroup)
+    }
+
+    /// The kernel's description of one group of the forward convolution.
+    static func descriptor(_ g: ConvGeometry, activation: FusedNormKernel.Activation) -> dnal_conv {
+        dnal_conv(n: Int32(g.batch), hin: Int32(g.inHeight), win: Int32(g.inWidth), cin: Int32(g.inPerGroup),
+                  ldx: Int32(g.inChannels), hout: Int32(g.outHeight), wout: Int32(g.outWidth),
+                  cout: Int32(g.outPerGroup), ldy: Int32(g.outChannels), kh: Int32(g.kernel), kw: Int32(g.kernel),
+                  stride: Int32(g.stride), pad_top: Int32(g.padding), pad_left: Int32(g.padding), dilate: 1,
+                  ldw: Int32(roundUp(g.outPerGroup)), act: activation.rawValue)
     }
 
     /// dInput[N,H,W,Ci] = transposed conv(dOutput[N,Ho,Wo,Co], weight) (overwritten)

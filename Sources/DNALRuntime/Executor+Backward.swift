@@ -202,6 +202,8 @@ extension Executor {
             }
         case .identity:
             deliver(to: input, count: inCount, ready: &ready) { dx in dx.update(from: dy, count: inCount) }
+        case .fusedConv, .inPlace:
+            preconditionFailure("inference-only step in a backward pass")
         }
     }
 }

@@ -51,15 +51,7 @@ extension Executor {
             guard training else {
                 // Inference: batch norm and gate fold into the conv's weights and bias, the
                 // activation into its store; the output is written once.
-                var scale = [Float](repeating: 0, count: c), shift = scale
-                let gamma = p.pointer(norm.gamma), beta = p.pointer(norm.beta)
-                let mean = p.pointer(norm.mean), variance = p.pointer(norm.variance)
-                let convBias = block.bias.map { p.pointer($0) }
-                for i in 0..<c {
-                    let s = factors[i] * gamma[i] / (variance[i] + norm.epsilon).squareRoot()
-                    scale[i] = s
-                    shift[i] = factors[i] * beta[i] + s * ((convBias?[i] ?? 0) - mean[i])
-                }
+                let (scale, shift) = folded(block)
                 Convolution.forward(g, x: x, weight: p.pointer(block.weight), bias: shift, y: y, outputScale: scale,
                                     activation: block.activation, parallel: parallel, workspace: workspace)
                 return
@@ -171,6 +163,41 @@ extension Executor {
             TensorOps.multiply(x, mask, count: count, into: y, parallel: parallel)
         case .identity:
             y.update(from: x, count: count)
+        case .fusedConv(let fused):
+            let out = fused.trunk.map { activation($0) } ?? y
+            switch fused.conv {
+            case .conv(var g, let w, let b):
+                g.batch = n
+                Convolution.forwardFused(g, fusion: fused.fusion, x: x, weight: p.pointer(w), bias: b.map { p.pointer($0) },
+                                         y: out, parallel: parallel, workspace: workspace)
+            case .convBlock(let block):
+                var g = block.geometry
+                g.batch = n
+                let (scale, shift) = folded(block)
+                Convolution.forwardFused(g, fusion: fused.fusion, x: x, weight: p.pointer(block.weight), bias: shift, y: out,
+                                         outputScale: scale, activation: block.activation, parallel: parallel, workspace: workspace)
+            default:
+                preconditionFailure("only convolutions are fused")
+            }
+        case .inPlace:
+            break
         }
+    }
+
+    /// A conv block's batch norm and gate as the per-channel scale and shift of its conv's
+    /// output (inference).
+    private func folded(_ block: Step.ConvBlock) -> (scale: [Float], shift: [Float]) {
+        let p = parameters, norm = block.norm, c = block.geometry.outChannels
+        let factors = gateFactors(block.gate, channels: c)
+        var scale = [Float](repeating: 0, count: c), shift = scale
+        let gamma = p.pointer(norm.gamma), beta = p.pointer(norm.beta)
+        let mean = p.pointer(norm.mean), variance = p.pointer(norm.variance)
+        let convBias = block.bias.map { p.pointer($0) }
+        for i in 0..<c {
+            let s = factors[i] * gamma[i] / (variance[i] + norm.epsilon).squareRoot()
+            scale[i] = s
+            shift[i] = factors[i] * beta[i] + s * ((convBias?[i] ?? 0) - mean[i])
+        }
+        return (scale, shift)
     }
 }

@@ -41,14 +41,17 @@ public final class Executor: @unchecked Sendable {
 
     /// Lowers `graph` and plans memory for batches up to `maxBatch`; checks the memory needed
     /// against the machine before allocating anything.
-    /// `fuse` (the default) runs each conv -> bn -> [gate] -> [activation] line as one fused step.
+    /// `fuse` (the default) runs each conv -> bn -> [gate] -> [activation] line as one fused step;
+    /// an inference executor also folds gathers and residual sums into their convs.
     public init(graph: Graph, maxBatch: Int, training: Bool, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
                 parameters: ParameterStore? = nil, fuse: Bool = true) throws {
         guard maxBatch >= 1 else { throw RuntimeError("the batch size must be at least 1, got \(maxBatch)") }
-        let lowering = Lowering(graph, fuse: fuse)
+        var lowering = Lowering(graph, fuse: fuse)
+        if fuse && !training { lowering.fuseForInference(output: graph.output) }
         let intervals = Step.liveIntervals(lowering.steps, inputCount: graph.inputShape.elementCount, batch: maxBatch,
                                            training: training)
-        let plan = MemoryPlan(intervals)
+        let aliases = Step.aliases(lowering.steps)
+        let plan = MemoryPlan(intervals, aliases: Dictionary(uniqueKeysWithValues: aliases.map { (MemoryPlan.Tensor.activation($0.key), .activation($0.value)) }))
         let paramFloats = lowering.parameters.reduce(0) { $0 + $1.3.reduce(1, *) } * (training ? 4 : 1)
         let extra = lowering.steps.reduce(0) { total, step in
             switch step.kind {
@@ -132,6 +135,12 @@ public final class Executor: @unchecked Sendable {
             if step.macs > 0 && step.inputs[0] != 0 { m += step.macs }
             return total + m
         }
+    }
+
+    /// The sums an inference plan computes inside their branch's last conv, in place on the
+    /// trunk (`Lowering.fuseForInference`).
+    public var sumsComputedInPlace: [String] {
+        steps.compactMap { $0.aliasOf == nil ? nil : $0.name }
     }
 
     /// Step names and ops, in execution order (for per-layer reports).

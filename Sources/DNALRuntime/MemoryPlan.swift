@@ -32,7 +32,9 @@ public struct MemoryPlan: Sendable {
 
     /// Places the largest tensors first, each at the lowest offset not used by a tensor live at
     /// the same time. Offsets are multiples of `alignment` floats (64 bytes by default).
-    public init(_ intervals: [Interval], alignment: Int = 16) {
+    /// `aliases` maps tensors that share another's memory (computed in place) to that tensor,
+    /// whose interval must cover their lifetimes.
+    public init(_ intervals: [Interval], aliases: [Tensor: Tensor] = [:], alignment: Int = 16) {
         self.intervals = intervals
         let order = intervals.indices.sorted {
             let a = intervals[$0], b = intervals[$1]
@@ -54,6 +56,7 @@ public struct MemoryPlan: Sendable {
             offsets[t.tensor] = offset
             totalFloats = max(totalFloats, offset + size)
         }
+        for (alias, target) in aliases { offsets[alias] = offsets[target] }
     }
 
     /// Pairs of tensors that are live at the same time and overlap in memory (empty for a valid plan).
@@ -94,9 +97,12 @@ extension Step {
             }
             if training && step.backwardNeedsOutput { lastUse[step.node] = max(lastUse[step.node]!, backwardTime(step.node)) }
         }
+        // a tensor computed in place lives on in its target's memory
+        let aliases = Step.aliases(steps)
+        for (node, root) in aliases { lastUse[root] = max(lastUse[root] ?? 0, lastUse[node]!) }
         var result = [MemoryPlan.Interval(tensor: .activation(0), size: inputCount * batch, start: 0, end: lastUse[0]!)]
-        for step in steps {
-            result.append(MemoryPlan.Interval(tensor: .activation(step.node), size: step.outputCount * batch,
+        for step in steps where aliases[step.node] == nil {
+            result.append(MemoryPlan.Interval(tensor: .activation(step.node), size: step.writesOwnOutput ? step.outputCount * batch : 0,
                                               start: forwardTime(step.node), end: lastUse[step.node]!))
             if training, let conv = step.fusedConvNode {
                 // the raw conv output, read again by the block's backward; and its gradient

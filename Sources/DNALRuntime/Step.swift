@@ -39,6 +39,21 @@ struct Step {
         case scatter(pixels: Int, outChannels: Int, index: [Int32])
         case dropout(Float)
         case identity
+        /// Inference only: a `conv` or `convBlock` with the gather before it and/or the residual
+        /// sum after it folded in (`Lowering.fuseForInference`). With a residual, its output is
+        /// written into the sum's trunk tensor, `trunk`, and the sum's step is `inPlace`.
+        indirect case fusedConv(FusedConv)
+        /// Inference only: a sum already computed in place by a fused conv; its output is the
+        /// tensor of node `of` (the memory plan aliases them).
+        case inPlace(of: Int)
+    }
+
+    /// A conv step and what inference folds into it.
+    struct FusedConv {
+        var conv: Kind
+        var fusion: Convolution.Fusion
+        /// The node whose tensor is the residual trunk (with `fusion.residual`).
+        var trunk: Int?
     }
 
     /// A batch norm's parameter and buffer names and settings.
@@ -88,6 +103,21 @@ struct Step {
     var fusedConvNode: Int? {
         if case .convBlock(let block) = kind { return block.convNode }
         return nil
+    }
+
+    /// The node whose tensor this step's output is (itself, unless computed in place).
+    var aliasOf: Int? {
+        if case .inPlace(let node) = kind { return node }
+        return nil
+    }
+
+    /// Whether the step writes a tensor of its own (a fused residual conv writes into its trunk).
+    var writesOwnOutput: Bool {
+        switch kind {
+        case .fusedConv(let f): return !f.fusion.residual
+        case .inPlace: return false
+        default: return true
+        }
     }
 
     /// Whether the backward pass reads this step's own output.

@@ -1,6 +1,7 @@
 import DNALCore
 import DNALKernels
 import DNALRuntime
+import DNALSyntax
 import DNALTestSupport
 import Testing
 
@@ -68,5 +69,77 @@ struct InferenceFoldingTests {
             }
             #expect(Numerics.firstMismatch(logits[0], logits[1], rtol: 1e-4, atol: 1e-5) == nil, "\(file) \(mode)")
         }
+    }
+}
+
+/// Inference folds gathers and residual sums into their convs (in place on the trunk) where
+/// nothing else needs the tensors it removes.
+@Suite("Inference residual fusion")
+struct InferenceResidualFusionTests {
+    /// Three blocks: the first reads and writes part of its trunk through channel maps (fused);
+    /// the second's trunk is read again after it, so its sum cannot overwrite it (not fused);
+    /// the third ends in a sum without activation whose branch starts with a 1x1 conv (fused).
+    static let source = """
+        network: fused-maps
+        input: [3, 9, 7]
+        classes: 4
+        layers:
+          - conv: {name: stem, out: 6, kernel: 3, padding: 1, bn: true, act: relu}
+          - gather: {name: b1.gather, channels: [0, 2, 5]}
+          - conv: {name: b1.conv1, out: 4, kernel: 3, padding: 1, bn: true, act: relu}
+          - conv: {name: b1.conv2, out: 3, kernel: 3, padding: 1, bn: true}
+          - scatter: {name: b1.scatter, out: 6, channels: [1, 2, 4]}
+          - add: {name: b1.add, from: [b1.scatter, stem.act]}
+          - relu: {name: b1.act}
+          - gather: {name: b2.gather, channels: [3, 5]}
+          - conv: {name: b2.conv1, out: 2, kernel: 3, padding: 1, bn: true, act: relu}
+          - conv: {name: b2.conv2, out: 6, kernel: 3, padding: 1, bn: true}
+          - add: {name: b2.add, from: [b2.conv2.bn, b1.act]}
+          - relu: {name: b2.act}
+          - add: {name: late, from: [b2.act, b1.act]}
+          - conv: {name: b3.conv1, out: 5, kernel: 1, bn: true, act: relu}
+          - conv: {name: b3.conv2, out: 6, kernel: 3, padding: 1, bn: true}
+          - add: {name: b3.add, from: [late, b3.conv2.bn]}
+          - gap: {name: pool}
+          - linear: {name: fc, out: 4}
+        """
+
+    @Test func foldsWhereTheTrunkIsFreeAndMatchesTheStepByStepPlan() throws {
+        let graph = try NetworkParser.parse(source: Array(Self.source.utf8), file: "fused-maps.yaml")
+        let batch = 5
+        let input = Numerics.random(batch * graph.inputShape.elementCount, seed: 3).map(Float.init)
+        var logits: [[Float]] = []
+        for (fuse, threads) in [(false, 1), (true, 1), (true, 2)] {
+            let e = try Executor(graph: graph, maxBatch: batch, training: false, threads: threads, fuse: fuse)
+            e.parameters.initialize(seed: 7)
+            for entry in e.parameters.entries where entry.name.hasSuffix("running_var") || entry.name.hasSuffix(".bias")
+                || entry.name.hasSuffix("running_mean") {
+                let v = Numerics.random(entry.count, seed: UInt64(entry.offset) + 1)
+                e.parameters.set(entry.name, v.map { Float(entry.name.hasSuffix("var") ? 0.5 + abs($0) : $0 * 0.5) })
+            }
+            if fuse {
+                #expect(e.sumsComputedInPlace == ["b1.add", "b3.add"])
+                #expect(!e.stepNames.contains { $0.op == "gather" })
+                #expect(e.planConflicts.isEmpty)
+            }
+            e.input.update(from: input, count: input.count)
+            try e.forward(batch: batch)
+            // a smaller batch on the same plan, then the full one again: in-place sums must not
+            // depend on what the trunk's memory held before
+            try e.forward(batch: 2)
+            e.input.update(from: input, count: input.count)
+            try e.forward(batch: batch)
+            logits.append(Array(UnsafeBufferPointer(start: e.logits, count: batch * graph.classes)))
+        }
+        for k in 1..<logits.count {
+            #expect(Numerics.firstMismatch(logits[k], logits[0], rtol: 1e-5, atol: 1e-5) == nil, "plan \(k)")
+        }
+    }
+
+    @Test func trainingPlansKeepEveryTensor() throws {
+        let graph = try NetworkParser.parse(source: Array(Self.source.utf8), file: "fused-maps.yaml")
+        let e = try Executor(graph: graph, maxBatch: 2, training: true, threads: 1)
+        #expect(e.sumsComputedInPlace.isEmpty)
+        #expect(e.stepNames.contains { $0.op == "gather" })
     }
 }

@@ -59,6 +59,32 @@ size_t dnal_conv_scratch_floats(const dnal_conv *d);
 void dnal_conv_forward_rows(const dnal_conv *d, const float *x, const float *w, const float *bias,
                             float *y, int row_begin, int row_end, int accumulate, float *scratch);
 
+/// Inference fusions of a dense convolution with the channel maps and the residual sum around it,
+/// one image at a time so that the intermediate tiles stay in cache. See dnal_conv_forward_images.
+typedef struct {
+    /// Input channel map: when not NULL the conv reads x[pixel * gather_ld + gather[k]] as its
+    /// channel k (k < cin), a pruned block reading part of the trunk; d->ldx is then ignored.
+    const int *gather;
+    int gather_ld;
+    /// Residual store: when set, y is a trunk of `width` channels per pixel and becomes
+    /// act(y + the conv's output scattered to channels scatter[k]) over all `width` channels
+    /// (scatter NULL: the conv writes every trunk channel in order, cout == width). d->ldy and
+    /// d->act are then ignored.
+    int residual;
+    const int *scatter;
+    int width;
+    int act;
+} dnal_conv_fusion;
+
+/// Floats of the per-thread tile dnal_conv_forward_images needs besides the conv scratch.
+size_t dnal_conv_fusion_tile_floats(const dnal_conv *d, const dnal_conv_fusion *f);
+
+/// The convolution of images [n_begin, n_end) with the fusions of f (either may be off):
+/// gathered inputs are copied image by image into `tile`, scattered outputs are computed there
+/// and added into the trunk in one pass.
+void dnal_conv_forward_images(const dnal_conv *d, const dnal_conv_fusion *f, const float *x, const float *w,
+                              const float *bias, float *y, int n_begin, int n_end, float *scratch, float *tile);
+
 /// dw[kh][kw][cin][ldw] += sum over rows [row_begin, row_end) of x-patch (outer) dy, and
 /// dbias[cout] += sum of dy (if dbias is not NULL). dy has the output's layout (ldy).
 void dnal_conv_backward_weight_rows(const dnal_conv *d, const float *x, const float *dy, float *dw,

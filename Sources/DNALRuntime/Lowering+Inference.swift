@@ -1,0 +1,107 @@
+import DNALCore
+import DNALKernels
+
+extension Lowering {
+    /// Inference-only rewrites of the plan around dense convolutions (no backward pass needs the
+    /// tensors they remove):
+    /// - a gather read only by a conv is done inside it (`Convolution.Fusion.gather`);
+    /// - a conv whose output only feeds a two-input residual sum is added straight into the
+    ///   sum's trunk, with the sum's activation, when nothing reads the trunk after the conv runs:
+    ///   the sum becomes `inPlace` and its tensor is the trunk's (`Step.aliases`).
+    /// A pruned ResNet block then reads its trunk channels and writes its kept channels back
+    /// without the separate gathered, branch and sum tensors.
+    mutating func fuseForInference(output: Int) {
+        fuseGathers(output: output)
+        fuseResiduals(output: output)
+    }
+
+    /// Readers of each node's tensor: step indices.
+    private func readers() -> [Int: [Int]] {
+        var result: [Int: [Int]] = [:]
+        for (i, step) in steps.enumerated() {
+            for input in step.inputs { result[input, default: []].append(i) }
+        }
+        return result
+    }
+
+    /// The dense conv of a `conv` or `convBlock` step, with an activation check for residuals.
+    private static func denseConv(_ kind: Step.Kind) -> ConvGeometry? {
+        switch kind {
+        case .conv(let g, _, _): return g.groups == 1 ? g : nil
+        case .convBlock(let b): return b.geometry.groups == 1 ? b.geometry : nil
+        default: return nil
+        }
+    }
+
+    private mutating func fuseGathers(output: Int) {
+        let readers = readers()
+        var removed = Set<Int>()
+        for (i, step) in steps.enumerated() {
+            guard Self.denseConv(step.kind) != nil, let source = steps.firstIndex(where: { $0.node == step.inputs[0] }),
+                  case .gather(_, let width, let index) = steps[source].kind, steps[source].node != output,
+                  readers[steps[source].node] == [i] else { continue }
+            let fusion = Convolution.Fusion(gather: index, gatherWidth: width)
+            steps[i] = Step(node: step.node, name: step.name, inputs: steps[source].inputs,
+                            kind: .fusedConv(Step.FusedConv(conv: step.kind, fusion: fusion, trunk: nil)),
+                            outputCount: step.outputCount, macs: step.macs)
+            removed.insert(source)
+        }
+        steps = steps.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
+    }
+
+    private mutating func fuseResiduals(output: Int) {
+        let readers = readers()
+        let position = Dictionary(uniqueKeysWithValues: steps.enumerated().map { ($0.element.node, $0.offset) })
+        for (a, sum) in steps.enumerated() {
+            guard case .scatterAdd(let pixels, let width, let scatters, let activation) = sum.kind, sum.inputs.count == 2 else { continue }
+            // the branch: a conv read only by this sum; the trunk: the other input, computed
+            // before the conv (a shortcut step may come after it) and read by nothing after it
+            // (its readers before it are the block's own convs)
+            for k in 0..<2 {
+                let branch = sum.inputs[k], trunk = sum.inputs[1 - k]
+                guard scatters[1 - k] == nil, let b = position[branch], b < a, branch != output, trunk != 0, trunk != output,
+                      let t = position[trunk], t < b,
+                      readers[branch] == [a], (readers[trunk] ?? []).allSatisfy({ $0 < b || $0 == a }) else { continue }
+                var fused: Step.FusedConv
+                switch steps[b].kind {
+                case .conv, .convBlock: fused = Step.FusedConv(conv: steps[b].kind, fusion: Convolution.Fusion(), trunk: nil)
+                case .fusedConv(let f) where !f.fusion.residual: fused = f
+                default: continue
+                }
+                guard let g = Self.denseConv(fused.conv), g.outHeight * g.outWidth == pixels,
+                      Self.activation(of: fused.conv) == .none,
+                      scatters[k].map({ $0.count == g.outChannels }) ?? (g.outChannels == width) else { continue }
+                fused.fusion.residual = true
+                fused.fusion.scatter = scatters[k]
+                fused.fusion.residualWidth = width
+                fused.fusion.residualActivation = activation
+                fused.trunk = trunk
+                let conv = steps[b]
+                steps[b] = Step(node: conv.node, name: conv.name, inputs: conv.inputs + [trunk], kind: .fusedConv(fused),
+                                outputCount: conv.outputCount, macs: conv.macs)
+                steps[a] = Step(node: sum.node, name: sum.name, inputs: sum.inputs, kind: .inPlace(of: trunk),
+                                outputCount: sum.outputCount, macs: 0)
+                break
+            }
+        }
+    }
+
+    /// The activation a conv step applies in its own store.
+    private static func activation(of kind: Step.Kind) -> FusedNormKernel.Activation {
+        if case .convBlock(let b) = kind { return b.activation }
+        return .none
+    }
+}
+
+extension Step {
+    /// Each in-place step's node -> the node whose tensor it shares (chains resolved: a stage of
+    /// residual blocks shares one trunk tensor).
+    static func aliases(_ steps: [Step]) -> [Int: Int] {
+        var root: [Int: Int] = [:]
+        for step in steps {
+            guard let target = step.aliasOf else { continue }
+            root[step.node] = root[target] ?? target
+        }
+        return root
+    }
+}
