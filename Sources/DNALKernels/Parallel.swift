@@ -37,11 +37,21 @@ public struct Parallel: Sendable {
         // Safe by construction: each chunk writes only its own outputs (or its own partials), so
         // the closure's captured pointers are never written by two workers.
         nonisolated(unsafe) let work = body
-        DispatchQueue.concurrentPerform(iterations: parts) { t in
+        let part: @Sendable (Int) -> Void = { t in
             dnal_set_thread_isa(isa)
             work(t, Self.chunk(t, of: parts, count: count))
             dnal_set_thread_isa(-1)
         }
+        // the kernels' pool starts a loop in about a microsecond (its workers spin between an
+        // executor's steps); when another caller holds it, Dispatch runs this loop instead
+        let ran = withoutActuallyEscaping(part) { part in
+            withUnsafePointer(to: part) { pointer in
+                dnal_parallel_run(Int32(parts), { context, t in
+                    context!.assumingMemoryBound(to: (@Sendable (Int) -> Void).self).pointee(Int(t))
+                }, UnsafeMutableRawPointer(mutating: pointer))
+            }
+        }
+        if ran != 0 { DispatchQueue.concurrentPerform(iterations: parts, execute: part) }
     }
 
     /// How many chunks `forEachChunk` will use.
