@@ -121,22 +121,11 @@ extension Executor {
                                      pixels: n * pixels, index: index, into: y, ldy: c, width: c, activation: act, parallel: parallel)
                 return
             }
-            // the inputs of the sum's width first (the first one copied), then the scattered ones
-            if plain.count >= 2 {
-                TensorOps.add(activation(step.inputs[plain[0]]), activation(step.inputs[plain[1]]), count: count, into: y,
-                              parallel: parallel)
-                for k in plain.dropFirst(2) { TensorOps.add(y, activation(step.inputs[k]), count: count, into: y, parallel: parallel) }
-            } else if let first = plain.first {
-                y.update(from: activation(step.inputs[first]), count: count)
-            } else {
-                y.update(repeating: 0, count: count)
+            // the general sum (several scattered branches, or more inputs), cache block by block
+            let inputs = zip(step.inputs, scatters).map { input, index in
+                TensorOps.SumInput(activation(input), ld: index?.count ?? c, index: index)
             }
-            for (k, index) in scatters.enumerated() {
-                guard let index else { continue }
-                TensorOps.scatterAddChannels(activation(step.inputs[k]), ldx: index.count, pixels: n * pixels, index: index,
-                                             into: y, ldy: c, parallel: parallel)
-            }
-            if act != .none { ActivationKernel.forward(x: y, count: count, relu6: act == .relu6, y: y, parallel: parallel) }
+            TensorOps.sum(inputs, pixels: n * pixels, width: c, activation: act, into: y, parallel: parallel)
         case .concat(let pixels, let channels):
             let total = channels.reduce(0, +)
             var offset = 0

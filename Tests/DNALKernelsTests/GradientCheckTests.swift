@@ -265,6 +265,46 @@ struct ChannelMapTests {
         }
     }
 
+    /// The general sum (plain and scattered inputs, cache block by block) against its definition,
+    /// across a block edge (256 pixels) and with no plain input at all.
+    @Test func generalSum() {
+        let pixels = 300, width = 20
+        let plainA = Numerics.random(pixels * width, seed: 5).map(Float.init)
+        let plainB = Numerics.random(pixels * width, seed: 6).map(Float.init)
+        let s1: [Int] = [0, 3, 7, 19], s2: [Int] = Array(stride(from: 1, to: 20, by: 2))
+        let x1 = Numerics.random(pixels * s1.count, seed: 7).map(Float.init)
+        let x2 = Numerics.random(pixels * s2.count, seed: 8).map(Float.init)
+        let zeros = [Float](repeating: 0, count: pixels * width)
+        for withPlain in [true, false] {
+            var expected = withPlain ? zip(plainA, plainB).map(+) : zeros
+            expected = PointwiseReference.scatterAdd(x1, into: expected, channels: width, index: s1)
+            expected = PointwiseReference.scatterAdd(x2, into: expected, channels: width, index: s2)
+            for act in [FusedNormKernel.Activation.none, .relu, .relu6] {
+                for isa in KernelISA.supported {
+                    var y = [Float](repeating: .nan, count: pixels * width)
+                    plainA.withUnsafeBufferPointer { a in
+                        plainB.withUnsafeBufferPointer { b in
+                            x1.withUnsafeBufferPointer { p1 in
+                                x2.withUnsafeBufferPointer { p2 in
+                                    var inputs = [TensorOps.SumInput(p1.baseAddress!, ld: s1.count, index: s1.map(Int32.init)),
+                                                  TensorOps.SumInput(p2.baseAddress!, ld: s2.count, index: s2.map(Int32.init))]
+                                    if withPlain {
+                                        inputs = [TensorOps.SumInput(a.baseAddress!, ld: width)] + inputs
+                                            + [TensorOps.SumInput(b.baseAddress!, ld: width)]
+                                    }
+                                    TensorOps.sum(inputs, pixels: pixels, width: width, activation: act, into: &y,
+                                                  parallel: Parallel(threads: 2, isa: isa))
+                                }
+                            }
+                        }
+                    }
+                    let want = expected.map { act == .none ? $0 : (act == .relu ? max($0, 0) : min(max($0, 0), 6)) }
+                    #expect(Numerics.firstMismatch(y, want, rtol: 1e-6, atol: 1e-6) == nil, "\(isa) \(act) plain \(withPlain)")
+                }
+            }
+        }
+    }
+
     /// The fused residual end, act(trunk + scatter(x)), against its definition on every ISA, in
     /// place and not, with NaN passing through the activation.
     @Test("sum with a scattered branch and the activation after it", arguments: cases.filter { zip($0.2, $0.2.dropFirst()).allSatisfy(<) })

@@ -1,0 +1,63 @@
+import CDNALKernels
+
+extension TensorOps {
+    /// One input of a feature-map sum: `ld` floats per pixel; `index` places its channels in the
+    /// sum (nil: it has the sum's width, in order).
+    public struct SumInput {
+        public var pointer: UnsafePointer<Float>
+        public var ld: Int
+        public var index: [Int32]?
+
+        public init(_ pointer: UnsafePointer<Float>, ld: Int, index: [Int32]? = nil) {
+            self.pointer = pointer
+            self.ld = ld
+            self.index = index
+        }
+    }
+
+    /// Pixels of one cache block of the general sum: its inputs and output stay in L1/L2 between
+    /// the passes over it.
+    static let sumBlockPixels = 256
+
+    /// y = act(sum of the inputs, scattered ones added at their channels), `width` channels per
+    /// pixel, over `pixels` pixels: the general residual sum (several scattered branches, or more
+    /// than two inputs). Works block by block, so its several passes (start, adds, scatter-adds,
+    /// and the last scatter fused with the activation) touch each block while it is in cache.
+    public static func sum(_ inputs: [SumInput], pixels: Int, width: Int, activation: FusedNormKernel.Activation,
+                           into y: UnsafeMutablePointer<Float>, parallel: Parallel) {
+        let plain = inputs.filter { $0.index == nil }, scattered = inputs.filter { $0.index != nil }
+        let indices = scattered.map { $0.index! }
+        let act = activation.rawValue
+        parallel.forEachChunk(count: pixels, grain: sumBlockPixels) { _, chunk in
+            var p0 = chunk.lowerBound
+            while p0 < chunk.upperBound {
+                let n = min(sumBlockPixels, chunk.upperBound - p0)
+                let out = y + p0 * width
+                if let first = plain.first {
+                    dnal_copy_channels(first.pointer + p0 * first.ld, Int32(first.ld), n, Int32(width), out, Int32(width), 0)
+                    for other in plain.dropFirst() {
+                        dnal_copy_channels(other.pointer + p0 * other.ld, Int32(other.ld), n, Int32(width), out, Int32(width), 1)
+                    }
+                } else {
+                    out.update(repeating: 0, count: n * width)
+                }
+                for (k, s) in scattered.enumerated() {
+                    indices[k].withUnsafeBufferPointer { index in
+                        let x = s.pointer + p0 * s.ld
+                        if k == scattered.count - 1 {
+                            // the last one carries the activation
+                            dnal_sum_scatter_act(out, Int32(width), x, Int32(s.ld), index.baseAddress, Int32(index.count), n, out,
+                                                 Int32(width), Int32(width), act)
+                        } else {
+                            dnal_scatter_add_channels(x, Int32(s.ld), n, index.baseAddress, Int32(index.count), out, Int32(width))
+                        }
+                    }
+                }
+                if scattered.isEmpty && activation != .none {
+                    dnal_relu_forward(out, n * width, activation == .relu6 ? 1 : 0, out)
+                }
+                p0 += n
+            }
+        }
+    }
+}
