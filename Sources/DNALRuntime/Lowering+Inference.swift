@@ -7,7 +7,8 @@ extension Lowering {
     /// - a gather read only by a conv is done inside it (`Convolution.Fusion.gather`);
     /// - a conv whose output only feeds a two-input residual sum is added straight into the
     ///   sum's trunk, with the sum's activation, when nothing reads the trunk after the conv runs:
-    ///   the sum becomes `inPlace` and its tensor is the trunk's (`Step.aliases`).
+    ///   the sum becomes `inPlace` and its tensor is the trunk's (`Step.aliases`). A trunk step
+    ///   that comes after the conv (a stage's first shortcut) is moved before it.
     /// A pruned ResNet block then reads its trunk channels and writes its kept channels back
     /// without the separate gathered, branch and sum tensors.
     mutating func fuseForInference(output: Int) {
@@ -50,18 +51,20 @@ extension Lowering {
     }
 
     private mutating func fuseResiduals(output: Int) {
-        let readers = readers()
-        let position = Dictionary(uniqueKeysWithValues: steps.enumerated().map { ($0.element.node, $0.offset) })
-        for (a, sum) in steps.enumerated() {
+        var a = 0
+        while a < steps.count {
+            defer { a += 1 }
+            let sum = steps[a]
             guard case .scatterAdd(let pixels, let width, let scatters, let activation) = sum.kind, sum.inputs.count == 2 else { continue }
-            // the branch: a conv read only by this sum; the trunk: the other input, computed
-            // before the conv (a shortcut step may come after it) and read by nothing after it
-            // (its readers before it are the block's own convs)
+            let readers = readers()
+            let position = Dictionary(uniqueKeysWithValues: steps.enumerated().map { ($0.element.node, $0.offset) })
+            // the branch: a conv read only by this sum; the trunk: the other input, read by
+            // nothing after the conv (its readers before it are the block's own convs)
             for k in 0..<2 {
                 let branch = sum.inputs[k], trunk = sum.inputs[1 - k]
-                guard scatters[1 - k] == nil, let b = position[branch], b < a, branch != output, trunk != 0, trunk != output,
-                      let t = position[trunk], t < b,
-                      readers[branch] == [a], (readers[trunk] ?? []).allSatisfy({ $0 < b || $0 == a }) else { continue }
+                guard scatters[1 - k] == nil, var b = position[branch], b < a, branch != output, trunk != 0, trunk != output,
+                      var t = position[trunk], readers[branch] == [a],
+                      (readers[trunk] ?? []).allSatisfy({ $0 < b || $0 == a }) else { continue }
                 var fused: Step.FusedConv
                 switch steps[b].kind {
                 case .conv, .convBlock: fused = Step.FusedConv(conv: steps[b].kind, fusion: Convolution.Fusion(), trunk: nil)
@@ -71,6 +74,15 @@ extension Lowering {
                 guard let g = Self.denseConv(fused.conv), g.outHeight * g.outWidth == pixels,
                       Self.activation(of: fused.conv) == .none,
                       scatters[k].map({ $0.count == g.outChannels }) ?? (g.outChannels == width) else { continue }
+                if t > b {
+                    // the trunk is computed after the conv (a stage's first shortcut): run it just
+                    // before, when its inputs are ready and no in-place step comes in between
+                    guard steps[t].inputs.allSatisfy({ $0 == 0 || position[$0]! < b }),
+                          steps[(b + 1)..<t].allSatisfy({ $0.writesOwnOutput && $0.aliasOf == nil }) else { continue }
+                    steps.insert(steps.remove(at: t), at: b)
+                    (t, b) = (b, b + 1)
+                }
+                precondition(t < b)
                 fused.fusion.residual = true
                 fused.fusion.scatter = scatters[k]
                 fused.fusion.residualWidth = width

@@ -77,15 +77,18 @@ extension Step {
     /// The live intervals of every tensor of `steps` for a batch of `batch`, on the schedule:
     /// time 0 the input is written; the step computing node k runs forward at time k; with L the
     /// last step's node, the loss runs at L + 1 and the step of node k runs backward at 2L - k + 2.
-    /// Without `training`, only forward outputs exist, each live until its last reader.
+    /// Without `training`, only forward outputs exist, each live until its last reader, and the
+    /// step at position i runs at time i + 1.
     static func liveIntervals(_ steps: [Step], inputCount: Int, batch: Int, training: Bool) -> [MemoryPlan.Interval] {
-        // Times are keyed by node ids (fused steps skip the ids of the nodes they absorb).
+        // Training times are keyed by node ids (fused steps skip the ids of the nodes they absorb);
+        // inference times are step positions, as inference fusion may run a step earlier.
         let last = steps.last?.node ?? 0
-        func forwardTime(_ node: Int) -> Int { node }
+        let position = Dictionary(uniqueKeysWithValues: steps.enumerated().map { ($0.element.node, $0.offset + 1) })
+        func forwardTime(_ node: Int) -> Int { training ? node : position[node]! }
         func backwardTime(_ node: Int) -> Int { 2 * last - node + 2 }
         var lastUse: [Int: Int] = [0: 0]
         for step in steps { lastUse[step.node] = forwardTime(step.node) }
-        lastUse[last] = training ? last + 1 : last
+        lastUse[last] = training ? last + 1 : forwardTime(last)
         var firstGradient: [Int: Int] = [:]
         for step in steps {
             for i in step.inputs {

@@ -136,6 +136,15 @@ struct InferenceResidualFusionTests {
         }
     }
 
+    @Test func everyResNetSumIsComputedInPlaceStageShortcutsMovedBeforeTheirConv() throws {
+        let graph = try NetworkParserShim.parse(Repository.architecture("resnet20-cifar10.yaml").path)
+        let e = try Executor(graph: graph, maxBatch: 2, training: false, threads: 1)
+        #expect(e.sumsComputedInPlace.count == 9)
+        #expect(e.planConflicts.isEmpty)
+        let names = e.stepNames.map(\.name)
+        #expect(names.firstIndex(of: "stage2.0.shortcut")! < names.firstIndex(of: "stage2.0.conv2")!)
+    }
+
     @Test func trainingPlansKeepEveryTensor() throws {
         let graph = try NetworkParser.parse(source: Array(Self.source.utf8), file: "fused-maps.yaml")
         let e = try Executor(graph: graph, maxBatch: 2, training: true, threads: 1)
