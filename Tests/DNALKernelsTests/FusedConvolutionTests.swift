@@ -1,0 +1,63 @@
+import DNALKernels
+import DNALTestSupport
+import Testing
+
+/// `Convolution.forwardFused` (inference: a gathered input and/or a residual sum in place on the
+/// trunk) against its definition: gather, reference convolution, scatter-add into the trunk,
+/// activation over every trunk channel.
+@Suite("Fused convolution")
+struct FusedConvolutionTests {
+    /// (height, width, trunk channels read, gathered channels, outputs, trunk channels written,
+    /// scattered: outputs placed at spread channels, else the trunk is the outputs in order).
+    /// Narrow (<= 8 outputs, the dense 8-channel store among them) and general paths.
+    static let cases: [(Int, Int, Int, [Int]?, Int, Int, Bool)] = [
+        (3, 32, 16, [0, 2, 3, 5, 8, 9, 12, 15], 8, 8, false),   // narrow, dense store, accumulate into the trunk
+        (3, 32, 16, [1, 4, 6, 7, 11], 8, 16, true),              // narrow, scatter into a wider trunk
+        (4, 17, 8, nil, 5, 5, false),                            // narrow, 5 outputs in order
+        (5, 16, 32, Array(stride(from: 0, to: 32, by: 2)), 16, 32, true),  // general path, gather and scatter
+        (4, 8, 64, Array(stride(from: 1, to: 64, by: 3)), 32, 32, false),  // general path, short rows
+    ]
+
+    @Test("fused gather and residual sum equal gather, conv, scatter-add and activation", arguments: cases.indices)
+    func fused(k: Int) throws {
+        let (h, w, trunkIn, gather, outs, trunkOut, scattered) = Self.cases[k]
+        let cin = gather?.count ?? trunkIn
+        let g = ConvGeometry(batch: 3, inHeight: h, inWidth: w, inChannels: cin, outChannels: outs, kernel: 3, padding: 1)
+        let pixels = h * w
+        let source = Numerics.random(3 * pixels * trunkIn, seed: 41).map(Float.init)
+        let weight = Numerics.random(g.weightCount, seed: 42, scale: 0.5).map(Float.init)
+        let bias = Numerics.random(outs, seed: 43).map(Float.init)
+        let scale = Numerics.random(outs, seed: 44).map { Float(1 + $0 * 0.5) }
+        let trunk = Numerics.random(3 * pixels * trunkOut, seed: 45).map { Float($0 * 2) }
+        let scatter: [Int]? = scattered ? Array((0..<trunkOut).filter { $0 % 3 != 2 }.prefix(outs)) : nil
+        // the definition, step by step
+        let x = gather.map { PointwiseReference.gather(source, channels: trunkIn, index: $0) } ?? source
+        let scaledWeight = weight.indices.map { weight[$0] * scale[$0 % outs] }
+        var branch = [Float](repeating: 0, count: g.outputCount)
+        ConvolutionReference.forward(g, x: x, weight: scaledWeight, bias: bias, y: &branch)
+        let summed = PointwiseReference.scatterAdd(branch, into: trunk, channels: trunkOut, index: scatter ?? Array(0..<outs))
+        for act in [FusedNormKernel.Activation.none, .relu] {
+            let expected = summed.map { act == .relu ? max($0, 0) : $0 }
+            for isa in KernelISA.supported {
+                for threads in [1, 2] {
+                    var y = trunk
+                    let fusion = Convolution.Fusion(gather: gather?.map(Int32.init), gatherWidth: trunkIn, residual: true,
+                                                    scatter: scatter?.map(Int32.init), residualWidth: trunkOut,
+                                                    residualActivation: act)
+                    Convolution.forwardFused(g, fusion: fusion, x: source, weight: weight, bias: bias, y: &y, outputScale: scale,
+                                             parallel: Parallel(threads: threads, isa: isa), workspace: Workspace())
+                    let m = Numerics.firstMismatch(y, expected, rtol: 1e-4, atol: 1e-4)
+                    #expect(m == nil, "case \(k) \(isa) threads \(threads) \(act): \(String(describing: m))")
+                }
+            }
+        }
+        // without the residual: the gathered conv alone, written to its own tensor
+        if gather != nil {
+            var y = [Float](repeating: .nan, count: g.outputCount)
+            Convolution.forwardFused(g, fusion: Convolution.Fusion(gather: gather?.map(Int32.init), gatherWidth: trunkIn), x: source,
+                                     weight: weight, bias: bias, y: &y, outputScale: scale, parallel: Parallel(threads: 2),
+                                     workspace: Workspace())
+            #expect(Numerics.firstMismatch(y, branch, rtol: 1e-4, atol: 1e-4) == nil, "case \(k) gather only")
+        }
+    }
+}
