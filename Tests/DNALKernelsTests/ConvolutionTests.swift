@@ -22,6 +22,10 @@ struct ConvolutionTests {
         (1, 3, 33, 4, 1, 3, 1, 1, 1), (2, 4, 40, 9, 7, 5, 1, 2, 1), (1, 3, 20, 6, 3, 1, 1, 0, 1),
         (1, 6, 18, 16, 4, 3, 1, 0, 1), (1, 4, 24, 10, 8, 3, 1, 1, 2), (2, 6, 47, 3, 6, 3, 1, 1, 1),
         (1, 4, 16, 6, 10, 3, 1, 1, 1), (2, 3, 20, 5, 12, 3, 1, 1, 1), (1, 3, 18, 4, 9, 1, 1, 0, 1), (1, 3, 33, 7, 11, 3, 1, 1, 1),
+        // 9 to 15 outputs (two pixel vectors up to 13, one beyond; a row's last 16 pixels on one),
+        // inputs in two groups of 8 channels
+        (2, 4, 32, 11, 11, 3, 1, 1, 1), (1, 3, 40, 16, 13, 3, 1, 1, 1), (1, 3, 48, 9, 14, 3, 1, 1, 1),
+        (1, 4, 17, 12, 15, 3, 1, 1, 1), (1, 3, 35, 3, 9, 5, 1, 2, 1),
     ].map { ConvGeometry(batch: $0.0, inHeight: $0.1, inWidth: $0.2, inChannels: $0.3, outChannels: $0.4,
                          kernel: $0.5, stride: $0.6, padding: $0.7, groups: $0.8) }
 
