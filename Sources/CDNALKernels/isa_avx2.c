@@ -30,6 +30,7 @@ static inline __m256i dnal_avx2_mask(int n)
 #define dnal_avx2_table dnal_table_avx2
 
 #include "conv.inc"
+#include "conv_weight.inc"
 #include "dwconv.inc"
 #include "peak.inc"
 

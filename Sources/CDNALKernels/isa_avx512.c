@@ -31,6 +31,7 @@ static void FN(narrow_forward_rows)(const dnal_conv *d, const float *x, const fl
                                     int row_begin, int row_end, int accumulate, float *scratch);
 
 #include "conv.inc"
+#include "conv_weight.inc"
 #include "conv_narrow_avx512.inc"
 #include "dwconv.inc"
 #include "channels_avx512.inc"

@@ -28,5 +28,6 @@
 #define dnal_scalar_table dnal_table_scalar
 
 #include "conv.inc"
+#include "conv_weight.inc"
 #include "dwconv.inc"
 #include "peak.inc"
