@@ -17,8 +17,8 @@
 #define CPU_RELAX() ((void)0)
 #endif
 
-/// Spin iterations (pause instructions, ~30-40 ns each here) a worker waits for the next loop
-/// before it sleeps: ~100 us, longer than the gap between an executor's steps.
+/// Pause instructions a worker spins through waiting for the next loop before it sleeps: tens of
+/// microseconds, longer than the gap between an executor's steps.
 #define SPIN_LIMIT 3000
 
 static struct {
@@ -26,7 +26,7 @@ static struct {
     pthread_cond_t wake;
     atomic_flag busy;          // a caller owns the pool
     atomic_ulong generation;   // bumped once per published loop
-    atomic_int pending;        // worker parts of the current loop not yet finished
+    atomic_int pending;        // workers that have not yet acknowledged (and run their part of) the current loop
     atomic_int sleeping;       // workers blocked on `wake`
     int workers;               // threads started (parts 1 ... workers)
     atomic_int spin;           // whether idle workers spin (not when they outnumber the cores)

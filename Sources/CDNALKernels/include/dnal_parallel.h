@@ -13,7 +13,8 @@ typedef void (*dnal_part_fn)(void *context, int part);
 /// workers, and returns when every part is done. Workers wait for the next loop spinning for a
 /// short while before they sleep, so back-to-back loops (an executor's steps) start in about a
 /// microsecond instead of a thread wake-up. Returns 0 when it ran the loop; -1 when the pool is
-/// busy with another caller's loop (or parts exceeds DNAL_POOL_MAX_PARTS), and then nothing ran.
+/// busy with another caller's loop (or parts exceeds DNAL_POOL_MAX_PARTS, or a worker thread could not
+/// be started), and then nothing ran.
 int dnal_parallel_run(int parts, dnal_part_fn fn, void *context);
 
 /// Most parts one loop may have.
