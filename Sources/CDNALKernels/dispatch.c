@@ -146,6 +146,19 @@ void dnal_conv_forward_images(const dnal_conv *d, const dnal_conv_fusion *f, con
     }
 }
 
+void dnal_conv_pair_forward_images(const dnal_conv *d1, const dnal_conv_fusion *f1, const float *w1, const float *b1,
+                                   const dnal_conv *d2, const dnal_conv_fusion *f2, const float *w2, const float *b2,
+                                   const float *x, float *y, int n_begin, int n_end, float *scratch, float *tile1,
+                                   float *mid, float *tile2)
+{
+    const ptrdiff_t in1 = (ptrdiff_t)d1->hin * d1->win * (f1->gather ? f1->gather_ld : d1->ldx);
+    const ptrdiff_t out2 = (ptrdiff_t)d2->hout * d2->wout * (f2->residual ? f2->width : d2->ldy);
+    for (int n = n_begin; n < n_end; n++) {
+        dnal_conv_forward_images(d1, f1, x + (ptrdiff_t)n * in1, w1, b1, mid, 0, 1, scratch, tile1);
+        dnal_conv_forward_images(d2, f2, mid, w2, b2, y + (ptrdiff_t)n * out2, 0, 1, scratch, tile2);
+    }
+}
+
 void dnal_conv_backward_weight_rows(const dnal_conv *d, const float *x, const float *dy, float *dw, float *dbias,
                                     int row_begin, int row_end, float *scratch)
 {

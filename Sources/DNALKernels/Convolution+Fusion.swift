@@ -27,6 +27,31 @@ extension Convolution {
         }
     }
 
+    /// One inference convolution with what is folded into it: batch norm and gate as
+    /// `outputScale` and `bias`, its activation, and its `fusion`.
+    public struct FusedCall {
+        public var geometry: ConvGeometry
+        public var fusion: Fusion
+        public var weight: UnsafePointer<Float>
+        public var bias: UnsafePointer<Float>?
+        public var outputScale: UnsafePointer<Float>?
+        public var activation: FusedNormKernel.Activation
+
+        public init(_ geometry: ConvGeometry, fusion: Fusion, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                    outputScale: UnsafePointer<Float>? = nil, activation: FusedNormKernel.Activation = .none) {
+            precondition(geometry.groups == 1, "fused convolutions are dense")
+            precondition(fusion.gather.map { $0.count == geometry.inChannels } ?? true, "one gathered channel per input channel")
+            precondition(!fusion.residual || (fusion.scatter?.count ?? fusion.residualWidth) == geometry.outChannels,
+                         "one trunk channel per output channel")
+            self.geometry = geometry
+            self.fusion = fusion
+            self.weight = weight
+            self.bias = bias
+            self.outputScale = outputScale
+            self.activation = activation
+        }
+    }
+
     /// The inference forward pass of a dense (ungrouped) convolution with `fusion`: as `forward`
     /// followed by the sum, but one image at a time, so the gathered input and the branch output
     /// stay in cache and the trunk is read and written once. `g.inChannels` counts the channels
@@ -35,29 +60,61 @@ extension Convolution {
                                     bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
                                     outputScale: UnsafePointer<Float>? = nil,
                                     activation: FusedNormKernel.Activation = .none, parallel: Parallel, workspace: Workspace) {
-        precondition(g.groups == 1, "fused convolutions are dense")
-        precondition(fusion.gather.map { $0.count == g.inChannels } ?? true, "one gathered channel per input channel")
-        precondition(!fusion.residual || (fusion.scatter?.count ?? fusion.residualWidth) == g.outChannels,
-                     "one trunk channel per output channel")
+        let call = FusedCall(g, fusion: fusion, weight: weight, bias: bias, outputScale: outputScale, activation: activation)
         let (packed, _) = packForward(g, weight: weight, outputScale: outputScale, workspace: workspace)
         var d = descriptor(g, activation: activation)
-        let gather = fusion.gather ?? []
-        let scatter = fusion.scatter ?? []
         let parts = max(1, parallel.parts(count: g.batch))
-        let scratch = (0..<parts).map { workspace.buffer(WorkspaceSlot.scratch($0), floats: dnal_conv_scratch_floats(&d)) }
-        gather.withUnsafeBufferPointer { gatherIndex in
-            scatter.withUnsafeBufferPointer { scatterIndex in
-                var f = dnal_conv_fusion(gather: fusion.gather == nil ? nil : gatherIndex.baseAddress,
-                                         gather_ld: Int32(fusion.gatherWidth), residual: fusion.residual ? 1 : 0,
-                                         scatter: fusion.scatter == nil ? nil : scatterIndex.baseAddress,
+        call.withKernelFusion { f in
+            let scratch = (0..<parts).map { workspace.buffer(WorkspaceSlot.scratch($0), floats: dnal_conv_scratch_floats(&d)) }
+            let tiles = (0..<parts).map { workspace.buffer(WorkspaceSlot.partial($0), floats: dnal_conv_fusion_tile_floats(&d, &f)) }
+            parallel.forEachChunk(count: g.batch) { t, r in
+                dnal_conv_forward_images(&d, &f, x, packed, bias, y, Int32(r.lowerBound), Int32(r.upperBound), scratch[t], tiles[t])
+            }
+        }
+    }
+
+    /// Two inference convolutions in a row, the second reading only the first's output: run
+    /// image by image, so that output never exists for the whole batch and it, and the trunk the
+    /// second one adds into, stay in cache between them. `y` is the second one's output (its
+    /// trunk with a residual fusion).
+    public static func forwardPair(_ first: FusedCall, _ second: FusedCall, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+                                   parallel: Parallel, workspace: Workspace) {
+        let g1 = first.geometry, g2 = second.geometry
+        precondition(g1.batch == g2.batch && g1.outChannels == g2.inChannels && second.fusion.gather == nil
+                     && g1.outHeight == g2.inHeight && g1.outWidth == g2.inWidth && !first.fusion.residual,
+                     "the second conv reads the first one's whole output")
+        let (w1, _) = packForward(g1, weight: first.weight, outputScale: first.outputScale, workspace: workspace)
+        let (w2, _) = packForward(g2, weight: second.weight, outputScale: second.outputScale, workspace: workspace,
+                                  slot: WorkspaceSlot.packedWeightsSecond)
+        var d1 = descriptor(g1, activation: first.activation), d2 = descriptor(g2, activation: second.activation)
+        let parts = max(1, parallel.parts(count: g1.batch))
+        let mid = g1.outHeight * g1.outWidth * g1.outChannels
+        first.withKernelFusion { f1 in
+            second.withKernelFusion { f2 in
+                let scratchFloats = max(dnal_conv_scratch_floats(&d1), dnal_conv_scratch_floats(&d2))
+                let t1 = dnal_conv_fusion_tile_floats(&d1, &f1), t2 = dnal_conv_fusion_tile_floats(&d2, &f2)
+                let scratch = (0..<parts).map { workspace.buffer(WorkspaceSlot.scratch($0), floats: scratchFloats) }
+                let tiles = (0..<parts).map { workspace.buffer(WorkspaceSlot.partial($0), floats: t1 + mid + t2 + 16) }
+                parallel.forEachChunk(count: g1.batch) { t, r in
+                    let tile = tiles[t]
+                    dnal_conv_pair_forward_images(&d1, &f1, w1, first.bias, &d2, &f2, w2, second.bias, x, y, Int32(r.lowerBound),
+                                                  Int32(r.upperBound), scratch[t], tile, tile + t1, tile + t1 + mid)
+                }
+            }
+        }
+    }
+}
+
+extension Convolution.FusedCall {
+    /// Calls `body` with the kernels' view of the fusion (its index lists pinned for the call).
+    func withKernelFusion<R>(_ body: (inout dnal_conv_fusion) -> R) -> R {
+        let gather = fusion.gather ?? [], scatter = fusion.scatter ?? []
+        return gather.withUnsafeBufferPointer { g in
+            scatter.withUnsafeBufferPointer { s in
+                var f = dnal_conv_fusion(gather: fusion.gather == nil ? nil : g.baseAddress, gather_ld: Int32(fusion.gatherWidth),
+                                         residual: fusion.residual ? 1 : 0, scatter: fusion.scatter == nil ? nil : s.baseAddress,
                                          width: Int32(fusion.residualWidth), act: fusion.residualActivation.rawValue)
-                let tiles = (0..<parts).map {
-                    workspace.buffer(WorkspaceSlot.partial($0), floats: dnal_conv_fusion_tile_floats(&d, &f))
-                }
-                parallel.forEachChunk(count: g.batch) { t, r in
-                    dnal_conv_forward_images(&d, &f, x, packed, bias, y, Int32(r.lowerBound), Int32(r.upperBound), scratch[t],
-                                             tiles[t])
-                }
+                return body(&f)
             }
         }
     }

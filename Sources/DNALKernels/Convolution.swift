@@ -45,10 +45,10 @@ public enum Convolution {
     /// The weights packed for the forward microkernel (`[group][kh][kw][cin][ldw]`, scaled per
     /// output channel by `outputScale`), in the workspace; and the floats per group.
     static func packForward(_ g: ConvGeometry, weight: UnsafePointer<Float>, outputScale: UnsafePointer<Float>?,
-                            workspace: Workspace) -> (UnsafeMutablePointer<Float>, Int) {
+                            workspace: Workspace, slot: Int = WorkspaceSlot.packedWeights) -> (UnsafeMutablePointer<Float>, Int) {
         let ldw = roundUp(g.outPerGroup)
         let perGroup = g.kernel * g.kernel * g.inPerGroup * ldw
-        let packed = workspace.buffer(WorkspaceSlot.packedWeights, floats: perGroup * g.groups)
+        let packed = workspace.buffer(slot, floats: perGroup * g.groups)
         for grp in 0..<g.groups {
             if let outputScale {
                 dnal_pack_conv_weights_scaled(weight, Int32(g.kernel), Int32(g.kernel), Int32(g.inPerGroup), Int32(g.outChannels),

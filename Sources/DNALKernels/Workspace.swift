@@ -37,6 +37,9 @@ public final class Workspace: @unchecked Sendable {
 public enum WorkspaceSlot {
     /// Packed weights of the current conv call.
     public static let packedWeights = 0
+    /// Packed weights of the second conv of a pair run image by image (slots 1-4 are the
+    /// executor's own).
+    public static let packedWeightsSecond = 5
     /// Worker t's scratch (padded input bands).
     public static func scratch(_ t: Int) -> Int { 8 + 2 * t }
     /// Worker t's gradient partials.

@@ -154,22 +154,42 @@ extension Executor {
             y.update(from: x, count: count)
         case .fusedConv(let fused):
             let out = fused.trunk.map { activation($0) } ?? y
-            switch fused.conv {
-            case .conv(var g, let w, let b):
-                g.batch = n
-                Convolution.forwardFused(g, fusion: fused.fusion, x: x, weight: p.pointer(w), bias: b.map { p.pointer($0) },
-                                         y: out, parallel: parallel, workspace: workspace)
-            case .convBlock(let block):
-                var g = block.geometry
-                g.batch = n
-                let (scale, shift) = folded(block)
-                Convolution.forwardFused(g, fusion: fused.fusion, x: x, weight: p.pointer(block.weight), bias: shift, y: out,
-                                         outputScale: scale, activation: block.activation, parallel: parallel, workspace: workspace)
-            default:
-                preconditionFailure("only convolutions are fused")
+            withCall(fused, batch: n) { call in
+                Convolution.forwardFused(call.geometry, fusion: call.fusion, x: x, weight: call.weight, bias: call.bias, y: out,
+                                         outputScale: call.outputScale, activation: call.activation, parallel: parallel,
+                                         workspace: workspace)
+            }
+        case .convPair(let first, let second):
+            let out = second.trunk.map { activation($0) } ?? y
+            withCall(first, batch: n) { a in
+                withCall(second, batch: n) { b in
+                    Convolution.forwardPair(a, b, x: x, y: out, parallel: parallel, workspace: workspace)
+                }
             }
         case .inPlace:
             break
+        }
+    }
+
+    /// A fused conv step as the kernels' call, its batch norm and gate folded (alive during `body`).
+    private func withCall<R>(_ fused: Step.FusedConv, batch n: Int, _ body: (Convolution.FusedCall) -> R) -> R {
+        let p = parameters
+        switch fused.conv {
+        case .conv(var g, let w, let b):
+            g.batch = n
+            return body(Convolution.FusedCall(g, fusion: fused.fusion, weight: p.pointer(w), bias: b.map { p.pointer($0) }))
+        case .convBlock(let block):
+            var g = block.geometry
+            g.batch = n
+            let (scale, shift) = folded(block)
+            return scale.withUnsafeBufferPointer { s in
+                shift.withUnsafeBufferPointer { b in
+                    body(Convolution.FusedCall(g, fusion: fused.fusion, weight: p.pointer(block.weight), bias: b.baseAddress,
+                                               outputScale: s.baseAddress, activation: block.activation))
+                }
+            }
+        default:
+            preconditionFailure("only convolutions are fused")
         }
     }
 

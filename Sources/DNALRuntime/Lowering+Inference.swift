@@ -14,6 +14,48 @@ extension Lowering {
     mutating func fuseForInference(output: Int) {
         fuseGathers(output: output)
         fuseResiduals(output: output)
+        pairConvs(output: output)
+    }
+
+    /// A conv read only by the next step, a conv that adds into a trunk (a residual block's two
+    /// convs), runs with it image by image (`Step.Kind.convPair`).
+    private mutating func pairConvs(output: Int) {
+        // a stage's first shortcut, moved before the block's second conv, sits between the two:
+        // it runs first instead (it reads neither, and writes a tensor of its own)
+        for i in steps.indices.dropLast(2) where Self.fusedForm(steps[i].kind) != nil {
+            let between = steps[i + 1]
+            if steps[i + 2].inputs.first == steps[i].node, !between.inputs.contains(steps[i].node),
+               between.writesOwnOutput, between.aliasOf == nil, Self.fusedForm(between.kind) == nil {
+                steps.swapAt(i, i + 1)
+            }
+        }
+        let readers = readers()
+        var i = 0, paired: [Step] = []
+        while i < steps.count {
+            defer { i += 1 }
+            guard i + 1 < steps.count, steps[i].node != output, readers[steps[i].node] == [i + 1],
+                  case .fusedConv(let second) = steps[i + 1].kind, second.fusion.residual, second.fusion.gather == nil,
+                  steps[i + 1].inputs[0] == steps[i].node, let first = Self.fusedForm(steps[i].kind) else {
+                paired.append(steps[i])
+                continue
+            }
+            let b = steps[i + 1]
+            paired.append(Step(node: b.node, name: b.name, inputs: steps[i].inputs + b.inputs.dropFirst(),
+                               kind: .convPair(first: first, second: second), outputCount: b.outputCount,
+                               macs: steps[i].macs + b.macs))
+            i += 1
+        }
+        steps = paired
+    }
+
+    /// A dense conv step as a fused call without a residual (the first of a pair).
+    private static func fusedForm(_ kind: Step.Kind) -> Step.FusedConv? {
+        switch kind {
+        case .conv, .convBlock:
+            return denseConv(kind) == nil ? nil : Step.FusedConv(conv: kind, fusion: Convolution.Fusion(), trunk: nil)
+        case .fusedConv(let f) where !f.fusion.residual: return f
+        default: return nil
+        }
     }
 
     /// Readers of each node's tensor: step indices.

@@ -46,6 +46,9 @@ struct Step {
         /// Inference only: a sum already computed in place by a fused conv; its output is the
         /// tensor of node `of` (the memory plan aliases them).
         case inPlace(of: Int)
+        /// Inference only: two convs run image by image, the second reading only the first's
+        /// output, which then never exists for the whole batch (a residual block's two convs).
+        indirect case convPair(first: FusedConv, second: FusedConv)
     }
 
     /// A conv step and what inference folds into it.
@@ -115,6 +118,7 @@ struct Step {
     var writesOwnOutput: Bool {
         switch kind {
         case .fusedConv(let f): return !f.fusion.residual
+        case .convPair(_, let second): return !second.fusion.residual
         case .inPlace: return false
         default: return true
         }

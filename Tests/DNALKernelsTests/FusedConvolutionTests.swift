@@ -61,3 +61,52 @@ struct FusedConvolutionTests {
         }
     }
 }
+
+/// `Convolution.forwardPair`: two convs image by image (the first gathering from the trunk, the
+/// second adding into it) against the reference chain.
+@Suite("Fused convolution pairs")
+struct FusedConvolutionPairTests {
+    @Test("a block's two convs image by image equal gather, conv, conv, scatter-add", arguments: [(8, 11, false), (16, 6, true)])
+    func pair(mid: Int, outs: Int, stride2: Bool) throws {
+        let (h, w, trunk) = (6, 20, 16)
+        let gather = [0, 2, 3, 7, 8, 11, 13]
+        let g1 = ConvGeometry(batch: 3, inHeight: h, inWidth: w, inChannels: gather.count, outChannels: mid, kernel: 3,
+                              stride: stride2 ? 2 : 1, padding: 1)
+        let g2 = ConvGeometry(batch: 3, inHeight: g1.outHeight, inWidth: g1.outWidth, inChannels: mid, outChannels: outs,
+                              kernel: 3, padding: 1)
+        let source = Numerics.random(g1.batch * h * w * trunk, seed: 51).map(Float.init)
+        let w1 = Numerics.random(g1.weightCount, seed: 52, scale: 0.5).map(Float.init)
+        let w2 = Numerics.random(g2.weightCount, seed: 53, scale: 0.5).map(Float.init)
+        let b1 = Numerics.random(mid, seed: 54).map(Float.init), b2 = Numerics.random(outs, seed: 55).map(Float.init)
+        let outPixels = g2.outHeight * g2.outWidth
+        let trunkOut = Numerics.random(3 * outPixels * trunk, seed: 56).map(Float.init)
+        let scatter = Array((0..<trunk).filter { $0 % 4 != 2 }.prefix(outs))
+        var a = [Float](repeating: 0, count: g1.outputCount), b = [Float](repeating: 0, count: g2.outputCount)
+        ConvolutionReference.forward(g1, x: PointwiseReference.gather(source, channels: trunk, index: gather), weight: w1, bias: b1, y: &a)
+        let relu = a.map { max($0, 0) }
+        ConvolutionReference.forward(g2, x: relu, weight: w2, bias: b2, y: &b)
+        let expected = PointwiseReference.scatterAdd(b, into: trunkOut, channels: trunk, index: scatter).map { max($0, 0) }
+        for isa in KernelISA.supported {
+            var y = trunkOut
+            source.withUnsafeBufferPointer { x in
+                w1.withUnsafeBufferPointer { pw1 in
+                    w2.withUnsafeBufferPointer { pw2 in
+                        b1.withUnsafeBufferPointer { pb1 in
+                            b2.withUnsafeBufferPointer { pb2 in
+                                let first = Convolution.FusedCall(g1, fusion: Convolution.Fusion(gather: gather.map(Int32.init), gatherWidth: trunk),
+                                                                  weight: pw1.baseAddress!, bias: pb1.baseAddress, activation: .relu)
+                                let second = Convolution.FusedCall(g2, fusion: Convolution.Fusion(residual: true, scatter: scatter.map(Int32.init),
+                                                                                                  residualWidth: trunk, residualActivation: .relu),
+                                                                   weight: pw2.baseAddress!, bias: pb2.baseAddress)
+                                Convolution.forwardPair(first, second, x: x.baseAddress!, y: &y, parallel: Parallel(threads: 2, isa: isa),
+                                                        workspace: Workspace())
+                            }
+                        }
+                    }
+                }
+            }
+            let m = Numerics.firstMismatch(y, expected, rtol: 1e-4, atol: 1e-4)
+            #expect(m == nil, "\(isa) mid \(mid): \(String(describing: m))")
+        }
+    }
+}

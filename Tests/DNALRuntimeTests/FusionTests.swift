@@ -143,6 +143,10 @@ struct InferenceResidualFusionTests {
         #expect(e.planConflicts.isEmpty)
         let names = e.stepNames.map(\.name)
         #expect(names.firstIndex(of: "stage2.0.shortcut")! < names.firstIndex(of: "stage2.0.conv2")!)
+        // each block's two convs run as one step, image by image: no first-conv tensor for the batch
+        #expect(!names.contains { $0.hasSuffix(".conv1") })
+        let unfused = try Executor(graph: graph, maxBatch: 2, training: false, threads: 1, fuse: false)
+        #expect(e.arenaFloats < unfused.arenaFloats)
     }
 
     @Test func trainingPlansKeepEveryTensor() throws {

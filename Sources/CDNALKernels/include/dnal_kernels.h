@@ -85,6 +85,14 @@ size_t dnal_conv_fusion_tile_floats(const dnal_conv *d, const dnal_conv_fusion *
 void dnal_conv_forward_images(const dnal_conv *d, const dnal_conv_fusion *f, const float *x, const float *w,
                               const float *bias, float *y, int n_begin, int n_end, float *scratch, float *tile);
 
+/// Two convolutions in a row, image by image: the first's output (d1->cout channels per pixel,
+/// d2's input) lives only in `mid`, one image at a time, so it and the trunk the second one adds
+/// into stay in cache between them. `tile1` and `tile2` are each conv's fusion tile.
+void dnal_conv_pair_forward_images(const dnal_conv *d1, const dnal_conv_fusion *f1, const float *w1, const float *b1,
+                                   const dnal_conv *d2, const dnal_conv_fusion *f2, const float *w2, const float *b2,
+                                   const float *x, float *y, int n_begin, int n_end, float *scratch, float *tile1,
+                                   float *mid, float *tile2);
+
 /// dw[kh][kw][cin][ldw] += sum over rows [row_begin, row_end) of x-patch (outer) dy, and
 /// dbias[cout] += sum of dy (if dbias is not NULL). dy has the output's layout (ldy).
 void dnal_conv_backward_weight_rows(const dnal_conv *d, const float *x, const float *dy, float *dw,
