@@ -9,71 +9,14 @@ extension Lowering {
     ///   sum's trunk, with the sum's activation, when nothing reads the trunk after the conv runs:
     ///   the sum becomes `inPlace` and its tensor is the trunk's (`Step.aliases`). A trunk step
     ///   that comes after the conv (a stage's first shortcut) is moved before it.
+    /// - a conv read only by such a residual conv runs with it image by image (`convPair`), so
+    ///   the block's intermediate never exists for the whole batch.
     /// A pruned ResNet block then reads its trunk channels and writes its kept channels back
-    /// without the separate gathered, branch and sum tensors.
+    /// without the separate gathered, branch, intermediate and sum tensors.
     mutating func fuseForInference(output: Int) {
         fuseGathers(output: output)
         fuseResiduals(output: output)
         pairConvs(output: output)
-    }
-
-    /// A conv read only by the next step, a conv that adds into a trunk (a residual block's two
-    /// convs), runs with it image by image (`Step.Kind.convPair`).
-    private mutating func pairConvs(output: Int) {
-        // a stage's first shortcut, moved before the block's second conv, sits between the two:
-        // it runs first instead (it reads neither, and writes a tensor of its own)
-        for i in steps.indices.dropLast(2) where Self.fusedForm(steps[i].kind) != nil {
-            let between = steps[i + 1]
-            if steps[i + 2].inputs.first == steps[i].node, !between.inputs.contains(steps[i].node),
-               between.writesOwnOutput, between.aliasOf == nil, Self.fusedForm(between.kind) == nil {
-                steps.swapAt(i, i + 1)
-            }
-        }
-        let readers = readers()
-        var i = 0, paired: [Step] = []
-        while i < steps.count {
-            defer { i += 1 }
-            guard i + 1 < steps.count, steps[i].node != output, readers[steps[i].node] == [i + 1],
-                  case .fusedConv(let second) = steps[i + 1].kind, second.fusion.residual, second.fusion.gather == nil,
-                  steps[i + 1].inputs[0] == steps[i].node, let first = Self.fusedForm(steps[i].kind) else {
-                paired.append(steps[i])
-                continue
-            }
-            let b = steps[i + 1]
-            paired.append(Step(node: b.node, name: b.name, inputs: steps[i].inputs + b.inputs.dropFirst(),
-                               kind: .convPair(first: first, second: second), outputCount: b.outputCount,
-                               macs: steps[i].macs + b.macs))
-            i += 1
-        }
-        steps = paired
-    }
-
-    /// A dense conv step as a fused call without a residual (the first of a pair).
-    private static func fusedForm(_ kind: Step.Kind) -> Step.FusedConv? {
-        switch kind {
-        case .conv, .convBlock:
-            return denseConv(kind) == nil ? nil : Step.FusedConv(conv: kind, fusion: Convolution.Fusion(), trunk: nil)
-        case .fusedConv(let f) where !f.fusion.residual: return f
-        default: return nil
-        }
-    }
-
-    /// Readers of each node's tensor: step indices.
-    private func readers() -> [Int: [Int]] {
-        var result: [Int: [Int]] = [:]
-        for (i, step) in steps.enumerated() {
-            for input in step.inputs { result[input, default: []].append(i) }
-        }
-        return result
-    }
-
-    /// The dense conv of a `conv` or `convBlock` step, with an activation check for residuals.
-    private static func denseConv(_ kind: Step.Kind) -> ConvGeometry? {
-        switch kind {
-        case .conv(let g, _, _): return g.groups == 1 ? g : nil
-        case .convBlock(let b): return b.geometry.groups == 1 ? b.geometry : nil
-        default: return nil
-        }
     }
 
     private mutating func fuseGathers(output: Int) {
@@ -107,13 +50,7 @@ extension Lowering {
                 guard scatters[1 - k] == nil, var b = position[branch], b < a, branch != output, trunk != 0, trunk != output,
                       var t = position[trunk], readers[branch] == [a],
                       (readers[trunk] ?? []).allSatisfy({ $0 < b || $0 == a }) else { continue }
-                var fused: Step.FusedConv
-                switch steps[b].kind {
-                case .conv, .convBlock: fused = Step.FusedConv(conv: steps[b].kind, fusion: Convolution.Fusion(), trunk: nil)
-                case .fusedConv(let f) where !f.fusion.residual: fused = f
-                default: continue
-                }
-                guard let g = Self.denseConv(fused.conv), g.outHeight * g.outWidth == pixels,
+                guard var fused = Self.fusedForm(steps[b].kind), let g = Self.denseConv(fused.conv), g.outHeight * g.outWidth == pixels,
                       Self.activation(of: fused.conv) == .none,
                       scatters[k].map({ $0.count == g.outChannels }) ?? (g.outChannels == width) else { continue }
                 if t > b {
@@ -138,6 +75,65 @@ extension Lowering {
                 break
             }
         }
+    }
+
+    /// A conv read only by the next step, a conv that adds into a trunk (a residual block's two
+    /// convs), runs with it image by image (`Step.Kind.convPair`).
+    private mutating func pairConvs(output: Int) {
+        // a stage's first shortcut, moved before the block's second conv, sits between the two:
+        // it runs first instead (it reads neither, and writes a tensor of its own)
+        for i in steps.indices.dropLast(2) where Self.fusedForm(steps[i].kind) != nil {
+            let between = steps[i + 1]
+            if steps[i + 2].inputs.first == steps[i].node, !between.inputs.contains(steps[i].node),
+               between.writesOwnOutput, between.aliasOf == nil, Self.fusedForm(between.kind) == nil {
+                steps.swapAt(i, i + 1)
+            }
+        }
+        let readers = readers()
+        var i = 0, paired: [Step] = []
+        while i < steps.count {
+            defer { i += 1 }
+            guard i + 1 < steps.count, steps[i].node != output, readers[steps[i].node] == [i + 1],
+                  case .fusedConv(let second) = steps[i + 1].kind, second.fusion.residual, second.fusion.gather == nil,
+                  steps[i + 1].inputs[0] == steps[i].node, let first = Self.fusedForm(steps[i].kind) else {
+                paired.append(steps[i])
+                continue
+            }
+            let b = steps[i + 1]
+            paired.append(Step(node: b.node, name: b.name, inputs: steps[i].inputs + b.inputs.dropFirst(),
+                               kind: .convPair(first: first, second: second), outputCount: b.outputCount,
+                               macs: steps[i].macs + b.macs))
+            i += 1
+        }
+        steps = paired
+    }
+
+    /// A dense conv step as a fused call without a residual (before its residual or pairing).
+    private static func fusedForm(_ kind: Step.Kind) -> Step.FusedConv? {
+        switch kind {
+        case .conv, .convBlock:
+            return denseConv(kind) == nil ? nil : Step.FusedConv(conv: kind, fusion: Convolution.Fusion(), trunk: nil)
+        case .fusedConv(let f) where !f.fusion.residual: return f
+        default: return nil
+        }
+    }
+
+    /// The geometry of a `conv` or `convBlock` step when it is dense (ungrouped).
+    private static func denseConv(_ kind: Step.Kind) -> ConvGeometry? {
+        switch kind {
+        case .conv(let g, _, _): return g.groups == 1 ? g : nil
+        case .convBlock(let b): return b.geometry.groups == 1 ? b.geometry : nil
+        default: return nil
+        }
+    }
+
+    /// Readers of each node's tensor: step indices.
+    private func readers() -> [Int: [Int]] {
+        var result: [Int: [Int]] = [:]
+        for (i, step) in steps.enumerated() {
+            for input in step.inputs { result[input, default: []].append(i) }
+        }
+        return result
     }
 
     /// The activation a conv step applies in its own store.
