@@ -9,7 +9,7 @@ import Testing
 /// for the input) and a sample of single coordinates.
 @Suite("Network gradients vs finite differences", .serialized)
 struct NetworkGradientTests {
-    nonisolated(unsafe) static let networks: [(String, String)] = [
+    static let networks: [(String, String)] = [
         ("small vgg", """
             network: vgg
             input: [3, 8, 8]
