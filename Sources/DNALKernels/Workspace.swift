@@ -42,6 +42,6 @@ public enum WorkspaceSlot {
     public static let packedWeightsSecond = 5
     /// Worker t's scratch (padded input bands).
     public static func scratch(_ t: Int) -> Int { 8 + 2 * t }
-    /// Worker t's gradient partials.
+    /// Worker t's gradient partials (backward), or its tiles of a fused inference conv.
     public static func partial(_ t: Int) -> Int { 9 + 2 * t }
 }
