@@ -28,6 +28,7 @@ struct ConvolutionTests {
         (1, 4, 17, 12, 15, 3, 1, 1, 1), (1, 3, 35, 3, 9, 5, 1, 2, 1),
         // 17 to 28 outputs (one pixel vector, up to four groups of 8 stored), inputs beyond 16
         (1, 3, 16, 22, 22, 3, 1, 1, 1), (2, 3, 20, 6, 28, 3, 1, 1, 1), (1, 4, 33, 35, 17, 3, 1, 1, 1),
+        (1, 3, 16, 70, 6, 3, 1, 1, 1),  // 70 inputs: nine groups of 8 in the row copy, the last of 6
     ].map { ConvGeometry(batch: $0.0, inHeight: $0.1, inWidth: $0.2, inChannels: $0.3, outChannels: $0.4,
                          kernel: $0.5, stride: $0.6, padding: $0.7, groups: $0.8) }
 
