@@ -65,7 +65,7 @@ extension Convolution {
         var d = descriptor(g, activation: activation)
         let parts = max(1, parallel.parts(count: g.batch))
         call.withKernelFusion { f in
-            let scratch = (0..<parts).map { workspace.buffer(WorkspaceSlot.scratch($0), floats: dnal_conv_scratch_floats(&d)) }
+            let scratch = scratchBuffers(floats: dnal_conv_scratch_floats(&d), count: g.batch, parallel: parallel, workspace: workspace)
             let tiles = (0..<parts).map { workspace.buffer(WorkspaceSlot.partial($0), floats: dnal_conv_fusion_tile_floats(&d, &f)) }
             parallel.forEachChunk(count: g.batch) { t, r in
                 dnal_conv_forward_images(&d, &f, x, packed, bias, y, Int32(r.lowerBound), Int32(r.upperBound), scratch[t], tiles[t])
@@ -91,9 +91,9 @@ extension Convolution {
         let mid = g1.outHeight * g1.outWidth * g1.outChannels
         first.withKernelFusion { f1 in
             second.withKernelFusion { f2 in
-                let scratchFloats = max(dnal_conv_scratch_floats(&d1), dnal_conv_scratch_floats(&d2))
                 let t1 = dnal_conv_fusion_tile_floats(&d1, &f1), t2 = dnal_conv_fusion_tile_floats(&d2, &f2)
-                let scratch = (0..<parts).map { workspace.buffer(WorkspaceSlot.scratch($0), floats: scratchFloats) }
+                let scratch = scratchBuffers(floats: max(dnal_conv_scratch_floats(&d1), dnal_conv_scratch_floats(&d2)),
+                                             count: g1.batch, parallel: parallel, workspace: workspace)
                 let tiles = (0..<parts).map { workspace.buffer(WorkspaceSlot.partial($0), floats: t1 + mid + t2 + 16) }
                 parallel.forEachChunk(count: g1.batch) { t, r in
                     let tile = tiles[t]

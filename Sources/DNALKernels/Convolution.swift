@@ -33,7 +33,7 @@ public enum Convolution {
         let (packed, perGroup) = packForward(g, weight: weight, outputScale: outputScale, workspace: workspace)
         var d = descriptor(g, activation: activation)
         let rows = g.batch * g.outHeight
-        let scratch = scratchBuffers(&d, rows: rows, parallel: parallel, workspace: workspace)
+        let scratch = scratchBuffers(floats: dnal_conv_scratch_floats(&d), count: rows, parallel: parallel, workspace: workspace)
         parallel.forEachChunk(count: rows) { t, r in
             for grp in 0..<g.groups {
                 dnal_conv_forward_rows(&d, x + grp * g.inPerGroup, packed + grp * perGroup, bias.map { $0 + grp * g.outPerGroup },
@@ -109,7 +109,7 @@ public enum Convolution {
                           cout: Int32(g.inPerGroup), ldy: Int32(g.inChannels), kh: Int32(g.kernel), kw: Int32(g.kernel),
                           stride: 1, pad_top: pad, pad_left: pad, dilate: Int32(g.stride), ldw: Int32(ldw), act: 0)
         let rows = g.batch * g.inHeight
-        let scratch = scratchBuffers(&d, rows: rows, parallel: parallel, workspace: workspace)
+        let scratch = scratchBuffers(floats: dnal_conv_scratch_floats(&d), count: rows, parallel: parallel, workspace: workspace)
         parallel.forEachChunk(count: rows) { t, r in
             for grp in 0..<g.groups {
                 dnal_conv_forward_rows(&d, dOutput + grp * g.outPerGroup, packed + grp * perGroup, nil,
@@ -147,7 +147,7 @@ public enum Convolution {
                           stride: Int32(g.stride), pad_top: Int32(g.padding), pad_left: Int32(g.padding), dilate: 1,
                           ldw: Int32(ldw), act: 0)
         let rows = g.batch * g.outHeight
-        let scratch = scratchBuffers(&d, rows: rows, parallel: parallel, workspace: workspace)
+        let scratch = scratchBuffers(floats: dnal_conv_scratch_floats(&d), count: rows, parallel: parallel, workspace: workspace)
         let partials = (0..<parts).map { workspace.buffer(WorkspaceSlot.partial($0), floats: size) }
         for p in partials { p.initialize(repeating: 0, count: size) }
         parallel.forEachChunk(count: rows) { t, r in
@@ -173,10 +173,9 @@ public enum Convolution {
                     stride: Int32(g.stride), pad_top: Int32(g.padding), pad_left: Int32(g.padding), act: 0)
     }
 
-    /// One band buffer per worker, reserved before the parallel region.
-    static func scratchBuffers(_ d: inout dnal_conv, rows: Int, parallel: Parallel,
-                               workspace: Workspace) -> [UnsafeMutablePointer<Float>] {
-        let floats = dnal_conv_scratch_floats(&d)
-        return (0..<max(1, parallel.parts(count: rows))).map { workspace.buffer(WorkspaceSlot.scratch($0), floats: floats) }
+    /// One scratch buffer of `floats` per worker of a loop over `count` items (bands, row rings),
+    /// reserved before the parallel region.
+    static func scratchBuffers(floats: Int, count: Int, parallel: Parallel, workspace: Workspace) -> [UnsafeMutablePointer<Float>] {
+        (0..<max(1, parallel.parts(count: count))).map { workspace.buffer(WorkspaceSlot.scratch($0), floats: floats) }
     }
 }
