@@ -20,9 +20,10 @@ extension TensorOps {
     static let sumBlockPixels = 256
 
     /// y = act(sum of the inputs, scattered ones added at their channels), `width` channels per
-    /// pixel, over `pixels` pixels: the general residual sum (several scattered branches, or more
-    /// than two inputs). Works block by block, so its several passes (start, adds, scatter-adds,
-    /// and the last scatter fused with the activation) touch each block while it is in cache.
+    /// pixel, over `pixels` pixels: every feature-map sum of a plan (a trunk and its scattered
+    /// branch, several scattered inputs, plain adds). Works block by block, so its passes (the
+    /// start, adds, scatter-adds, the last scatter fused with the activation) touch each block
+    /// while it is in cache; a single full-width input is read by the first scatter directly.
     public static func sum(_ inputs: [SumInput], pixels: Int, width: Int, activation: FusedNormKernel.Activation,
                            into y: UnsafeMutablePointer<Float>, parallel: Parallel) {
         let plain = inputs.filter { $0.index == nil }, scattered = inputs.filter { $0.index != nil }
@@ -33,7 +34,27 @@ extension TensorOps {
             while p0 < chunk.upperBound {
                 let n = min(sumBlockPixels, chunk.upperBound - p0)
                 let out = y + p0 * width
-                if let first = plain.first {
+                // scattered input k added into out, or into `trunk`'s block with the result written
+                // to out; the last one carries the activation
+                func addScattered(_ k: Int, onto trunk: SumInput? = nil) {
+                    let s = scattered[k], x = s.pointer + p0 * s.ld, last = k == scattered.count - 1
+                    indices[k].withUnsafeBufferPointer { index in
+                        if last || trunk != nil {
+                            let (t, ldt) = trunk.map { ($0.pointer + p0 * $0.ld, $0.ld) } ?? (UnsafePointer(out), width)
+                            dnal_sum_scatter_act(t, Int32(ldt), x, Int32(s.ld), index.baseAddress, Int32(index.count), n, out,
+                                                 Int32(width), Int32(width), last ? act : 0)
+                        } else {
+                            dnal_scatter_add_channels(x, Int32(s.ld), n, index.baseAddress, Int32(index.count), out, Int32(width))
+                        }
+                    }
+                }
+                var next = 0
+                if plain.count == 1, !scattered.isEmpty {
+                    // a trunk and its branches (a residual sum): the first branch reads the trunk
+                    // directly, no copy of it first
+                    addScattered(0, onto: plain[0])
+                    next = 1
+                } else if let first = plain.first {
                     dnal_copy_channels(first.pointer + p0 * first.ld, Int32(first.ld), n, Int32(width), out, Int32(width), 0)
                     for other in plain.dropFirst() {
                         dnal_copy_channels(other.pointer + p0 * other.ld, Int32(other.ld), n, Int32(width), out, Int32(width), 1)
@@ -41,18 +62,7 @@ extension TensorOps {
                 } else {
                     out.update(repeating: 0, count: n * width)
                 }
-                for (k, s) in scattered.enumerated() {
-                    indices[k].withUnsafeBufferPointer { index in
-                        let x = s.pointer + p0 * s.ld
-                        if k == scattered.count - 1 {
-                            // the last one carries the activation
-                            dnal_sum_scatter_act(out, Int32(width), x, Int32(s.ld), index.baseAddress, Int32(index.count), n, out,
-                                                 Int32(width), Int32(width), act)
-                        } else {
-                            dnal_scatter_add_channels(x, Int32(s.ld), n, index.baseAddress, Int32(index.count), out, Int32(width))
-                        }
-                    }
-                }
+                for k in next..<scattered.count { addScattered(k) }
                 if scattered.isEmpty && activation != .none {
                     dnal_relu_forward(out, n * width, activation == .relu6 ? 1 : 0, out)
                 }

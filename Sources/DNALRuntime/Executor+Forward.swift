@@ -113,15 +113,6 @@ extension Executor {
             TensorOps.add(x, activation(step.inputs[1]), count: count, into: y, parallel: parallel)
             for i in step.inputs.dropFirst(2) { TensorOps.add(y, activation(i), count: count, into: y, parallel: parallel) }
         case .scatterAdd(let pixels, let c, let scatters, let act):
-            let plain = step.inputs.indices.filter { scatters[$0] == nil }
-            if plain.count == 1, scatters.count == 2, let k = scatters.indices.first(where: { scatters[$0] != nil }),
-               let index = scatters[k] {
-                // the residual block's usual end: trunk + branch's channels, then the activation
-                TensorOps.sumScatter(trunk: activation(step.inputs[plain[0]]), ldt: c, activation(step.inputs[k]), ldx: index.count,
-                                     pixels: n * pixels, index: index, into: y, ldy: c, width: c, activation: act, parallel: parallel)
-                return
-            }
-            // the general sum (several scattered branches, or more inputs), cache block by block
             let inputs = zip(step.inputs, scatters).map { input, index in
                 TensorOps.SumInput(activation(input), ld: index?.count ?? c, index: index)
             }

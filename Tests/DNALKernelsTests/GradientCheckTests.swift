@@ -266,7 +266,8 @@ struct ChannelMapTests {
     }
 
     /// The general sum (plain and scattered inputs, cache block by block) against its definition,
-    /// across a block edge (256 pixels) and with no plain input at all.
+    /// across a block edge (256 pixels): two plain inputs, none, and one (the trunk its first
+    /// branch reads directly).
     @Test func generalSum() {
         let pixels = 300, width = 20
         let plainA = Numerics.random(pixels * width, seed: 5).map(Float.init)
@@ -275,10 +276,11 @@ struct ChannelMapTests {
         let x1 = Numerics.random(pixels * s1.count, seed: 7).map(Float.init)
         let x2 = Numerics.random(pixels * s2.count, seed: 8).map(Float.init)
         let zeros = [Float](repeating: 0, count: pixels * width)
-        for withPlain in [true, false] {
-            var expected = withPlain ? zip(plainA, plainB).map(+) : zeros
+        // plain inputs 2, 0 and 1 (a trunk its first branch reads directly), with 2 or 1 branches
+        for (plains, branches) in [(2, 2), (0, 2), (1, 2), (1, 1)] {
+            var expected = plains == 2 ? zip(plainA, plainB).map(+) : plains == 1 ? plainA : zeros
             expected = PointwiseReference.scatterAdd(x1, into: expected, channels: width, index: s1)
-            expected = PointwiseReference.scatterAdd(x2, into: expected, channels: width, index: s2)
+            if branches == 2 { expected = PointwiseReference.scatterAdd(x2, into: expected, channels: width, index: s2) }
             for act in [FusedNormKernel.Activation.none, .relu, .relu6] {
                 for isa in KernelISA.supported {
                     var y = [Float](repeating: .nan, count: pixels * width)
@@ -286,12 +288,10 @@ struct ChannelMapTests {
                         plainB.withUnsafeBufferPointer { b in
                             x1.withUnsafeBufferPointer { p1 in
                                 x2.withUnsafeBufferPointer { p2 in
-                                    var inputs = [TensorOps.SumInput(p1.baseAddress!, ld: s1.count, index: s1.map(Int32.init)),
-                                                  TensorOps.SumInput(p2.baseAddress!, ld: s2.count, index: s2.map(Int32.init))]
-                                    if withPlain {
-                                        inputs = [TensorOps.SumInput(a.baseAddress!, ld: width)] + inputs
-                                            + [TensorOps.SumInput(b.baseAddress!, ld: width)]
-                                    }
+                                    var inputs = [TensorOps.SumInput(p1.baseAddress!, ld: s1.count, index: s1.map(Int32.init))]
+                                    if branches == 2 { inputs.append(TensorOps.SumInput(p2.baseAddress!, ld: s2.count, index: s2.map(Int32.init))) }
+                                    if plains >= 1 { inputs.insert(TensorOps.SumInput(a.baseAddress!, ld: width), at: 0) }
+                                    if plains == 2 { inputs.append(TensorOps.SumInput(b.baseAddress!, ld: width)) }
                                     TensorOps.sum(inputs, pixels: pixels, width: width, activation: act, into: &y,
                                                   parallel: Parallel(threads: 2, isa: isa))
                                 }
@@ -299,7 +299,7 @@ struct ChannelMapTests {
                         }
                     }
                     let want = expected.map { act == .none ? $0 : (act == .relu ? max($0, 0) : min(max($0, 0), 6)) }
-                    #expect(Numerics.firstMismatch(y, want, rtol: 1e-6, atol: 1e-6) == nil, "\(isa) \(act) plain \(withPlain)")
+                    #expect(Numerics.firstMismatch(y, want, rtol: 1e-6, atol: 1e-6) == nil, "\(isa) \(act) plain \(plains) branches \(branches)")
                 }
             }
         }
