@@ -57,6 +57,12 @@ struct BenchCommandTests {
         let zero = try runDNALC(["bench", "architectures/vgg6-mnist.yaml", "--batch", "0"])
         #expect(zero.status != 0)
         #expect(zero.stderr.contains("--batch must be at least 1, got 0"))
+        // --threads is one option group in every command that runs the engine
+        for command in [["bench"], ["eval", "--weights", "w.safetensors"], ["predict", "--weights", "w.safetensors", "--input", "x.npy",
+                                                                        "--output", "y.npy"], ["search"], ["train"]] {
+            let r = try runDNALC([command[0], "architectures/vgg6-mnist.yaml"] + command.dropFirst() + ["--threads", "0"])
+            #expect(r.status != 0 && r.stderr.contains("--threads must be at least 1, got 0"), "\(command[0]): \(r.stderr)")
+        }
         let huge = try runDNALC(["bench", "architectures/vgg16-imagenet.yaml", "--batch", "100000"])
         #expect(huge.status == 1)
         #expect(huge.stderr.contains("error: 'vgg16-imagenet' at batch 100000 needs"))

@@ -23,8 +23,7 @@ struct Bench: ParsableCommand {
     @Flag(exclusivity: .exclusive, help: "Time training steps (forward, loss, backward, SGD) or inference (forward only).")
     var mode: Mode = .train
 
-    @Option(help: "Worker threads (default: every core).")
-    var threads = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var workers: ThreadsOption
 
     @Option(help: "Timed steps (after the warm-up steps).")
     var steps = 10
@@ -40,7 +39,6 @@ struct Bench: ParsableCommand {
 
     func validate() throws {
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1, got \(batch)") }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
         guard warmup >= 0 else { throw ValidationError("--warmup must not be negative") }
     }
@@ -55,7 +53,7 @@ struct Bench: ParsableCommand {
         }
         let graph = try loadNetwork(file)
         let other = try compare.map { try loadNetwork($0) }
-        let peak = MachinePeak.measure(threads: threads)
+        let peak = MachinePeak.measure(threads: workers.threads)
         let report = try measure(graph, peak: peak)
         guard let other else {
             print(format == .json ? report.json() : report.table())
@@ -82,7 +80,7 @@ struct Bench: ParsableCommand {
     func measure(_ graph: Graph, peak: Double) throws -> BenchReport {
         let executor: Executor
         do {
-            executor = try Executor(graph: graph, maxBatch: batch, training: mode == .train, threads: threads)
+            executor = try Executor(graph: graph, maxBatch: batch, training: mode == .train, threads: workers.threads)
         } catch {
             printError("error: \(error)")
             throw ExitCode(1)
@@ -109,7 +107,7 @@ struct Bench: ParsableCommand {
         executor.profile = true
         let profiled = min(3, steps)
         for _ in 0..<profiled { try step() }
-        return BenchReport(network: graph.name, mode: mode.rawValue, batch: batch, threads: threads,
+        return BenchReport(network: graph.name, mode: mode.rawValue, batch: batch, threads: workers.threads,
                            isa: KernelISA.current.rawValue, stepSeconds: times,
                            macsPerImage: mode == .train ? executor.trainingMACsPerSample : executor.macsPerSample,
                            peakGFLOPS: peak, plannedBytes: executor.reservedBytes, maxRSSBytes: maxResidentBytes(),

@@ -34,22 +34,20 @@ struct Eval: ParsableCommand {
     @Option(help: "Images per forward pass.")
     var batch = 256
 
-    @Option(help: "Worker threads (default: every core).")
-    var threads = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var workers: ThreadsOption
 
     @Option(help: "Output format: table or json.")
     var format: Format = .table
 
     func validate() throws {
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1, got \(batch)") }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
     }
 
     func run() throws {
         let graph = try loadNetwork(file)
         try exitingOnUserError {
-            let (executor, recorded) = try inferenceExecutor(graph, weights: weights, batch: batch, threads: threads)
+            let (executor, recorded) = try inferenceExecutor(graph, weights: weights, batch: batch, threads: workers.threads)
             var splits = try DatasetLoader.load(directory: data)
             try splits.check(fits: graph)
             let normalization = recorded ?? Normalization.compute(from: splits.train)

@@ -33,19 +33,17 @@ struct Predict: ParsableCommand {
     @Option(help: "Images per forward pass.")
     var batch = 256
 
-    @Option(help: "Worker threads (default: every core).")
-    var threads = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var workers: ThreadsOption
 
     func validate() throws {
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1, got \(batch)") }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
         guard output.hasSuffix(".npy") else { throw ValidationError("--output must name a .npy file, got '\(output)'") }
     }
 
     func run() throws {
         let graph = try loadNetwork(file)
         try exitingOnUserError {
-            let (executor, recorded) = try inferenceExecutor(graph, weights: weights, batch: batch, threads: threads)
+            let (executor, recorded) = try inferenceExecutor(graph, weights: weights, batch: batch, threads: workers.threads)
             let images = try inputImages(graph: graph, normalization: recorded)
             let sample = graph.inputShape.elementCount, count = images.count / sample, classes = graph.classes
             var logits = [Float](repeating: 0, count: count * classes)

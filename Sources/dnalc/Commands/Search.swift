@@ -40,14 +40,12 @@ struct Search: ParsableCommand {
     @Option(help: "Random seed (initialisation, shuffling, augmentation).")
     var seed: Int?
 
-    @Option(help: "Worker threads (default: every core). Results are reproducible for a given thread count.")
-    var threads = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var workers: ThreadsOption
 
     @Option(name: .customLong("set"), help: ArgumentHelp("Any search setting, e.g. --set threshold=0.8 or --set train_limit=2000.", valueName: "key=value"))
     var settings: [String] = []
 
     func validate() throws {
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
         if resume != nil && (lambda != nil || epochs != nil || batch != nil || lr != nil || seed != nil || !settings.isEmpty || out != nil) {
             throw ValidationError("--resume continues a run with the settings in its config.json; give no other settings")
         }
@@ -55,10 +53,10 @@ struct Search: ParsableCommand {
 
     func run() throws {
         let graph = try loadNetwork(file)
-        try RunDriver(command: "search", graph: graph, file: file, data: data, out: out, resume: resume, threads: threads).run(
+        try RunDriver(command: "search", graph: graph, file: file, data: data, out: out, resume: resume, threads: workers.threads).run(
             settings: { try resolveSettings(graph) },
             header: { s, source, directory in
-                "dnalc search \(graph.name) on \(source): lambda \(s.lambda), epochs \(s.epochs.map(String.init).joined(separator: "+")), batch \(s.batch), \(threads) threads, \(KernelISA.current.rawValue) kernels -> \(directory)"
+                "dnalc search \(graph.name) on \(source): lambda \(s.lambda), epochs \(s.epochs.map(String.init).joined(separator: "+")), batch \(s.batch), \(workers.threads) threads, \(KernelISA.current.rawValue) kernels -> \(directory)"
             },
             summary: { report, _ in summary(report) })
     }

@@ -45,14 +45,12 @@ struct Train: ParsableCommand {
     @Option(help: "Random seed (initialisation, shuffling, augmentation).")
     var seed: Int?
 
-    @Option(help: "Worker threads (default: every core). Results are reproducible for a given thread count.")
-    var threads = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var workers: ThreadsOption
 
     @Option(name: .customLong("set"), help: ArgumentHelp("momentum, weight_decay, train_limit, test_limit, ... as for dnalc search.", valueName: "key=value"))
     var settings: [String] = []
 
     func validate() throws {
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
         if resume != nil && (weights != nil || epochs != nil || batch != nil || lr != nil || seed != nil || !settings.isEmpty || out != nil) {
             throw ValidationError("--resume continues a run with the settings in its config.json; give no other settings")
@@ -62,12 +60,12 @@ struct Train: ParsableCommand {
     func run() throws {
         let graph = try loadNetwork(file)
         let out = self.out ?? (resume == nil ? "runs/\(graph.name)-train-\(timestamp())" : nil)
-        var driver = RunDriver(command: "train", graph: graph, file: file, data: data, out: out, resume: resume, threads: threads)
+        var driver = RunDriver(command: "train", graph: graph, file: file, data: data, out: out, resume: resume, threads: workers.threads)
         driver.weights = weights
         try driver.run(
             settings: { try resolveSettings(graph) },
             header: { s, source, directory in
-                "dnalc train \(graph.name)\(weights.map { " from \($0)" } ?? "") on \(source): \(s.epochs[2]) epochs, lr \(s.learningRates[2]), batch \(s.batch), \(threads) threads, \(KernelISA.current.rawValue) kernels -> \(directory)"
+                "dnalc train \(graph.name)\(weights.map { " from \($0)" } ?? "") on \(source): \(s.epochs[2]) epochs, lr \(s.learningRates[2]), batch \(s.batch), \(workers.threads) threads, \(KernelISA.current.rawValue) kernels -> \(directory)"
             },
             summary: { report, _ in
                 var line = "\n\(graph.name)  \(human(report.pruned.flops)) FLOPs  \(human(report.pruned.params)) params"
