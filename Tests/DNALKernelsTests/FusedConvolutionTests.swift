@@ -9,11 +9,17 @@ import Testing
 struct FusedConvolutionTests {
     /// (height, width, trunk channels read, gathered channels, outputs, trunk channels written,
     /// scattered: outputs placed at spread channels, else the trunk is the outputs in order).
-    /// Narrow (<= 8 outputs, the dense 8-channel store among them) and general paths.
+    /// Narrow (<= 8 outputs, the dense 8-channel store among them, and wider) and general paths.
     static let cases: [(Int, Int, Int, [Int]?, Int, Int, Bool)] = [
         (3, 32, 16, [0, 2, 3, 5, 8, 9, 12, 15], 8, 8, false),   // narrow, dense store, accumulate into the trunk
         (3, 32, 16, [1, 4, 6, 7, 11], 8, 16, true),              // narrow, scatter into a wider trunk
         (4, 17, 8, nil, 5, 5, false),                            // narrow, 5 outputs in order
+        // narrow layers between trunks of other widths: two channel groups, partial pixel tiles
+        (3, 32, 24, [1, 5, 9, 16, 17, 20, 23, 2, 7, 11, 13], 11, 24, true),  // gather from 24, 11 outputs into 24
+        (4, 20, 12, [0, 3, 4, 6, 7, 11], 6, 12, true),           // trunks narrower than a vector, a 4-pixel tile
+        (3, 17, 32, Array(stride(from: 0, to: 32, by: 3)), 20, 32, true),  // 20 outputs in 3 groups, 32-channel trunks
+        (3, 16, 8, nil, 7, 16, true),                            // scatter only
+        (3, 32, 40, [0, 17, 33, 39, 5, 21, 30, 8], 8, 40, true), // 40-channel trunks
         (5, 16, 32, Array(stride(from: 0, to: 32, by: 2)), 16, 32, true),  // general path, gather and scatter
         (4, 8, 64, Array(stride(from: 1, to: 64, by: 3)), 32, 32, false),  // general path, short rows
     ]
@@ -29,7 +35,8 @@ struct FusedConvolutionTests {
         let bias = Numerics.random(outs, seed: 43).map(Float.init)
         let scale = Numerics.random(outs, seed: 44).map { Float(1 + $0 * 0.5) }
         let trunk = Numerics.random(3 * pixels * trunkOut, seed: 45).map { Float($0 * 2) }
-        let scatter: [Int]? = scattered ? Array((0..<trunkOut).filter { $0 % 3 != 2 }.prefix(outs)) : nil
+        // in descending order: the maps need not preserve channel order
+        let scatter: [Int]? = scattered ? Array((0..<trunkOut).filter { $0 % 3 != 2 }.prefix(outs).reversed()) : nil
         // the definition, step by step
         let x = gather.map { PointwiseReference.gather(source, channels: trunkIn, index: $0) } ?? source
         let scaledWeight = weight.indices.map { weight[$0] * scale[$0 % outs] }
