@@ -111,8 +111,19 @@ size_t dnal_conv_fusion_tile_floats(const dnal_conv *d, const dnal_conv_fusion *
     return in + out + 16;
 }
 
-void dnal_conv_forward_images(const dnal_conv *d, const dnal_conv_fusion *f, const float *x, const float *w,
-                              const float *bias, float *y, int n_begin, int n_end, float *scratch, float *tile)
+/// All rows of one image (`one`, a batch of one), through the planar narrow path when `layout`
+/// asks for one.
+static void conv_image(const dnal_conv *one, const float *x, const float *w, const float *bias, float *y, int accumulate,
+                       float *scratch, int layout)
+{
+    if (layout) dnal_table()->conv_forward_rows_planar(one, x, w, bias, y, 0, one->hout, accumulate, scratch, layout);
+    else dnal_conv_forward_rows(one, x, w, bias, y, 0, one->hout, accumulate, scratch);
+}
+
+/// dnal_conv_forward_images with the conv's own input or output planar per `layout` (neither
+/// is then gathered or scattered: the planar tensor is a pair's intermediate).
+static void conv_images(const dnal_conv *d, const dnal_conv_fusion *f, const float *x, const float *w, const float *bias,
+                        float *y, int n_begin, int n_end, float *scratch, float *tile, int layout)
 {
     // one image as a batch of one: its input is either x's image or its gathered copy, its
     // output the trunk's image (accumulated in the store) or a tile scattered into it afterwards
@@ -132,18 +143,31 @@ void dnal_conv_forward_images(const dnal_conv *d, const dnal_conv_fusion *f, con
             xin = in_tile;
         }
         if (!f->residual) {
-            dnal_conv_forward_rows(&one, xin, w, bias, y + (ptrdiff_t)n * out_pixels * d->ldy, 0, d->hout, 0, scratch);
+            conv_image(&one, xin, w, bias, y + (ptrdiff_t)n * out_pixels * d->ldy, 0, scratch, layout);
             continue;
         }
         float *trunk = y + (ptrdiff_t)n * out_pixels * f->width;
         if (!f->scatter) {
-            dnal_conv_forward_rows(&one, xin, w, bias, trunk, 0, d->hout, 1, scratch);
+            conv_image(&one, xin, w, bias, trunk, 1, scratch, layout);
         } else {
-            dnal_conv_forward_rows(&one, xin, w, bias, out_tile, 0, d->hout, 0, scratch);
+            conv_image(&one, xin, w, bias, out_tile, 0, scratch, layout);
             dnal_sum_scatter_act(trunk, f->width, out_tile, d->cout, f->scatter, d->cout, out_pixels, trunk, f->width,
                                  f->width, f->act);
         }
     }
+}
+
+void dnal_conv_forward_images(const dnal_conv *d, const dnal_conv_fusion *f, const float *x, const float *w,
+                              const float *bias, float *y, int n_begin, int n_end, float *scratch, float *tile)
+{
+    conv_images(d, f, x, w, bias, y, n_begin, n_end, scratch, tile, 0);
+}
+
+size_t dnal_conv_pair_mid_floats(const dnal_conv *d1)
+{
+    const size_t nhwc = (size_t)d1->hout * (size_t)d1->wout * (size_t)d1->cout;
+    const size_t planar = (size_t)dnal_planar_plane(d1->hout, d1->wout) * (size_t)d1->cout;
+    return planar > nhwc ? planar : nhwc;
 }
 
 void dnal_conv_pair_forward_images(const dnal_conv *d1, const dnal_conv_fusion *f1, const float *w1, const float *b1,
@@ -153,9 +177,14 @@ void dnal_conv_pair_forward_images(const dnal_conv *d1, const dnal_conv_fusion *
 {
     const ptrdiff_t in1 = (ptrdiff_t)d1->hin * d1->win * (f1->gather ? f1->gather_ld : d1->ldx);
     const ptrdiff_t out2 = (ptrdiff_t)d2->hout * d2->wout * (f2->residual ? f2->width : d2->ldy);
+    // where both convs take the narrow path, the intermediate is kept planar: the first conv's
+    // accumulators are stored as they are and the second copies its rows without a transpose
+    const dnal_kernel_table *table = dnal_table();
+    const int planar = table->conv_planar_applies && !f1->residual && !f2->gather && table->conv_planar_applies(d1) &&
+                       table->conv_planar_applies(d2);
     for (int n = n_begin; n < n_end; n++) {
-        dnal_conv_forward_images(d1, f1, x + (ptrdiff_t)n * in1, w1, b1, mid, 0, 1, scratch, tile1);
-        dnal_conv_forward_images(d2, f2, mid, w2, b2, y + (ptrdiff_t)n * out2, 0, 1, scratch, tile2);
+        conv_images(d1, f1, x + (ptrdiff_t)n * in1, w1, b1, mid, 0, 1, scratch, tile1, planar ? DNAL_PLANAR_OUT : 0);
+        conv_images(d2, f2, mid, w2, b2, y + (ptrdiff_t)n * out2, 0, 1, scratch, tile2, planar ? DNAL_PLANAR_IN : 0);
     }
 }
 

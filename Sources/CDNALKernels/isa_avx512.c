@@ -28,7 +28,7 @@
 #define NARROW_FORWARD 1
 static int FN(narrow_applies)(const dnal_conv *d);
 static void FN(narrow_forward_rows)(const dnal_conv *d, const float *x, const float *w, const float *bias, float *y,
-                                    int row_begin, int row_end, int accumulate, float *scratch);
+                                    int row_begin, int row_end, int accumulate, float *scratch, int layout);
 
 #include "conv.inc"
 #include "conv_weight.inc"
@@ -38,6 +38,8 @@ static void FN(narrow_forward_rows)(const dnal_conv *d, const float *x, const fl
 #define CHANNELS_GATHER FN(gather_channels)
 #define CHANNELS_SCATTER_ADD FN(scatter_add_channels)
 #define CHANNELS_SUM_SCATTER_ACT FN(sum_scatter_act)
+#define CONV_PLANAR_APPLIES FN(narrow_applies)
+#define CONV_FORWARD_ROWS_PLANAR FN(narrow_forward_rows)
 #include "peak.inc"
 
 #pragma clang attribute pop

@@ -15,7 +15,21 @@ typedef struct {
     void (*gather_channels)(const float *, int, ptrdiff_t, const int *, int, float *, int);
     void (*scatter_add_channels)(const float *, int, ptrdiff_t, const int *, int, float *, int);
     void (*sum_scatter_act)(const float *, int, const float *, int, const int *, int, ptrdiff_t, float *, int, int, int);
+    /// Whether conv_forward_rows_planar takes a convolution (NULL: this ISA has no planar path).
+    int (*conv_planar_applies)(const dnal_conv *);
+    /// dnal_conv_forward_rows with planar input (DNAL_PLANAR_IN: x[n][c][h][w]) and/or output
+    /// (DNAL_PLANAR_OUT, not accumulated), for the intermediate of a conv pair.
+    void (*conv_forward_rows_planar)(const dnal_conv *, const float *, const float *, const float *, float *, int, int,
+                                     int, float *, int);
 } dnal_kernel_table;
+
+/// Layout bits of conv_forward_rows_planar.
+#define DNAL_PLANAR_IN 1
+#define DNAL_PLANAR_OUT 2
+
+/// Floats from one channel's plane to the next in a planar tensor: h x w plus 16, so that the
+/// planes of 32x32 and 16x16 maps do not start 4 KB apart (their loads and stores would alias).
+static inline ptrdiff_t dnal_planar_plane(int h, int w) { return (ptrdiff_t)h * w + 16; }
 
 /// The portable channel gather and scatter-add (pointwise.c): the scalar and AVX2 entries, the
 /// AVX-512 kernels' fallback and the reference their tests compare with.

@@ -88,7 +88,7 @@ extension Convolution {
                                   slot: WorkspaceSlot.packedWeightsSecond)
         var d1 = descriptor(g1, activation: first.activation), d2 = descriptor(g2, activation: second.activation)
         let parts = max(1, parallel.parts(count: g1.batch))
-        let mid = g1.outHeight * g1.outWidth * g1.outChannels
+        let mid = dnal_conv_pair_mid_floats(&d1)
         first.withKernelFusion { f1 in
             second.withKernelFusion { f2 in
                 let t1 = dnal_conv_fusion_tile_floats(&d1, &f1), t2 = dnal_conv_fusion_tile_floats(&d2, &f2)

@@ -70,10 +70,13 @@ struct FusedConvolutionTests {
 }
 
 /// `Convolution.forwardPair`: two convs image by image (the first gathering from the trunk, the
-/// second adding into it) against the reference chain.
+/// second adding into it) against the reference chain. Where both are narrow (AVX-512), their
+/// intermediate is planar: 8 -> 11 and 11 -> 5 (channel groups, 20-pixel rows with a partial
+/// tile); 16 middle channels and a strided first conv are not narrow.
 @Suite("Fused convolution pairs")
 struct FusedConvolutionPairTests {
-    @Test("a block's two convs image by image equal gather, conv, conv, scatter-add", arguments: [(8, 11, false), (16, 6, true)])
+    @Test("a block's two convs image by image equal gather, conv, conv, scatter-add",
+          arguments: [(8, 11, false), (11, 5, false), (16, 6, true), (16, 6, false)])
     func pair(mid: Int, outs: Int, stride2: Bool) throws {
         let (h, w, trunk) = (6, 20, 16)
         let gather = [0, 2, 3, 7, 8, 11, 13]

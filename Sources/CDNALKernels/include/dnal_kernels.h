@@ -93,6 +93,10 @@ void dnal_conv_pair_forward_images(const dnal_conv *d1, const dnal_conv_fusion *
                                    const float *x, float *y, int n_begin, int n_end, float *scratch, float *tile1,
                                    float *mid, float *tile2);
 
+/// Floats of `mid` for dnal_conv_pair_forward_images: one image of the first conv's output, in
+/// either of the layouts the pair may keep it in.
+size_t dnal_conv_pair_mid_floats(const dnal_conv *d1);
+
 /// dw[kh][kw][cin][ldw] += sum over rows [row_begin, row_end) of x-patch (outer) dy, and
 /// dbias[cout] += sum of dy (if dbias is not NULL). dy has the output's layout (ldy).
 void dnal_conv_backward_weight_rows(const dnal_conv *d, const float *x, const float *dy, float *dw,
