@@ -29,6 +29,10 @@ struct ConvolutionTests {
         // 17 to 28 outputs (one pixel vector, up to four groups of 8 stored), inputs beyond 16
         (1, 3, 16, 22, 22, 3, 1, 1, 1), (2, 3, 20, 6, 28, 3, 1, 1, 1), (1, 4, 33, 35, 17, 3, 1, 1, 1),
         (1, 3, 16, 70, 6, 3, 1, 1, 1),  // 70 inputs: nine groups of 8 in the row copy, the last of 6
+        // rows of exactly 16 pixels: tiles of two rows (an odd last row alone), outputs in passes
+        // of up to 13 (16 = 8 + 8, 22 = 11 + 11), 16 outputs only here, no padding, 5x5
+        (1, 5, 16, 16, 16, 3, 1, 1, 1), (2, 4, 16, 10, 10, 3, 1, 1, 1), (1, 6, 16, 40, 22, 3, 1, 1, 1),
+        (1, 3, 16, 7, 5, 3, 1, 1, 1), (1, 4, 16, 24, 16, 5, 1, 2, 1), (1, 4, 18, 3, 16, 3, 1, 0, 1),
     ].map { ConvGeometry(batch: $0.0, inHeight: $0.1, inWidth: $0.2, inChannels: $0.3, outChannels: $0.4,
                          kernel: $0.5, stride: $0.6, padding: $0.7, groups: $0.8) }
 
