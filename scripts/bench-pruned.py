@@ -9,7 +9,7 @@ read (its canonical form, Grammar.md section 15) and interpreted layer by layer 
 index_copy, gates left out, which favours PyTorch). Run with the peer venv's python (torch, numpy),
 after `swift build -c release`:
 
-    ~/.venv-peer/bin/python scripts/bench-pruned.py resnet56-cifar10 [--dense] [--aligned] [--keep 0.5,0.3]
+    ~/.venv-peer/bin/python scripts/bench-pruned.py resnet56-cifar10 [--dense] [--aligned] [--keep 0.5,0.3] [--work DIR]
 """
 import argparse, json, os, statistics, subprocess, sys, tempfile, time
 import numpy as np
@@ -193,11 +193,18 @@ def main():
     parser.add_argument("--keep", default="0.5,0.3")
     parser.add_argument("--aligned", action="store_true",
                         help="every gate keeps its first channels (a residual trunk then shrinks with its branches)")
+    parser.add_argument("--work", help="keep the weights, masks and pruned networks in this directory "
+                                       "(default: a temporary one, removed at the end)")
     args = parser.parse_args()
     net = os.path.join(ROOT, "architectures", args.network + ".yaml")
     rng = np.random.RandomState(0)
     layers = analyze(DNALC, net)
-    work = tempfile.mkdtemp(prefix="dnalc-pruned-bench-")
+    if args.work:
+        os.makedirs(args.work, exist_ok=True)
+        work = args.work
+    else:
+        temporary = tempfile.TemporaryDirectory(prefix="dnalc-pruned-bench-")
+        work = temporary.name
     weights = os.path.join(work, "weights.safetensors")
     write_safetensors(random_weights(layers, rng), weights)
     gates = [l for l in layers if l["op"] == "gate"]

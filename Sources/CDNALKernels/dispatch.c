@@ -182,10 +182,57 @@ void dnal_conv_pair_forward_images(const dnal_conv *d1, const dnal_conv_fusion *
     const dnal_kernel_table *table = dnal_table();
     const int planar = table->conv_planar_applies && !f1->residual && !f2->gather && table->conv_planar_applies(d1) &&
                        table->conv_planar_applies(d2);
+    // a planar intermediate's border: zero once here, never written after
+    if (planar) memset(mid, 0, sizeof(float) * dnal_conv_pair_mid_floats(d1));
     for (int n = n_begin; n < n_end; n++) {
         conv_images(d1, f1, x + (ptrdiff_t)n * in1, w1, b1, mid, 0, 1, scratch, tile1, planar ? DNAL_PLANAR_OUT : 0);
         conv_images(d2, f2, mid, w2, b2, y + (ptrdiff_t)n * out2, 0, 1, scratch, tile2, planar ? DNAL_PLANAR_IN : 0);
     }
+}
+
+int dnal_conv_chain_applies(const dnal_chain_block *blocks, int count, int width)
+{
+    const dnal_kernel_table *table = dnal_table();
+    if (!table->conv_chain_image || count < 1 || width < 1) return 0;
+    const int h = blocks[0].d2.hout, w = blocks[0].d2.wout;
+    for (int k = 0; k < count; k++) {
+        const dnal_chain_block *b = &blocks[k];
+        // both convs on the pixel-vectorised path, every map within the trunk, every map size kept
+        if (!table->conv_planar_applies(&b->d1) || !table->conv_planar_applies(&b->d2)) return 0;
+        if (b->d1.hin != h || b->d1.win != w || b->d1.hout != h || b->d1.wout != w) return 0;
+        if (b->d2.hin != h || b->d2.win != w || b->d2.hout != h || b->d2.wout != w || b->d2.cin != b->d1.cout) return 0;
+        if (b->f1.residual || (b->f1.gather ? b->f1.gather_ld != width : b->d1.cin != width)) return 0;
+        if (!b->f2.residual || b->f2.gather || b->f2.width != width || (!b->f2.scatter && b->d2.cout != width)) return 0;
+        if (b->f2.act < 0 || b->f2.act > 2) return 0;
+        for (int c = 0; b->f1.gather && c < b->d1.cin; c++) {
+            if (b->f1.gather[c] < 0 || b->f1.gather[c] >= width) return 0;
+        }
+        for (int c = 0; b->f2.scatter && c < b->d2.cout; c++) {
+            if (b->f2.scatter[c] < 0 || b->f2.scatter[c] >= width) return 0;
+        }
+    }
+    return 1;
+}
+
+size_t dnal_conv_chain_tile_floats(const dnal_chain_block *blocks, int count, int width)
+{
+    size_t scratch = 0;
+    for (int k = 0; k < count; k++) {
+        const size_t a = dnal_conv_scratch_floats(&blocks[k].d1), b = dnal_conv_scratch_floats(&blocks[k].d2);
+        scratch = a > scratch ? a : scratch;
+        scratch = b > scratch ? b : scratch;
+    }
+    return dnal_chain_planes_floats(blocks, count, width) + scratch + 64;
+}
+
+void dnal_conv_chain_forward_images(const dnal_chain_block *blocks, int count, int width, float *trunk, int n_begin,
+                                    int n_end, float *tile)
+{
+    const dnal_kernel_table *table = dnal_table();
+    const ptrdiff_t image = (ptrdiff_t)blocks[0].d2.hout * blocks[0].d2.wout * width;
+    // the planes' borders: zero once here, never written after
+    memset(tile, 0, sizeof(float) * dnal_chain_planes_floats(blocks, count, width));
+    for (int n = n_begin; n < n_end; n++) table->conv_chain_image(blocks, count, width, trunk + n * image, tile);
 }
 
 void dnal_conv_backward_weight_rows(const dnal_conv *d, const float *x, const float *dy, float *dw, float *dbias,

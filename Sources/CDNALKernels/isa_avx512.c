@@ -26,20 +26,24 @@
 
 // the narrow-layer forward path, defined after conv.inc, which calls it
 #define NARROW_FORWARD 1
+typedef struct FN(narrow_io) FN(narrow_io);
 static int FN(narrow_applies)(const dnal_conv *d);
 static void FN(narrow_forward_rows)(const dnal_conv *d, const float *x, const float *w, const float *bias, float *y,
-                                    int row_begin, int row_end, int accumulate, float *scratch, int layout);
+                                    int row_begin, int row_end, int accumulate, float *scratch,
+                                    const FN(narrow_io) *io);
 
 #include "conv.inc"
 #include "conv_weight.inc"
 #include "conv_narrow_avx512.inc"
+#include "conv_chain_avx512.inc"
 #include "dwconv.inc"
 #include "channels_avx512.inc"
 #define CHANNELS_GATHER FN(gather_channels)
 #define CHANNELS_SCATTER_ADD FN(scatter_add_channels)
 #define CHANNELS_SUM_SCATTER_ACT FN(sum_scatter_act)
 #define CONV_PLANAR_APPLIES FN(narrow_applies)
-#define CONV_FORWARD_ROWS_PLANAR FN(narrow_forward_rows)
+#define CONV_FORWARD_ROWS_PLANAR FN(conv_forward_rows_planar)
+#define CONV_CHAIN_IMAGE FN(conv_chain_image)
 #include "peak.inc"
 
 #pragma clang attribute pop

@@ -21,15 +21,43 @@ typedef struct {
     /// (DNAL_PLANAR_OUT, not accumulated), for the intermediate of a conv pair.
     void (*conv_forward_rows_planar)(const dnal_conv *, const float *, const float *, const float *, float *, int, int,
                                      int, float *, int);
+    /// One trunk image of dnal_conv_chain_forward_images (NULL: this ISA has no chain).
+    void (*conv_chain_image)(const dnal_chain_block *, int, int, float *, float *);
 } dnal_kernel_table;
 
 /// Layout bits of conv_forward_rows_planar.
 #define DNAL_PLANAR_IN 1
 #define DNAL_PLANAR_OUT 2
 
-/// Floats from one channel's plane to the next in a planar tensor: h x w plus 16, so that the
-/// planes of 32x32 and 16x16 maps do not start 4 KB apart (their loads and stores would alias).
-static inline ptrdiff_t dnal_planar_plane(int h, int w) { return (ptrdiff_t)h * w + 16; }
+/// Planar tensors (a conv pair's intermediate, a chain's trunk image) hold each channel as a
+/// plane of (h + 4) x (w + 4) floats: the map with a border of 2 zero rows and columns, so a 3x3
+/// or 5x5 convolution reads its rows in place, with no padded copy.
+#define DNAL_PLANAR_BORDER 2
+
+/// Floats from one row of a plane to the next.
+static inline ptrdiff_t dnal_planar_row(int w) { return (ptrdiff_t)w + 2 * DNAL_PLANAR_BORDER; }
+
+/// Where pixel (0, 0) sits in its plane.
+static inline ptrdiff_t dnal_planar_origin(int w) { return DNAL_PLANAR_BORDER * (dnal_planar_row(w) + 1); }
+
+/// Floats from one plane to the next: the bordered map, room for reads past its last row (the
+/// lanes beyond a row's end, which no kept output uses), rounded to 16 floats and moved off a
+/// multiple of 4 KB (planes that far apart alias in the caches).
+static inline ptrdiff_t dnal_planar_plane(int h, int w)
+{
+    const ptrdiff_t floats = ((ptrdiff_t)(h + 2 * DNAL_PLANAR_BORDER) * dnal_planar_row(w) + 48 + 15) / 16 * 16;
+    return floats % 1024 == 0 ? floats + 16 : floats;
+}
+
+/// Floats of a chain tile before its narrow-path scratch: the planar trunk image and the widest
+/// planar intermediate.
+static inline size_t dnal_chain_planes_floats(const dnal_chain_block *blocks, int count, int width)
+{
+    const ptrdiff_t plane = dnal_planar_plane(blocks[0].d2.hout, blocks[0].d2.wout);
+    int mid = 0;
+    for (int k = 0; k < count; k++) mid = blocks[k].d1.cout > mid ? blocks[k].d1.cout : mid;
+    return (size_t)plane * (size_t)(width + mid);
+}
 
 /// The portable channel gather and scatter-add (pointwise.c): the scalar and AVX2 entries, the
 /// AVX-512 kernels' fallback and the reference their tests compare with.

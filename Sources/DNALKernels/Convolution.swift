@@ -46,9 +46,20 @@ public enum Convolution {
     /// output channel by `outputScale`), in the workspace; and the floats per group.
     static func packForward(_ g: ConvGeometry, weight: UnsafePointer<Float>, outputScale: UnsafePointer<Float>?,
                             workspace: Workspace, slot: Int = WorkspaceSlot.packedWeights) -> (UnsafeMutablePointer<Float>, Int) {
+        let packed = workspace.buffer(slot, floats: packedForwardFloats(g))
+        return (packed, packForward(g, weight: weight, outputScale: outputScale, into: packed))
+    }
+
+    /// Floats of `packForward`'s output.
+    static func packedForwardFloats(_ g: ConvGeometry) -> Int {
+        g.kernel * g.kernel * g.inPerGroup * roundUp(g.outPerGroup) * g.groups
+    }
+
+    /// `packForward` into `packed`; returns the floats per group.
+    static func packForward(_ g: ConvGeometry, weight: UnsafePointer<Float>, outputScale: UnsafePointer<Float>?,
+                            into packed: UnsafeMutablePointer<Float>) -> Int {
         let ldw = roundUp(g.outPerGroup)
         let perGroup = g.kernel * g.kernel * g.inPerGroup * ldw
-        let packed = workspace.buffer(slot, floats: perGroup * g.groups)
         for grp in 0..<g.groups {
             if let outputScale {
                 dnal_pack_conv_weights_scaled(weight, Int32(g.kernel), Int32(g.kernel), Int32(g.inPerGroup), Int32(g.outChannels),
@@ -58,7 +69,7 @@ public enum Convolution {
                                        Int32(g.groups), Int32(grp), 0, Int32(ldw), packed + grp * perGroup)
             }
         }
-        return (packed, perGroup)
+        return perGroup
     }
 
     /// The kernel's description of one group of the forward convolution.

@@ -54,6 +54,14 @@ public struct Parallel: Sendable {
         if ran != 0 { DispatchQueue.concurrentPerform(iterations: parts, execute: part) }
     }
 
+    /// `body` on the calling thread with this value's kernel path (for the kernels' own checks
+    /// of what the path can run, before `forEachChunk`).
+    public func onCaller<R>(_ body: () -> R) -> R {
+        dnal_set_thread_isa(isa.map { Int32($0.raw.rawValue) } ?? -1)
+        defer { dnal_set_thread_isa(-1) }
+        return body()
+    }
+
     /// How many chunks `forEachChunk` will use.
     public func parts(count: Int, grain: Int = 1) -> Int {
         count <= 0 ? 0 : min(threads, max(1, count / max(grain, 1)))

@@ -40,6 +40,8 @@ public enum WorkspaceSlot {
     /// Packed weights of the second conv of a pair run image by image (slots 1-4 are the
     /// executor's own).
     public static let packedWeightsSecond = 5
+    /// Packed weights of every conv of a chain of residual blocks (one buffer).
+    public static let packedChain = 6
     /// Worker t's scratch (padded input bands).
     public static func scratch(_ t: Int) -> Int { 8 + 2 * t }
     /// Worker t's gradient partials (backward), or its tiles of a fused inference conv.

@@ -202,7 +202,7 @@ extension Executor {
             }
         case .identity:
             deliver(to: input, count: inCount, ready: &ready) { dx in dx.update(from: dy, count: inCount) }
-        case .fusedConv, .inPlace, .convPair:
+        case .fusedConv, .inPlace, .convPair, .convChain:
             preconditionFailure("inference-only step in a backward pass")
         }
     }

@@ -35,6 +35,9 @@ extension Executor {
     }
 
     private func forward(_ step: Step, batch n: Int) {
+        // a sum a fused conv computed in place: nothing to do (its branch may have no tensor of
+        // its own, as inside a chain)
+        if case .inPlace = step.kind { return }
         let x = activation(step.inputs[0]), y = activation(step.node)
         let count = n * step.outputCount
         let p = parameters
@@ -157,9 +160,22 @@ extension Executor {
                     Convolution.forwardPair(a, b, x: x, y: out, parallel: parallel, workspace: workspace)
                 }
             }
+        case .convChain(let blocks):
+            let trunk = activation(blocks[0].second.trunk!)
+            withCalls(blocks.flatMap { [$0.first, $0.second] }, batch: n) { calls in
+                let pairs = stride(from: 0, to: calls.count, by: 2).map { (first: calls[$0], second: calls[$0 + 1]) }
+                Convolution.forwardChain(pairs, trunk: trunk, parallel: parallel, workspace: workspace)
+            }
         case .inPlace:
-            break
+            break  // returned above
         }
+    }
+
+    /// Every fused conv step as the kernels' call, alive during `body`.
+    private func withCalls<R>(_ fused: [Step.FusedConv], batch n: Int, done: [Convolution.FusedCall] = [],
+                              _ body: ([Convolution.FusedCall]) -> R) -> R {
+        guard let head = fused.first else { return body(done) }
+        return withCall(head, batch: n) { call in withCalls(Array(fused.dropFirst()), batch: n, done: done + [call], body) }
     }
 
     /// A fused conv step as the kernels' call, its batch norm and gate folded (alive during `body`).

@@ -10,13 +10,16 @@ extension Lowering {
     ///   the sum becomes `inPlace` and its tensor is the trunk's (`Step.aliases`). A trunk step
     ///   that comes after the conv (a stage's first shortcut) is moved before it.
     /// - a conv read only by such a residual conv runs with it image by image (`convPair`), so
-    ///   the block's intermediate never exists for the whole batch.
+    ///   the block's intermediate never exists for the whole batch;
+    /// - consecutive pairs on one trunk run as one step (`convChain`), so the kernels can take
+    ///   each trunk image through all of them at once.
     /// A pruned ResNet block then reads its trunk channels and writes its kept channels back
     /// without the separate gathered, branch, intermediate and sum tensors.
     mutating func fuseForInference(output: Int) {
         fuseGathers(output: output)
         fuseResiduals(output: output)
         pairConvs(output: output)
+        chainPairs()
     }
 
     private mutating func fuseGathers(output: Int) {
@@ -106,6 +109,42 @@ extension Lowering {
             i += 1
         }
         steps = paired
+    }
+
+    /// Runs of two or more pairs where each pair's first conv reads the trunk the previous pair
+    /// added into (a stage's blocks after its first), at one map size, become one `convChain`
+    /// step. Their in-place sums stay, after it, as the aliases later steps read the trunk by.
+    private mutating func chainPairs() {
+        var result: [Step] = [], i = 0
+        while i < steps.count {
+            var blocks: [(first: Step.FusedConv, second: Step.FusedConv)] = [], sums: [Step] = []
+            var j = i
+            while j + 1 < steps.count, case .convPair(let first, let second) = steps[j].kind, let trunk = second.trunk,
+                  steps[j].inputs[0] == trunk, case .inPlace(let of) = steps[j + 1].kind, of == trunk,
+                  Self.keepsMapSize(first), Self.keepsMapSize(second),
+                  blocks.isEmpty || trunk == sums.last!.node {
+                blocks.append((first, second))
+                sums.append(steps[j + 1])
+                j += 2
+            }
+            guard blocks.count >= 2 else {
+                result.append(steps[i])
+                i += 1
+                continue
+            }
+            let head = steps[i], last = steps[j - 2]
+            result.append(Step(node: head.node, name: "\(head.name)..\(last.name)", inputs: head.inputs, kind: .convChain(blocks),
+                               outputCount: head.outputCount, macs: stride(from: i, to: j, by: 2).reduce(0) { $0 + steps[$1].macs }))
+            result += sums
+            i = j
+        }
+        steps = result
+    }
+
+    /// Whether a fused conv keeps its input's height and width (stride 1, same padding).
+    private static func keepsMapSize(_ fused: Step.FusedConv) -> Bool {
+        guard let g = denseConv(fused.conv) else { return false }
+        return g.stride == 1 && g.outHeight == g.inHeight && g.outWidth == g.inWidth
     }
 
     /// A dense conv step as a fused call without a residual (before its residual or pairing).

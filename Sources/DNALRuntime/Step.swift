@@ -49,6 +49,9 @@ struct Step {
         /// Inference only: two convs run image by image, the second reading only the first's
         /// output, which then never exists for the whole batch (a residual block's two convs).
         indirect case convPair(first: FusedConv, second: FusedConv)
+        /// Inference only: consecutive pairs on one trunk, each first conv reading the trunk the
+        /// previous pair added into (`Convolution.forwardChain`); writes into the first's trunk.
+        indirect case convChain([(first: FusedConv, second: FusedConv)])
     }
 
     /// A conv step and what inference folds into it.
@@ -119,6 +122,7 @@ struct Step {
         switch kind {
         case .fusedConv(let f): return !f.fusion.residual
         case .convPair(_, let second): return !second.fusion.residual
+        case .convChain: return false
         case .inPlace: return false
         default: return true
         }

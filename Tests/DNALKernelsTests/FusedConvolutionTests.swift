@@ -121,3 +121,86 @@ struct FusedConvolutionPairTests {
         }
     }
 }
+
+/// `Convolution.forwardChain`: residual blocks one after another on one trunk, against the
+/// reference block by block. On AVX-512 the trunk images go through the blocks planar; the
+/// blocks cover a gathered input, a whole-trunk input into 16 middle channels (tiles of two
+/// rows) or 13 (a partial last tile on 20-pixel rows), outputs scattered out of order or written to every channel, ReLU and no activation,
+/// a batch-norm scale, and a trunk that starts negative (planes no block writes still get the ReLU).
+@Suite("Fused convolution chains")
+struct FusedConvolutionChainTests {
+    struct Block {
+        let gather: [Int]?
+        let mid: Int
+        let outs: Int
+        let scatter: [Int]?
+        let act: FusedNormKernel.Activation
+        let scaled: Bool
+    }
+
+    static let width = 12
+    static let blocks = [
+        Block(gather: [0, 2, 3, 7, 8, 11], mid: 8, outs: 5, scatter: [10, 1, 6, 4, 9], act: .relu, scaled: true),
+        Block(gather: nil, mid: 16, outs: 7, scatter: [0, 2, 3, 5, 7, 8, 11], act: .relu, scaled: false),
+        Block(gather: [1, 4, 6, 9, 10], mid: 5, outs: 12, scatter: nil, act: .none, scaled: false),
+    ]
+
+    @Test("a chain of blocks equals the blocks one by one", arguments: [(6, 16), (5, 20)])
+    func chain(h: Int, w: Int) throws {
+        let batch = 3, width = Self.width
+        let trunk = Numerics.random(batch * h * w * width, seed: 61).map(Float.init)
+        var expected = trunk
+        struct Tensors { var g1: ConvGeometry, g2: ConvGeometry, w1: [Float], w2: [Float], b1: [Float], b2: [Float], scale: [Float] }
+        // 16 middle channels take the narrow path on rows of exactly 16 pixels only: 13 elsewhere
+        let blocks = Self.blocks.map { b in
+            Block(gather: b.gather, mid: b.mid == 16 && w != 16 ? 13 : b.mid, outs: b.outs, scatter: b.scatter, act: b.act, scaled: b.scaled)
+        }
+        let tensors = blocks.enumerated().map { k, b in
+            let g1 = ConvGeometry(batch: batch, inHeight: h, inWidth: w, inChannels: b.gather?.count ?? width, outChannels: b.mid,
+                                  kernel: 3, padding: 1)
+            let g2 = ConvGeometry(batch: batch, inHeight: h, inWidth: w, inChannels: b.mid, outChannels: b.outs, kernel: 3, padding: 1)
+            let seed = UInt64(70 + 10 * k)
+            return Tensors(g1: g1, g2: g2, w1: Numerics.random(g1.weightCount, seed: seed, scale: 0.4).map(Float.init),
+                           w2: Numerics.random(g2.weightCount, seed: seed + 1, scale: 0.4).map(Float.init),
+                           b1: Numerics.random(b.mid, seed: seed + 2).map(Float.init),
+                           b2: Numerics.random(b.outs, seed: seed + 3).map(Float.init),
+                           scale: Numerics.random(b.mid, seed: seed + 4).map { Float(1 + $0 * 0.5) })
+        }
+        // the definition, block by block
+        for (b, t) in zip(blocks, tensors) {
+            let x = b.gather.map { PointwiseReference.gather(expected, channels: width, index: $0) } ?? expected
+            let w1 = b.scaled ? t.w1.indices.map { t.w1[$0] * t.scale[$0 % b.mid] } : t.w1
+            var a = [Float](repeating: 0, count: t.g1.outputCount), y = [Float](repeating: 0, count: t.g2.outputCount)
+            ConvolutionReference.forward(t.g1, x: x, weight: w1, bias: t.b1, y: &a)
+            ConvolutionReference.forward(t.g2, x: a.map { max($0, 0) }, weight: t.w2, bias: t.b2, y: &y)
+            expected = PointwiseReference.scatterAdd(y, into: expected, channels: width, index: b.scatter ?? Array(0..<width))
+                .map { b.act == .relu ? max($0, 0) : $0 }
+        }
+        // the calls' weights live in memory of the test's own for its duration
+        var owned: [UnsafeMutablePointer<Float>] = []
+        defer { owned.forEach { $0.deallocate() } }
+        func pointer(_ v: [Float]) -> UnsafePointer<Float> {
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: v.count)
+            p.initialize(from: v, count: v.count)
+            owned.append(p)
+            return UnsafePointer(p)
+        }
+        let calls = zip(blocks, tensors).map { b, t in
+            (first: Convolution.FusedCall(t.g1, fusion: Convolution.Fusion(gather: b.gather?.map(Int32.init), gatherWidth: width),
+                                          weight: pointer(t.w1), bias: pointer(t.b1), outputScale: b.scaled ? pointer(t.scale) : nil,
+                                          activation: .relu),
+             second: Convolution.FusedCall(t.g2, fusion: Convolution.Fusion(residual: true, scatter: b.scatter?.map(Int32.init),
+                                                                            residualWidth: width, residualActivation: b.act),
+                                           weight: pointer(t.w2), bias: pointer(t.b2)))
+        }
+        for isa in KernelISA.supported {
+            var y = trunk
+            let ran = y.withUnsafeMutableBufferPointer { p in
+                Convolution.forwardChain(calls, trunk: p.baseAddress!, parallel: Parallel(threads: 2, isa: isa), workspace: Workspace())
+            }
+            #expect(ran == (isa == .avx512), "\(isa): the planar chain runs exactly where the kernels have it")
+            let m = Numerics.firstMismatch(y, expected, rtol: 1e-4, atol: 1e-4)
+            #expect(m == nil, "\(isa) \(h)x\(w): \(String(describing: m))")
+        }
+    }
+}

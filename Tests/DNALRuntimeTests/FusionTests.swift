@@ -149,6 +149,62 @@ struct InferenceResidualFusionTests {
         #expect(e.arenaFloats < unfused.arenaFloats)
     }
 
+    /// A stage of pruned blocks on 16-pixel rows, each reading the channels the previous one
+    /// wrote: its pairs run as one chain step (planar on AVX-512), and the logits match the
+    /// node-by-node plan's.
+    static let chainSource = """
+        network: chained
+        input: [3, 16, 16]
+        classes: 5
+        layers:
+          - conv: {name: stem, out: 12, kernel: 3, padding: 1, bn: true, act: relu}
+          - gather: {name: b1.gather, channels: [0, 2, 3, 7, 8, 11]}
+          - conv: {name: b1.conv1, out: 8, kernel: 3, padding: 1, bn: true, act: relu}
+          - conv: {name: b1.conv2, out: 5, kernel: 3, padding: 1, bn: true}
+          - scatter: {name: b1.scatter, out: 12, channels: [1, 4, 6, 9, 10]}
+          - add: {name: b1.add, from: [b1.scatter, stem.act]}
+          - relu: {name: b1.act}
+          - gather: {name: b2.gather, channels: [1, 4, 6, 9, 10]}
+          - conv: {name: b2.conv1, out: 16, kernel: 3, padding: 1, bn: true, act: relu}
+          - conv: {name: b2.conv2, out: 7, kernel: 3, padding: 1, bn: true}
+          - scatter: {name: b2.scatter, out: 12, channels: [0, 2, 3, 5, 7, 8, 11]}
+          - add: {name: b2.add, from: [b1.act, b2.scatter]}
+          - relu: {name: b2.act}
+          - conv: {name: b3.conv1, out: 6, kernel: 3, padding: 1, bn: true, act: relu}
+          - conv: {name: b3.conv2, out: 12, kernel: 3, padding: 1, bn: true}
+          - add: {name: b3.add, from: [b3.conv2.bn, b2.act]}
+          - relu: {name: b3.act}
+          - gap: {name: pool}
+          - linear: {name: fc, out: 5}
+        """
+
+    @Test func consecutiveBlocksRunAsOneChainAndMatchTheStepByStepPlan() throws {
+        let graph = try NetworkParser.parse(source: Array(Self.chainSource.utf8), file: "chained.yaml")
+        let batch = 3
+        let input = Numerics.random(batch * graph.inputShape.elementCount, seed: 13).map(Float.init)
+        var logits: [[Float]] = []
+        for (fuse, threads) in [(false, 1), (true, 1), (true, 2)] {
+            let e = try Executor(graph: graph, maxBatch: batch, training: false, threads: threads, fuse: fuse)
+            e.parameters.initialize(seed: 17)
+            for entry in e.parameters.entries where entry.name.hasSuffix("running_var") || entry.name.hasSuffix(".bias")
+                || entry.name.hasSuffix("running_mean") {
+                let v = Numerics.random(entry.count, seed: UInt64(entry.offset) + 1)
+                e.parameters.set(entry.name, v.map { Float(entry.name.hasSuffix("var") ? 0.5 + abs($0) : $0 * 0.5) })
+            }
+            if fuse {
+                #expect(e.stepNames.map(\.name).contains("b1.conv2..b3.conv2"), "\(e.stepNames.map(\.name))")
+                #expect(e.sumsComputedInPlace == ["b1.add", "b2.add", "b3.add"])
+                #expect(e.planConflicts.isEmpty)
+            }
+            e.input.update(from: input, count: input.count)
+            try e.forward(batch: batch)
+            logits.append(Array(UnsafeBufferPointer(start: e.logits, count: batch * graph.classes)))
+        }
+        for k in 1..<logits.count {
+            #expect(Numerics.firstMismatch(logits[k], logits[0], rtol: 1e-4, atol: 1e-5) == nil, "plan \(k)")
+        }
+    }
+
     @Test func trainingPlansKeepEveryTensor() throws {
         let graph = try NetworkParser.parse(source: Array(Self.source.utf8), file: "fused-maps.yaml")
         let e = try Executor(graph: graph, maxBatch: 2, training: true, threads: 1)

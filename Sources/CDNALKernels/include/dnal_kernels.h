@@ -97,6 +97,31 @@ void dnal_conv_pair_forward_images(const dnal_conv *d1, const dnal_conv_fusion *
 /// either of the layouts the pair may keep it in.
 size_t dnal_conv_pair_mid_floats(const dnal_conv *d1);
 
+/// One residual block of a chain (dnal_conv_chain_forward_images): conv d1 reads the trunk
+/// (through f1's gather, or all of it) and conv d2 reads d1's output and adds into the trunk
+/// (f2: residual, through its scatter or into every channel, then f2.act over every channel).
+/// Weights are packed as for dnal_conv_forward_rows; biases may be NULL.
+typedef struct {
+    dnal_conv d1, d2;
+    dnal_conv_fusion f1, f2;
+    const float *w1, *b1, *w2, *b2;
+} dnal_chain_block;
+
+/// Whether dnal_conv_chain_forward_images can run these blocks on a trunk of `width` channels
+/// with the kernels in use (stride-1 convs the pixel-vectorised path takes, maps within the
+/// trunk). Otherwise run them one by one with dnal_conv_pair_forward_images.
+int dnal_conv_chain_applies(const dnal_chain_block *blocks, int count, int width);
+
+/// Floats of the per-thread tile dnal_conv_chain_forward_images needs.
+size_t dnal_conv_chain_tile_floats(const dnal_chain_block *blocks, int count, int width);
+
+/// Consecutive residual blocks on one trunk (NHWC, `width` channels per pixel, updated in place),
+/// image by image for images [n_begin, n_end): each trunk image is turned planar (one H x W plane
+/// per channel) once, every block then reads its channels and adds its outputs plane by plane
+/// with no gather, scatter or transpose, and the image is turned back once at the end.
+void dnal_conv_chain_forward_images(const dnal_chain_block *blocks, int count, int width, float *trunk, int n_begin,
+                                    int n_end, float *tile);
+
 /// dw[kh][kw][cin][ldw] += sum over rows [row_begin, row_end) of x-patch (outer) dy, and
 /// dbias[cout] += sum of dy (if dbias is not NULL). dy has the output's layout (ldy).
 void dnal_conv_backward_weight_rows(const dnal_conv *d, const float *x, const float *dy, float *dw,

@@ -1,0 +1,66 @@
+import CDNALKernels
+
+extension Convolution {
+    /// Consecutive residual blocks on one trunk, updated in place: each block is a pair as for
+    /// `forwardPair` (the first conv reading the trunk, through its gather or whole; the second
+    /// adding into it, through its scatter or whole), and each block's trunk is the previous one's.
+    ///
+    /// Where the kernels take every conv (`dnal_conv_chain_applies`: AVX-512, stride-1 convs of at
+    /// most 28 outputs on rows of 16 pixels or more), each trunk image runs through all the blocks
+    /// with its channels as planes: a block reads the planes it names and adds its outputs into
+    /// theirs, so no gather, scatter or transpose happens between blocks. Elsewhere the blocks run
+    /// as pairs, one after another. Returns whether the planar chain ran.
+    @discardableResult
+    public static func forwardChain(_ blocks: [(first: FusedCall, second: FusedCall)], trunk: UnsafeMutablePointer<Float>,
+                                    parallel: Parallel, workspace: Workspace) -> Bool {
+        guard let head = blocks.first else { return false }
+        let width = head.second.fusion.residualWidth
+        for b in blocks {
+            precondition(b.second.fusion.residual && b.second.fusion.residualWidth == width && !b.first.fusion.residual
+                         && b.first.geometry.batch == head.first.geometry.batch, "blocks of one trunk")
+        }
+        // every conv's packed weights, one after another in one buffer
+        let sizes = blocks.flatMap { [packedForwardFloats($0.first.geometry), packedForwardFloats($0.second.geometry)] }
+        let packed = workspace.buffer(WorkspaceSlot.packedChain, floats: sizes.reduce(0, +))
+        var offsets: [Int] = [], offset = 0
+        for (k, b) in blocks.enumerated() {
+            for (j, call) in [b.first, b.second].enumerated() {
+                offsets.append(offset)
+                _ = packForward(call.geometry, weight: call.weight, outputScale: call.outputScale, into: packed + offset)
+                offset += sizes[2 * k + j]
+            }
+        }
+        let ran = withKernelFusions(blocks.flatMap { [$0.first, $0.second] }, []) { fusions in
+            let chain = blocks.indices.map { k in
+                dnal_chain_block(d1: descriptor(blocks[k].first.geometry, activation: blocks[k].first.activation),
+                                 d2: descriptor(blocks[k].second.geometry, activation: blocks[k].second.activation),
+                                 f1: fusions[2 * k], f2: fusions[2 * k + 1],
+                                 w1: packed + offsets[2 * k], b1: blocks[k].first.bias,
+                                 w2: packed + offsets[2 * k + 1], b2: blocks[k].second.bias)
+            }
+            return chain.withUnsafeBufferPointer { c in
+                let count = Int32(c.count), w = Int32(width)
+                guard parallel.onCaller({ dnal_conv_chain_applies(c.baseAddress, count, w) }) != 0 else { return false }
+                let floats = dnal_conv_chain_tile_floats(c.baseAddress, count, w)
+                let batch = head.first.geometry.batch
+                let tiles = (0..<max(1, parallel.parts(count: batch))).map {
+                    workspace.buffer(WorkspaceSlot.partial($0), floats: floats)
+                }
+                parallel.forEachChunk(count: batch) { t, r in
+                    dnal_conv_chain_forward_images(c.baseAddress, count, w, trunk, Int32(r.lowerBound), Int32(r.upperBound), tiles[t])
+                }
+                return true
+            }
+        }
+        if !ran {
+            for b in blocks { forwardPair(b.first, b.second, x: trunk, y: trunk, parallel: parallel, workspace: workspace) }
+        }
+        return ran
+    }
+
+    /// Every call's kernel fusion, alive during `body`.
+    private static func withKernelFusions<R>(_ calls: [FusedCall], _ done: [dnal_conv_fusion], _ body: ([dnal_conv_fusion]) -> R) -> R {
+        guard let call = calls.first else { return body(done) }
+        return call.withKernelFusion { f in withKernelFusions(Array(calls.dropFirst()), done + [f], body) }
+    }
+}
