@@ -17,6 +17,7 @@ extension Lowering {
     /// without the separate gathered, branch, intermediate and sum tensors.
     mutating func fuseForInference(output: Int) {
         fuseGathers(output: output)
+        scatterTrunks(output: output)
         fuseResiduals(output: output)
         pairConvs(output: output)
         chainPairs()
@@ -36,6 +37,38 @@ extension Lowering {
             removed.insert(source)
         }
         steps = steps.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
+    }
+
+    /// A sum of two scattered inputs, one of them a conv only it reads (a stage's first block
+    /// when the stem is pruned too): the other input is scattered into a tensor of the sum's
+    /// width first (a sum of that one input: zeros and its channels written in one pass, block by
+    /// block), so the conv can add into that as its trunk.
+    private mutating func scatterTrunks(output: Int) {
+        let readers = readers()
+        var i = 0
+        while i < steps.count {
+            defer { i += 1 }
+            let sum = steps[i]
+            guard case .scatterAdd(let pixels, let width, let scatters, let activation) = sum.kind, sum.inputs.count == 2,
+                  let s0 = scatters[0], let s1 = scatters[1], let absorbed = absorbedScatters[sum.node] else { continue }
+            // the branch: a dense conv read only by this sum; the trunk: the other input
+            guard let k = (0..<2).first(where: { k in
+                      steps.first(where: { $0.node == sum.inputs[k] }).map { Self.denseConv($0.kind) != nil } == true
+                          && readers[sum.inputs[k]] == [i] && sum.inputs[k] != output
+                  }), let scatter = absorbed[1 - k] else { continue }
+            let trunkSource = sum.inputs[1 - k]
+            let trunk = Step(node: scatter.node, name: scatter.name, inputs: [trunkSource],
+                             kind: .scatterAdd(pixels: pixels, channels: width, scatters: [1 - k == 0 ? s0 : s1], activation: .none),
+                             outputCount: pixels * width, macs: 0)
+            var inputs = sum.inputs, maps: [[Int32]?] = scatters
+            inputs[1 - k] = scatter.node
+            maps[1 - k] = nil
+            steps[i] = Step(node: sum.node, name: sum.name, inputs: inputs,
+                            kind: .scatterAdd(pixels: pixels, channels: width, scatters: maps, activation: activation),
+                            outputCount: sum.outputCount, macs: 0)
+            steps.insert(trunk, at: i)
+            i += 1
+        }
     }
 
     private mutating func fuseResiduals(output: Int) {

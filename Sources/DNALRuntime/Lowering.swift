@@ -6,6 +6,9 @@ import DNALKernels
 struct Lowering {
     var steps: [Step] = []
     var parameters: [(String, ParameterGroup, TensorRole, [Int])] = []
+    /// The scatter nodes each sum step took in (by the sum step's node): per input, the
+    /// scatter's node id and name, or nil for an input of the sum's own width.
+    var absorbedScatters: [Int: [(node: Int, name: String)?]] = [:]
 
     /// Lowers `graph`; with `fuse`, every conv -> bn -> [gate] -> [relu/relu6] chain whose inner
     /// nodes have a single reader becomes one step.
@@ -36,6 +39,7 @@ struct Lowering {
                     guard scatterInto[i] != nil, case .scatter(let s) = graph.nodes[i].op else { return nil }
                     return s.channels.map { Int32($0) }
                 }
+                absorbedScatters[last] = node.inputs.map { scatterInto[$0] != nil ? ($0, graph.nodes[$0].name) : nil }
                 steps.append(Step(node: last, name: node.name, inputs: inputs,
                                   kind: .scatterAdd(pixels: node.shape.spatialCount, channels: node.shape.channels,
                                                     scatters: scatters, activation: activation),
