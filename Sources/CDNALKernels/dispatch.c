@@ -193,12 +193,12 @@ void dnal_conv_pair_forward_images(const dnal_conv *d1, const dnal_conv_fusion *
 int dnal_conv_chain_applies(const dnal_chain_block *blocks, int count, int width)
 {
     const dnal_kernel_table *table = dnal_table();
-    if (!table->conv_chain_image || count < 1 || width < 1) return 0;
+    if (!table->conv_chain_image || !table->conv_chain_takes || count < 1 || width < 1) return 0;
     const int h = blocks[0].d2.hout, w = blocks[0].d2.wout;
     for (int k = 0; k < count; k++) {
         const dnal_chain_block *b = &blocks[k];
         // both convs on the pixel-vectorised path, every map within the trunk, every map size kept
-        if (!table->conv_planar_applies(&b->d1) || !table->conv_planar_applies(&b->d2)) return 0;
+        if (!table->conv_chain_takes(&b->d1) || !table->conv_chain_takes(&b->d2)) return 0;
         if (b->d1.hin != h || b->d1.win != w || b->d1.hout != h || b->d1.wout != w) return 0;
         if (b->d2.hin != h || b->d2.win != w || b->d2.hout != h || b->d2.wout != w || b->d2.cin != b->d1.cout) return 0;
         if (b->f1.residual || (b->f1.gather ? b->f1.gather_ld != width : b->d1.cin != width)) return 0;

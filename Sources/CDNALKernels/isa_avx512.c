@@ -35,6 +35,7 @@ static void FN(narrow_forward_rows)(const dnal_conv *d, const float *x, const fl
 #include "conv.inc"
 #include "conv_weight.inc"
 #include "conv_narrow_avx512.inc"
+#include "conv_narrow_packed_avx512.inc"
 #include "conv_chain_avx512.inc"
 #include "dwconv.inc"
 #include "channels_avx512.inc"
@@ -43,6 +44,7 @@ static void FN(narrow_forward_rows)(const dnal_conv *d, const float *x, const fl
 #define CHANNELS_SUM_SCATTER_ACT FN(sum_scatter_act)
 #define CONV_PLANAR_APPLIES FN(narrow_applies)
 #define CONV_FORWARD_ROWS_PLANAR FN(conv_forward_rows_planar)
+#define CONV_CHAIN_TAKES FN(chain_takes)
 #define CONV_CHAIN_IMAGE FN(conv_chain_image)
 #include "peak.inc"
 

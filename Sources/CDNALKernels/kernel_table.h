@@ -21,6 +21,8 @@ typedef struct {
     /// (DNAL_PLANAR_OUT, not accumulated), for the intermediate of a conv pair.
     void (*conv_forward_rows_planar)(const dnal_conv *, const float *, const float *, const float *, float *, int, int,
                                      int, float *, int);
+    /// Whether a chain can run this conv (NULL: this ISA has no chain).
+    int (*conv_chain_takes)(const dnal_conv *);
     /// One trunk image of dnal_conv_chain_forward_images (NULL: this ISA has no chain).
     void (*conv_chain_image)(const dnal_chain_block *, int, int, float *, float *);
 } dnal_kernel_table;
@@ -31,21 +33,31 @@ typedef struct {
 
 /// Planar tensors (a conv pair's intermediate, a chain's trunk image) hold each channel as a
 /// plane of (h + 4) x (w + 4) floats: the map with a border of 2 zero rows and columns, so a 3x3
-/// or 5x5 convolution reads its rows in place, with no padded copy.
+/// or 5x5 convolution reads its rows in place, with no padded copy. Maps whose rows are shorter
+/// than a vector (8x8, 4x4: `packed`) have no side border: their rows follow one another, with 2
+/// zero rows above and below and 16 zero floats beyond those, so a vector spans whole rows and a
+/// tap is one offset (lanes whose column falls off the map are masked off).
 #define DNAL_PLANAR_BORDER 2
 
+/// Whether planes of this width are packed (no side border).
+static inline int dnal_planar_packed(int w) { return w < 16; }
+
 /// Floats from one row of a plane to the next.
-static inline ptrdiff_t dnal_planar_row(int w) { return (ptrdiff_t)w + 2 * DNAL_PLANAR_BORDER; }
+static inline ptrdiff_t dnal_planar_row(int w) { return (ptrdiff_t)w + (dnal_planar_packed(w) ? 0 : 2 * DNAL_PLANAR_BORDER); }
 
 /// Where pixel (0, 0) sits in its plane.
-static inline ptrdiff_t dnal_planar_origin(int w) { return DNAL_PLANAR_BORDER * (dnal_planar_row(w) + 1); }
+static inline ptrdiff_t dnal_planar_origin(int w)
+{
+    return dnal_planar_packed(w) ? 16 + DNAL_PLANAR_BORDER * (ptrdiff_t)w : DNAL_PLANAR_BORDER * (dnal_planar_row(w) + 1);
+}
 
 /// Floats from one plane to the next: the bordered map, room for reads past its last row (the
 /// lanes beyond a row's end, which no kept output uses), rounded to 16 floats and moved off a
 /// multiple of 4 KB (planes that far apart alias in the caches).
 static inline ptrdiff_t dnal_planar_plane(int h, int w)
 {
-    const ptrdiff_t floats = ((ptrdiff_t)(h + 2 * DNAL_PLANAR_BORDER) * dnal_planar_row(w) + 48 + 15) / 16 * 16;
+    const ptrdiff_t rows = (ptrdiff_t)(h + 2 * DNAL_PLANAR_BORDER) * dnal_planar_row(w);
+    const ptrdiff_t floats = (rows + (dnal_planar_packed(w) ? 32 : 48) + 15) / 16 * 16;
     return floats % 1024 == 0 ? floats + 16 : floats;
 }
 

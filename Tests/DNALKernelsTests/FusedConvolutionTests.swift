@@ -125,7 +125,8 @@ struct FusedConvolutionPairTests {
 /// `Convolution.forwardChain`: residual blocks one after another on one trunk, against the
 /// reference block by block. On AVX-512 the trunk images go through the blocks planar; the
 /// blocks cover a gathered input, a whole-trunk input into 16 middle channels (tiles of two
-/// rows) or 13 (a partial last tile on 20-pixel rows), outputs scattered out of order or written to every channel, ReLU and no activation,
+/// rows) or 13 (a partial last tile on 20-pixel rows) or 32 (8x8 and 4x4 maps, packed planes),
+/// outputs scattered out of order or written to every channel, ReLU and no activation,
 /// a batch-norm scale, and a trunk that starts negative (planes no block writes still get the ReLU).
 @Suite("Fused convolution chains")
 struct FusedConvolutionChainTests {
@@ -145,15 +146,17 @@ struct FusedConvolutionChainTests {
         Block(gather: [1, 4, 6, 9, 10], mid: 5, outs: 12, scatter: nil, act: .none, scaled: false),
     ]
 
-    @Test("a chain of blocks equals the blocks one by one", arguments: [(6, 16), (5, 20)])
+    @Test("a chain of blocks equals the blocks one by one", arguments: [(6, 16), (5, 20), (8, 8), (4, 4)])
     func chain(h: Int, w: Int) throws {
         let batch = 3, width = Self.width
         let trunk = Numerics.random(batch * h * w * width, seed: 61).map(Float.init)
         var expected = trunk
         struct Tensors { var g1: ConvGeometry, g2: ConvGeometry, w1: [Float], w2: [Float], b1: [Float], b2: [Float], scale: [Float] }
-        // 16 middle channels take the narrow path on rows of exactly 16 pixels only: 13 elsewhere
+        // 16 middle channels take the narrow path on rows of exactly 16 pixels only: 13 on longer
+        // rows; 32 on shorter ones (packed planes, outputs in passes of up to 13)
         let blocks = Self.blocks.map { b in
-            Block(gather: b.gather, mid: b.mid == 16 && w != 16 ? 13 : b.mid, outs: b.outs, scatter: b.scatter, act: b.act, scaled: b.scaled)
+            Block(gather: b.gather, mid: b.mid != 16 || w == 16 ? b.mid : w < 16 ? 32 : 13, outs: b.outs, scatter: b.scatter,
+                  act: b.act, scaled: b.scaled)
         }
         let tensors = blocks.enumerated().map { k, b in
             let g1 = ConvGeometry(batch: batch, inHeight: h, inWidth: w, inChannels: b.gather?.count ?? width, outChannels: b.mid,
