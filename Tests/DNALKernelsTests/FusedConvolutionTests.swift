@@ -72,19 +72,21 @@ struct FusedConvolutionTests {
 /// `Convolution.forwardPair`: two convs image by image (the first gathering from the trunk, the
 /// second adding into it) against the reference chain. Where both are narrow (AVX-512), their
 /// intermediate is planar: 8 -> 11 and 11 -> 5 (channel groups, 20-pixel rows with a partial
-/// tile), 16 -> 16 on 16-pixel rows (tiles of two rows); 16 middle channels on 20-pixel rows
-/// and a strided first conv are not narrow.
+/// tile), 16 -> 16 on 16-pixel rows (tiles of two rows), 7x7 kernels (wider than the planar
+/// border: the second conv copies its rows); 16 middle channels on 20-pixel rows and a strided
+/// first conv are not narrow.
 @Suite("Fused convolution pairs")
 struct FusedConvolutionPairTests {
     @Test("a block's two convs image by image equal gather, conv, conv, scatter-add",
-          arguments: [(8, 11, false, 20), (11, 5, false, 20), (16, 6, true, 20), (16, 6, false, 20), (16, 16, false, 16)])
-    func pair(mid: Int, outs: Int, stride2: Bool, w: Int) throws {
+          arguments: [(8, 11, false, 20, 3), (11, 5, false, 20, 3), (16, 6, true, 20, 3), (16, 6, false, 20, 3),
+                      (16, 16, false, 16, 3), (8, 6, false, 17, 7)])
+    func pair(mid: Int, outs: Int, stride2: Bool, w: Int, kernel: Int) throws {
         let (h, trunk) = (6, outs > 12 ? 24 : 16)  // room for the scattered outputs
         let gather = [0, 2, 3, 7, 8, 11, 13]
-        let g1 = ConvGeometry(batch: 3, inHeight: h, inWidth: w, inChannels: gather.count, outChannels: mid, kernel: 3,
-                              stride: stride2 ? 2 : 1, padding: 1)
+        let g1 = ConvGeometry(batch: 3, inHeight: h, inWidth: w, inChannels: gather.count, outChannels: mid, kernel: kernel,
+                              stride: stride2 ? 2 : 1, padding: kernel / 2)
         let g2 = ConvGeometry(batch: 3, inHeight: g1.outHeight, inWidth: g1.outWidth, inChannels: mid, outChannels: outs,
-                              kernel: 3, padding: 1)
+                              kernel: kernel, padding: kernel / 2)
         let source = Numerics.random(g1.batch * h * w * trunk, seed: 51).map(Float.init)
         let w1 = Numerics.random(g1.weightCount, seed: 52, scale: 0.5).map(Float.init)
         let w2 = Numerics.random(g2.weightCount, seed: 53, scale: 0.5).map(Float.init)
