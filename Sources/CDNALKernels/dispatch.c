@@ -197,7 +197,8 @@ int dnal_conv_chain_applies(const dnal_chain_block *blocks, int count, int width
     const int h = blocks[0].d2.hout, w = blocks[0].d2.wout;
     // on rows shorter than a vector the chain's gain is lanes: where every conv fills whole
     // 16-channel vectors the general kernel, block by block, was as fast or faster (ResNet-56's
-    // last stage at 50% kept, 32 channels: 5.3 against 5.6 ms with aligned masks, even with random)
+    // last stage at 50% kept, 32 channels: 5.3 against 5.6 ms with aligned masks, no faster with
+    // random ones)
     int lanes = 0;
     for (int k = 0; k < count; k++) lanes |= blocks[k].d1.cout % 16 != 0 || blocks[k].d2.cout % 16 != 0;
     if (w < 16 && !lanes) return 0;

@@ -5,11 +5,13 @@ extension Convolution {
     /// `forwardPair` (the first conv reading the trunk, through its gather or whole; the second
     /// adding into it, through its scatter or whole), and each block's trunk is the previous one's.
     ///
-    /// Where the kernels take every conv (`dnal_conv_chain_applies`: AVX-512, stride-1 convs of at
-    /// most 28 outputs on rows of 16 pixels or more), each trunk image runs through all the blocks
-    /// with its channels as planes: a block reads the planes it names and adds its outputs into
-    /// theirs, so no gather, scatter or transpose happens between blocks. Elsewhere the blocks run
-    /// as pairs, one after another. Returns whether the planar chain ran.
+    /// Where the kernels take every conv (`dnal_conv_chain_applies`: AVX-512, stride-1 convs that
+    /// keep the map size, with pixels in the vector lanes: up to 28 outputs on rows of 16 pixels
+    /// or more; up to 64 on 8x8 and 4x4 maps, unless every conv fills whole 16-channel vectors),
+    /// each trunk image runs through all the blocks with its channels as planes: a block reads the
+    /// planes it names and adds its outputs into theirs, so no gather, scatter or transpose
+    /// happens between blocks. Elsewhere the blocks run as pairs, one after another. Returns
+    /// whether the planar chain ran.
     @discardableResult
     public static func forwardChain(_ blocks: [(first: FusedCall, second: FusedCall)], trunk: UnsafeMutablePointer<Float>,
                                     parallel: Parallel, workspace: Workspace) -> Bool {
