@@ -33,6 +33,9 @@ struct ConvolutionTests {
         // of up to 13 (16 = 8 + 8, 22 = 11 + 11), 16 outputs only here, no padding, 5x5
         (1, 5, 16, 16, 16, 3, 1, 1, 1), (2, 4, 16, 10, 10, 3, 1, 1, 1), (1, 6, 16, 40, 22, 3, 1, 1, 1),
         (1, 3, 16, 7, 5, 3, 1, 1, 1), (1, 4, 16, 24, 16, 5, 1, 2, 1), (1, 4, 18, 3, 16, 3, 1, 0, 1),
+        // rows of exactly 32 pixels with up to 8 outputs: tiles of two rows of two vectors, outputs
+        // in passes of up to 6 (8 = 4 + 4, 7 = 4 + 3)
+        (2, 4, 32, 5, 5, 3, 1, 1, 1), (1, 5, 32, 3, 7, 5, 1, 2, 1), (1, 4, 34, 9, 8, 3, 1, 0, 1),
     ].map { ConvGeometry(batch: $0.0, inHeight: $0.1, inWidth: $0.2, inChannels: $0.3, outChannels: $0.4,
                          kernel: $0.5, stride: $0.6, padding: $0.7, groups: $0.8) }
 

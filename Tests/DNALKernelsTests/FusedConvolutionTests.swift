@@ -148,7 +148,7 @@ struct FusedConvolutionChainTests {
         Block(gather: [1, 4, 6, 9, 10], mid: 5, outs: 12, scatter: nil, act: .none, scaled: false),
     ]
 
-    @Test("a chain of blocks equals the blocks one by one", arguments: [(6, 16), (5, 20), (8, 8), (4, 4)])
+    @Test("a chain of blocks equals the blocks one by one", arguments: [(6, 16), (5, 20), (5, 32), (8, 8), (4, 4)])
     func chain(h: Int, w: Int) throws {
         // 16 middle channels take the narrow path on rows of exactly 16 pixels only: 13 on longer
         // rows; 32 on shorter ones (packed planes, outputs in passes of up to 13)
