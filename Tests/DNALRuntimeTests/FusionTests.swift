@@ -104,19 +104,26 @@ struct InferenceResidualFusionTests {
           - linear: {name: fc, out: 4}
         """
 
+    /// An inference executor with random parameters and batch-norm statistics (positive
+    /// variances), the same for the fused and the node-by-node plan.
+    static func inferenceExecutor(_ graph: Graph, batch: Int, threads: Int, fuse: Bool, seed: UInt64) throws -> Executor {
+        let e = try Executor(graph: graph, maxBatch: batch, training: false, threads: threads, fuse: fuse)
+        e.parameters.initialize(seed: seed)
+        for entry in e.parameters.entries where entry.name.hasSuffix("running_var") || entry.name.hasSuffix(".bias")
+            || entry.name.hasSuffix("running_mean") {
+            let v = Numerics.random(entry.count, seed: UInt64(entry.offset) + 1)
+            e.parameters.set(entry.name, v.map { Float(entry.name.hasSuffix("var") ? 0.5 + abs($0) : $0 * 0.5) })
+        }
+        return e
+    }
+
     @Test func foldsWhereTheTrunkIsFreeAndMatchesTheStepByStepPlan() throws {
         let graph = try NetworkParser.parse(source: Array(Self.source.utf8), file: "fused-maps.yaml")
         let batch = 5
         let input = Numerics.random(batch * graph.inputShape.elementCount, seed: 3).map(Float.init)
         var logits: [[Float]] = []
         for (fuse, threads) in [(false, 1), (true, 1), (true, 2)] {
-            let e = try Executor(graph: graph, maxBatch: batch, training: false, threads: threads, fuse: fuse)
-            e.parameters.initialize(seed: 7)
-            for entry in e.parameters.entries where entry.name.hasSuffix("running_var") || entry.name.hasSuffix(".bias")
-                || entry.name.hasSuffix("running_mean") {
-                let v = Numerics.random(entry.count, seed: UInt64(entry.offset) + 1)
-                e.parameters.set(entry.name, v.map { Float(entry.name.hasSuffix("var") ? 0.5 + abs($0) : $0 * 0.5) })
-            }
+            let e = try Self.inferenceExecutor(graph, batch: batch, threads: threads, fuse: fuse, seed: 7)
             if fuse {
                 #expect(e.sumsComputedInPlace == ["b1.add", "b3.add"])
                 #expect(!e.stepNames.contains { $0.op == "gather" })
@@ -191,13 +198,7 @@ struct InferenceResidualFusionTests {
         let input = Numerics.random(batch * graph.inputShape.elementCount, seed: 13).map(Float.init)
         var logits: [[Float]] = []
         for (fuse, threads) in [(false, 1), (true, 1), (true, 2)] {
-            let e = try Executor(graph: graph, maxBatch: batch, training: false, threads: threads, fuse: fuse)
-            e.parameters.initialize(seed: 17)
-            for entry in e.parameters.entries where entry.name.hasSuffix("running_var") || entry.name.hasSuffix(".bias")
-                || entry.name.hasSuffix("running_mean") {
-                let v = Numerics.random(entry.count, seed: UInt64(entry.offset) + 1)
-                e.parameters.set(entry.name, v.map { Float(entry.name.hasSuffix("var") ? 0.5 + abs($0) : $0 * 0.5) })
-            }
+            let e = try Self.inferenceExecutor(graph, batch: batch, threads: threads, fuse: fuse, seed: 17)
             if fuse {
                 #expect(e.stepNames.map(\.name).contains("b1.conv2..b3.conv2"), "\(e.stepNames.map(\.name))")
                 #expect(e.sumsComputedInPlace == ["b0.add", "b1.add", "b2.add", "b3.add"])
