@@ -51,7 +51,7 @@ let package = Package(
         .target(name: "DNALSyntax", dependencies: ["DNALCore", "CYAML"]),
         .target(name: "DNALSearch", dependencies: ["DNALCore", "DNALSyntax", "DNALPasses", "DNALRuntime", "DNALData"]),
         .target(name: "DNALPasses", dependencies: ["DNALCore"]),
-        .target(name: "DNALExport", dependencies: ["DNALCore", "DNALRuntime"]),
+        .target(name: "DNALExport", dependencies: ["DNALCore"]),
         .executableTarget(
             name: "dnalc",
             dependencies: [
@@ -63,11 +63,11 @@ let package = Package(
         .testTarget(name: "DNALCoreTests", dependencies: ["DNALCore", "DNALTestSupport"]),
         .testTarget(name: "DNALSyntaxTests", dependencies: ["DNALSyntax", "DNALTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "DNALPassesTests", dependencies: ["DNALPasses", "DNALSyntax", "DNALTestSupport"]),
-        .testTarget(name: "DNALKernelsTests", dependencies: ["DNALKernels", "DNALTestSupport"]),
+        .testTarget(name: "DNALKernelsTests", dependencies: ["DNALKernels", "DNALCore", "DNALTestSupport"]),
         .testTarget(name: "DNALRuntimeTests", dependencies: ["DNALRuntime", "DNALSyntax", "DNALTestSupport"]),
         .testTarget(name: "DNALDataTests", dependencies: ["DNALData", "DNALTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DNALSearchTests", dependencies: ["DNALSearch", "DNALSyntax", "DNALTestSupport"]),
-        .testTarget(name: "DNALExportTests", dependencies: ["DNALExport", "DNALSyntax", "DNALTestSupport"]),
+        .testTarget(name: "DNALExportTests", dependencies: ["DNALExport", "DNALRuntime", "DNALSyntax", "DNALTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["dnalc", "DNALData", "DNALRuntime", "DNALTestSupport"]),
     ]
 )

@@ -1,5 +1,4 @@
 import DNALCore
-import DNALRuntime
 
 /// Writes a network and its weights as a standard ONNX model (opset 13, batch dimension symbolic)
 /// in inference form: batch norms explicit with their running statistics, gates as a
@@ -9,19 +8,20 @@ public enum ONNXExporter {
     /// The opset written.
     public static let opset = 13
 
-    /// The model's bytes. `parameters` holds the network's weights (e.g. loaded from safetensors).
+    /// The model's bytes. `weights` gives each tensor of the graph's `ParameterTable` in PyTorch's
+    /// layout (what ONNX's Conv and Gemm take), e.g. as a safetensors file holds it.
     /// `metadata` goes into the model's metadata_props.
-    public static func export(_ graph: Graph, parameters: ParameterStore, source: String = "",
+    public static func export(_ graph: Graph, weights: (ParameterSpec) -> [Float], source: String = "",
                               metadata: [String: String] = [:]) -> [UInt8] {
-        let tensors = parameters.exportTensors()   // PyTorch layouts: what ONNX's Conv and Gemm take
+        let table = ParameterTable(graph)
         var nodes: [ONNX.Node] = [], initializers: [ONNX.Tensor] = []
         var value = [Int: String]()
         var constants = Set<String>()
 
-        func weight(_ name: String, dims: [Int]? = nil) -> String {
-            let t = tensors[name]!
-            initializers.append(ONNX.Tensor(name: name, dims: dims ?? t.shape, floats: t.values))
-            return name
+        func weight(_ node: Node, _ role: ParameterRole, dims: [Int]? = nil) -> String {
+            let spec = table.spec(node.id, role)!
+            initializers.append(ONNX.Tensor(name: spec.name, dims: dims ?? spec.shape, floats: weights(spec)))
+            return spec.name
         }
         func constant(_ name: String, floats: [Float] = [], int64s: [Int] = [], dims: [Int]) -> String {
             if constants.insert(name).inserted {
@@ -41,17 +41,17 @@ public enum ONNXExporter {
             case .input:
                 value[node.id] = "input"
             case .conv(let c):
-                var inputs = [x[0], weight(name + ".weight")]
-                if c.bias { inputs.append(weight(name + ".bias")) }
+                var inputs = [x[0], weight(node, .weight)]
+                if c.bias { inputs.append(weight(node, .bias)) }
                 emit("Conv", inputs, [.ints("kernel_shape", [c.kernel, c.kernel]), .ints("strides", [c.stride, c.stride]),
                                       .ints("pads", [c.padding, c.padding, c.padding, c.padding]), .ints("dilations", [1, 1]),
                                       .int("group", c.groups)])
             case .batchNorm(let b):
-                emit("BatchNormalization", [x[0], weight(name + ".weight"), weight(name + ".bias"),
-                                            weight(name + ".running_mean"), weight(name + ".running_var")],
+                emit("BatchNormalization", [x[0], weight(node, .normScale), weight(node, .normShift),
+                                            weight(node, .runningMean), weight(node, .runningVariance)],
                      [.float("epsilon", Float(b.epsilon))])
             case .gate:
-                emit("Mul", [x[0], weight(name + ".mask", dims: [node.shape.channels, 1, 1])])
+                emit("Mul", [x[0], weight(node, .gateMask, dims: [node.shape.channels, 1, 1])])
             case .activation(.relu):
                 emit("Relu", x)
             case .activation(.relu6):
@@ -70,8 +70,8 @@ public enum ONNXExporter {
                                            attributes: [.int("axis", 1)]))
                     a = name + ".flatten"
                 }
-                var inputs = [a, weight(name + ".weight")]
-                if l.bias { inputs.append(weight(name + ".bias")) }
+                var inputs = [a, weight(node, .weight)]
+                if l.bias { inputs.append(weight(node, .bias)) }
                 emit("Gemm", inputs, [.int("transB", 1)])
             case .dropout, .identity:
                 emit("Identity", x)

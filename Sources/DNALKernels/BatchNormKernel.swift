@@ -14,11 +14,11 @@ public enum BatchNormKernel {
         }
     }
 
-    /// y = (x - mean_batch) / sqrt(var_batch + eps) * gamma + beta; the running statistics move
+    /// y = (x - mean_batch) / sqrt(var_batch + eps) * gamma + shift; the running statistics move
     /// by `momentum` towards the batch's (unbiased variance, as PyTorch).
     /// x, y: [pixels, channels]
     public static func forwardTraining(x: UnsafePointer<Float>, pixels: Int, channels c: Int,
-                                       gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, epsilon: Float,
+                                       gamma: UnsafePointer<Float>, shift bnShift: UnsafePointer<Float>, epsilon: Float,
                                        momentum: Float, runningMean: UnsafeMutablePointer<Float>,
                                        runningVariance: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>,
                                        saved: inout Saved, parallel: Parallel) {
@@ -27,7 +27,7 @@ public enum BatchNormKernel {
         var scale = [Float](repeating: 0, count: c), shift = scale
         for i in 0..<c {
             scale[i] = gamma[i] * saved.inverseStd[i]
-            shift[i] = beta[i] - saved.mean[i] * scale[i]
+            shift[i] = bnShift[i] - saved.mean[i] * scale[i]
         }
         affine(x: x, pixels: pixels, channels: c, scale: scale, shift: shift, y: y, parallel: parallel)
     }
@@ -55,23 +55,23 @@ public enum BatchNormKernel {
         }
     }
 
-    /// y = (x - runningMean) / sqrt(runningVariance + eps) * gamma + beta.
+    /// y = (x - runningMean) / sqrt(runningVariance + eps) * gamma + shift.
     public static func forwardInference(x: UnsafePointer<Float>, pixels: Int, channels c: Int,
-                                        gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, epsilon: Float,
+                                        gamma: UnsafePointer<Float>, shift bnShift: UnsafePointer<Float>, epsilon: Float,
                                         runningMean: UnsafePointer<Float>, runningVariance: UnsafePointer<Float>,
                                         y: UnsafeMutablePointer<Float>, parallel: Parallel) {
         var scale = [Float](repeating: 0, count: c), shift = scale
         for i in 0..<c {
             scale[i] = gamma[i] / (runningVariance[i] + epsilon).squareRoot()
-            shift[i] = beta[i] - runningMean[i] * scale[i]
+            shift[i] = bnShift[i] - runningMean[i] * scale[i]
         }
         affine(x: x, pixels: pixels, channels: c, scale: scale, shift: shift, y: y, parallel: parallel)
     }
 
-    /// Given dy, returns dx (overwritten) and accumulates dGamma, dBeta, for a training-mode pass.
+    /// Given dy, returns dx (overwritten) and accumulates dGamma, dShift, for a training-mode pass.
     public static func backward(dOutput: UnsafePointer<Float>, x: UnsafePointer<Float>, pixels: Int, channels c: Int,
                                 gamma: UnsafePointer<Float>, saved: Saved, dInput: UnsafeMutablePointer<Float>,
-                                dGamma: UnsafeMutablePointer<Float>, dBeta: UnsafeMutablePointer<Float>, parallel: Parallel) {
+                                dGamma: UnsafeMutablePointer<Float>, dShift: UnsafeMutablePointer<Float>, parallel: Parallel) {
         let sums = reduce(pixels: pixels, channels: 2 * c, parallel: parallel) { r, sum in
             dnal_channel_dot(dOutput + r.lowerBound * c, x + r.lowerBound * c, r.count, Int32(c), sum, sum + c)
         }
@@ -81,7 +81,7 @@ public enum BatchNormKernel {
             let sumDy = sums[i], sumDyX = sums[c + i]
             let mean = Double(saved.mean[i]), inv = Double(saved.inverseStd[i])
             let sumDyCentered = sumDyX - mean * sumDy
-            dBeta[i] += Float(sumDy)
+            dShift[i] += Float(sumDy)
             dGamma[i] += Float(sumDyCentered * inv)
             k1[i] = gamma[i] * Float(inv)
             k2[i] = Float(sumDy / m)

@@ -27,7 +27,7 @@ public enum FusedNormKernel {
 
     /// y = act(g * BN_batch(x)); updates the running statistics. x, y: [pixels, channels]
     public static func forwardTraining(x: UnsafePointer<Float>, pixels: Int, channels c: Int, gamma: UnsafePointer<Float>,
-                                       beta: UnsafePointer<Float>, epsilon: Float, momentum: Float,
+                                       shift bnShift: UnsafePointer<Float>, epsilon: Float, momentum: Float,
                                        runningMean: UnsafeMutablePointer<Float>, runningVariance: UnsafeMutablePointer<Float>,
                                        gate: [Float], activation: Activation, y: UnsafeMutablePointer<Float>,
                                        saved: inout Saved, parallel: Parallel) {
@@ -37,7 +37,7 @@ public enum FusedNormKernel {
         for i in 0..<c {
             let s = gamma[i] * saved.batchNorm.inverseStd[i]
             saved.scale[i] = gate[i] * s
-            saved.shift[i] = gate[i] * (beta[i] - saved.batchNorm.mean[i] * s)
+            saved.shift[i] = gate[i] * (bnShift[i] - saved.batchNorm.mean[i] * s)
         }
         apply(x: x, pixels: pixels, channels: c, scale: saved.scale, shift: saved.shift, activation: activation, y: y,
               parallel: parallel)
@@ -45,14 +45,14 @@ public enum FusedNormKernel {
 
     /// y = act(g * BN_running(x)).
     public static func forwardInference(x: UnsafePointer<Float>, pixels: Int, channels c: Int, gamma: UnsafePointer<Float>,
-                                        beta: UnsafePointer<Float>, epsilon: Float, runningMean: UnsafePointer<Float>,
+                                        shift bnShift: UnsafePointer<Float>, epsilon: Float, runningMean: UnsafePointer<Float>,
                                         runningVariance: UnsafePointer<Float>, gate: [Float], activation: Activation,
                                         y: UnsafeMutablePointer<Float>, parallel: Parallel) {
         var scale = [Float](repeating: 0, count: c), shift = scale
         for i in 0..<c {
             let s = gamma[i] / (runningVariance[i] + epsilon).squareRoot()
             scale[i] = gate[i] * s
-            shift[i] = gate[i] * (beta[i] - runningMean[i] * s)
+            shift[i] = gate[i] * (bnShift[i] - runningMean[i] * s)
         }
         apply(x: x, pixels: pixels, channels: c, scale: scale, shift: shift, activation: activation, y: y, parallel: parallel)
     }
@@ -64,13 +64,14 @@ public enum FusedNormKernel {
         }
     }
 
-    /// Gradients of a training-mode block: dX (overwritten) into the conv output, dGamma and dBeta
-    /// accumulated, and dAlpha accumulated in search mode (dAlpha is then not nil).
-    /// `gateSlope[c]` is d g / d alpha (beta * s * (1 - s) * mask in search mode).
+    /// Gradients of a training-mode block: dX (overwritten) into the conv output, dGamma and dShift
+    /// accumulated, and with `gateSlopes` (d g / d alpha per channel, `Gate.slopes`, present only
+    /// while alpha learns) dAlpha accumulated too. `shift` is the batch norm's own shift (its
+    /// "beta"), not the gate's sharpness.
     public static func backward(dOutput dz: UnsafePointer<Float>, x: UnsafePointer<Float>, pixels: Int, channels c: Int,
-                                gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, gate: [Float], activation: Activation,
+                                gamma: UnsafePointer<Float>, shift bnShift: UnsafePointer<Float>, gate: [Float], activation: Activation,
                                 saved: Saved, dInput: UnsafeMutablePointer<Float>, dGamma: UnsafeMutablePointer<Float>,
-                                dBeta: UnsafeMutablePointer<Float>, dAlpha: UnsafeMutablePointer<Float>?, gateSlope: [Float],
+                                dShift: UnsafeMutablePointer<Float>, dAlpha: UnsafeMutablePointer<Float>?, gateSlopes: [Float]?,
                                 parallel: Parallel) {
         let sums = BatchNormKernel.reduce(pixels: pixels, channels: 2 * c, parallel: parallel) { r, sum in
             dnal_fused_bn_reduce(dz + r.lowerBound * c, x + r.lowerBound * c, r.count, Int32(c), saved.scale, saved.shift,
@@ -83,11 +84,11 @@ public enum FusedNormKernel {
             let mean = Double(saved.batchNorm.mean[i]), inv = Double(saved.batchNorm.inverseStd[i])
             let g = Double(gate[i])
             let centered = b - mean * a                          // sum dz*m*(x - mean)
-            dBeta[i] += Float(g * a)
+            dShift[i] += Float(g * a)
             dGamma[i] += Float(g * inv * centered)
-            if let dAlpha {
-                // d loss / d g = sum dz*m*BN(x) = gamma*inv*centered + beta*a
-                dAlpha[i] += Float((Double(gamma[i]) * inv * centered + Double(beta[i]) * a) * Double(gateSlope[i]))
+            if let dAlpha, let gateSlopes {
+                // d loss / d g = sum dz*m*BN(x) = gamma*inv*centered + shift*a
+                dAlpha[i] += Float((Double(gamma[i]) * inv * centered + Double(bnShift[i]) * a) * Double(gateSlopes[i]))
             }
             k1[i] = gamma[i] * Float(inv)
             k2[i] = Float(g * a / m)

@@ -4,9 +4,8 @@ import DNALCore
 /// elements of the original tensor of the same name it keeps (see `PrunedNetwork.slices`).
 public struct PrunedNetwork: Sendable {
     public var graph: Graph
-    /// Per tensor name (`conv1.weight`, `conv1.bn.running_mean`, `conv1.gate.alpha`, ...), the
-    /// kept indices along each axis of the original tensor in dnalc's layouts (conv weights
-    /// `[K, K, Cin/g, Cout]`, linear `[In, Out]`, vectors `[C]`).
+    /// Per tensor name (`ParameterTable`), the kept indices along each axis of the original
+    /// tensor's shape (`ParameterSpec.shape`, PyTorch's layout), as `ParameterSpec.slices` gives them.
     public var slices: [String: [[Int]]]
     /// Per conv or linear weight, the input channels (linear: input features) of the sliced tensor
     /// whose weights must be zero so that it computes what the hard-gated network does: the

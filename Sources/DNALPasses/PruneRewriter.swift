@@ -9,6 +9,8 @@ struct PruneRewriter {
     let graph: Graph
     let gates: GateMasks
     let analysis: ChannelAnalysis<Bool>
+    /// The original graph's tensors: what each node owns and how its axes are sliced.
+    let table: ParameterTable
     var builder: GraphBuilder
     /// Per original node: its channel list, and the new node holding it (nil: no channel left).
     var kept: [[Int]]
@@ -42,6 +44,7 @@ struct PruneRewriter {
         self.sumWidths = sumWidths ?? denseKept
         dead = denseKept == nil ? [:] : hard.deadRows
         analysis = hard.analysis
+        table = ParameterTable(graph)
         originalNames = Set(graph.nodes.map(\.name))
         builder = GraphBuilder(input: graph.inputShape, origin: graph.nodes[0].origin)
         kept = [[Int]](repeating: [], count: graph.nodes.count)
@@ -51,6 +54,15 @@ struct PruneRewriter {
     }
 
     private static func indices(_ flags: [Bool]) -> [Int] { flags.indices.filter { flags[$0] } }
+
+    /// Records the slices of every tensor `node` owns, for a node that keeps output channels
+    /// `outputs` and reads input channels `inputs`.
+    private mutating func slice(_ node: Node, outputs: [Int], inputs: [Int] = []) {
+        for spec in table.specs(of: node.id) { slices[spec.name] = spec.slices(outputs: outputs, inputs: inputs) }
+    }
+
+    /// The name of `node`'s tensor of `role`.
+    private func tensor(_ node: Node, _ role: ParameterRole) -> String { table.spec(node.id, role)!.name }
 
     mutating func run() throws(GraphError) -> Graph {
         for node in graph.nodes.dropFirst() {
@@ -90,7 +102,7 @@ struct PruneRewriter {
                 let op = Op.conv(Conv(outChannels: rows.count, kernel: c.kernel, stride: c.stride, padding: c.padding,
                                       groups: rows.count, bias: c.bias, prunable: c.prunable))
                 try add(node, op, inputs: [source], kept: rows)
-                slices[name + ".weight"] = [Array(0..<c.kernel), Array(0..<c.kernel), [0], rows]
+                slice(node, outputs: rows)
             } else {
                 // convs that are not pruned (or grouped ones) read every channel, zero where pruned
                 let prunable = c.prunable && c.groups == 1
@@ -108,22 +120,20 @@ struct PruneRewriter {
                 let op = Op.conv(Conv(outChannels: rows.count, kernel: c.kernel, stride: c.stride, padding: c.padding,
                                       groups: c.groups, bias: c.bias, prunable: c.prunable))
                 try add(node, op, inputs: [source], kept: rows)
-                slices[name + ".weight"] = [Array(0..<c.kernel), Array(0..<c.kernel),
-                                            c.groups == 1 ? columns : Array(0..<(inputWidth / c.groups)), rows]
+                slice(node, outputs: rows, inputs: columns)
                 let unread = Set(columns).subtracting(reads)
-                if !unread.isEmpty { zeroedInputs[name + ".weight"] = columns.indices.filter { unread.contains(columns[$0]) } }
+                if !unread.isEmpty { zeroedInputs[tensor(node, .weight)] = columns.indices.filter { unread.contains(columns[$0]) } }
             }
-            if c.bias { slices[name + ".bias"] = [rows] }
             if let deadRows = dead[node.id] {
                 // dense keeps dead channels that share a coupling set with live ones: make them zero
                 let position = Dictionary(uniqueKeysWithValues: rows.enumerated().map { ($1, $0) })
                 let at = deadRows.compactMap { position[$0] }
                 if !at.isEmpty {
-                    if c.bias { zeroedEntries[name + ".bias"] = at }
+                    if c.bias { zeroedEntries[tensor(node, .bias)] = at }
                     let consumers = graph.nodes.filter { $0.inputs.contains(node.id) }
                     if consumers.count == 1, case .batchNorm = consumers[0].op {
-                        zeroedEntries[consumers[0].name + ".weight"] = at
-                        zeroedEntries[consumers[0].name + ".bias"] = at
+                        zeroedEntries[tensor(consumers[0], .normScale)] = at
+                        zeroedEntries[tensor(consumers[0], .normShift)] = at
                     }
                 }
             }
@@ -136,17 +146,16 @@ struct PruneRewriter {
             try add(node, .linear(l), inputs: [source], kept: Array(0..<l.outFeatures))
             // a [C,H,W] input is flattened (C, H, W order): a kept channel keeps its H*W block
             let spatial = input.isFeatureMap ? input.spatialCount : 1
-            slices[name + ".weight"] = [columns.flatMap { c in (0..<spatial).map { c * spatial + $0 } }, Array(0..<l.outFeatures)]
-            if l.bias { slices[name + ".bias"] = [Array(0..<l.outFeatures)] }
+            slice(node, outputs: [], inputs: columns)
             let unread = Set(columns).subtracting(reads)
             if !unread.isEmpty {
-                zeroedInputs[name + ".weight"] = columns.indices.filter { unread.contains(columns[$0]) }
+                zeroedInputs[tensor(node, .weight)] = columns.indices.filter { unread.contains(columns[$0]) }
                     .flatMap { k in (0..<spatial).map { k * spatial + $0 } }
             }
         case .batchNorm:
             guard let source = try materialized(x) else { return }
             try add(node, node.op, inputs: [source], kept: kept[x])
-            for suffix in ["weight", "bias", "running_mean", "running_var"] { slices[name + "." + suffix] = [kept[x]] }
+            slice(node, outputs: kept[x])
         case .gate:
             let open = gates.keep[node.id]!
             // dense keeps closed channels that share a coupling set with open ones, closed (mask 0)
@@ -154,9 +163,8 @@ struct PruneRewriter {
             guard !target.isEmpty else { return }
             let source = try convert(x, to: target, for: name)
             try add(node, .gate, inputs: [source], kept: target)
-            slices[name + ".alpha"] = [target]
-            slices[name + ".mask"] = [target]
-            gateMasks[name + ".mask"] = target.map { open[$0] ? 1 : 0 }
+            slice(node, outputs: target)
+            gateMasks[tensor(node, .gateMask)] = target.map { open[$0] ? 1 : 0 }
         case .activation, .dropout, .identity, .pool, .globalAvgPool:
             guard let source = try materialized(x) else { return }
             try add(node, node.op, inputs: [source], kept: kept[x])

@@ -64,20 +64,12 @@ extension Executor {
             let raw = activation(block.convNode), dRaw = gradient(block.convNode)
             let c = g.outChannels, pixels = n * g.outHeight * g.outWidth
             let factors = gateFactors(block.gate, channels: c)
-            var slope = [Float](repeating: 0, count: c)
-            var dAlpha: UnsafeMutablePointer<Float>?
-            if let gate = block.gate, gateMode == .search {
-                let alpha = p.pointer(gate.alpha), mask = p.pointer(gate.mask)
-                for i in 0..<c {
-                    let s = GateKernel.sigmoid(beta * alpha[i])
-                    slope[i] = beta * s * (1 - s) * mask[i]
-                }
-                dAlpha = p.gradient(gate.alpha)
-            }
+            let slopes = block.gate.flatMap { gate.slopes(alpha: p.pointer($0.alpha), mask: p.pointer($0.mask), channels: c) }
             FusedNormKernel.backward(dOutput: dy, x: raw, pixels: pixels, channels: c, gamma: p.pointer(block.norm.gamma),
-                                     beta: p.pointer(block.norm.beta), gate: factors, activation: block.activation,
+                                     shift: p.pointer(block.norm.shift), gate: factors, activation: block.activation,
                                      saved: fusedSaved[step.node]!, dInput: dRaw, dGamma: p.gradient(block.norm.gamma),
-                                     dBeta: p.gradient(block.norm.beta), dAlpha: dAlpha, gateSlope: slope, parallel: parallel)
+                                     dShift: p.gradient(block.norm.shift), dAlpha: block.gate.map { p.gradient($0.alpha) },
+                                     gateSlopes: slopes, parallel: parallel)
             if !frozen.contains(.conv) {
                 Convolution.backwardWeight(g, x: x, dOutput: dRaw, dWeight: p.gradient(block.weight),
                                            dBias: block.bias.map { p.gradient($0) }, parallel: parallel, workspace: workspace)
@@ -107,19 +99,19 @@ extension Executor {
                 Convolution.backwardInput(g, dOutput: dy, weight: p.pointer(w), dInput: t, parallel: parallel, workspace: workspace)
                 TensorOps.fromCHW(t, batch: n, pixels: chw.pixels, channels: chw.channels, into: dx)
             }
-        case .batchNorm(let pixels, let c, let gamma, let beta, _, _, _, _):
+        case .batchNorm(let pixels, let c, let gamma, let shift, _, _, _, _):
             let saved = batchNormSaved[step.node]!
             let run = { (dx: UnsafeMutablePointer<Float>) in
                 BatchNormKernel.backward(dOutput: dy, x: x, pixels: n * pixels, channels: c, gamma: p.pointer(gamma), saved: saved,
-                                         dInput: dx, dGamma: p.gradient(gamma), dBeta: p.gradient(beta), parallel: self.parallel)
+                                         dInput: dx, dGamma: p.gradient(gamma), dShift: p.gradient(shift), parallel: self.parallel)
             }
             if input == 0 { run(workspace.buffer(Slot.gradientTemp, floats: inCount)) } else { deliver(to: input, count: inCount, ready: &ready, run) }
         case .gate(let pixels, let c, let alpha, let mask):
-            let factors = GateKernel.factors(alpha: p.pointer(alpha), mask: p.pointer(mask), channels: c, beta: beta, mode: gateMode)
+            let factors = gate.factors(alpha: p.pointer(alpha), mask: p.pointer(mask), channels: c)
+            let slopes = gate.slopes(alpha: p.pointer(alpha), mask: p.pointer(mask), channels: c)
             let run = { (dx: UnsafeMutablePointer<Float>) in
-                GateKernel.backward(dOutput: dy, x: x, pixels: n * pixels, channels: c, factors: factors, alpha: p.pointer(alpha),
-                                    mask: p.pointer(mask), beta: self.beta, mode: self.gateMode, dInput: dx,
-                                    dAlpha: p.gradient(alpha), parallel: self.parallel)
+                GateKernel.backward(dOutput: dy, x: x, pixels: n * pixels, channels: c, factors: factors, slopes: slopes,
+                                    dInput: dx, dAlpha: p.gradient(alpha), parallel: self.parallel)
             }
             if input == 0 { run(workspace.buffer(Slot.gradientTemp, floats: inCount)) } else { deliver(to: input, count: inCount, ready: &ready, run) }
         case .activation(let relu6):

@@ -30,8 +30,7 @@ extension Executor {
     /// The per-channel factor of an optional gate in the current mode (1 where there is none).
     func gateFactors(_ gate: Step.GateNames?, channels: Int) -> [Float] {
         guard let gate else { return Array(repeating: 1, count: channels) }
-        return GateKernel.factors(alpha: parameters.pointer(gate.alpha), mask: parameters.pointer(gate.mask), channels: channels,
-                                  beta: beta, mode: gateMode)
+        return self.gate.factors(alpha: parameters.pointer(gate.alpha), mask: parameters.pointer(gate.mask), channels: channels)
     }
 
     private func forward(_ step: Step, batch n: Int) {
@@ -65,13 +64,13 @@ extension Executor {
             if training {
                 var saved = fusedSaved[step.node] ?? FusedNormKernel.Saved(channels: c)
                 FusedNormKernel.forwardTraining(x: raw, pixels: pixels, channels: c, gamma: p.pointer(norm.gamma),
-                                                beta: p.pointer(norm.beta), epsilon: norm.epsilon, momentum: norm.momentum,
+                                                shift: p.pointer(norm.shift), epsilon: norm.epsilon, momentum: norm.momentum,
                                                 runningMean: p.pointer(norm.mean), runningVariance: p.pointer(norm.variance),
                                                 gate: factors, activation: block.activation, y: y, saved: &saved, parallel: parallel)
                 fusedSaved[step.node] = saved
             } else {
                 FusedNormKernel.forwardInference(x: raw, pixels: pixels, channels: c, gamma: p.pointer(norm.gamma),
-                                                 beta: p.pointer(norm.beta), epsilon: norm.epsilon, runningMean: p.pointer(norm.mean),
+                                                 shift: p.pointer(norm.shift), epsilon: norm.epsilon, runningMean: p.pointer(norm.mean),
                                                  runningVariance: p.pointer(norm.variance), gate: factors,
                                                  activation: block.activation, y: y, parallel: parallel)
             }
@@ -84,21 +83,21 @@ extension Executor {
             }
             Convolution.forward(.linear(batch: n, inFeatures: inF, outFeatures: outF), x: source, weight: p.pointer(w),
                                 bias: b.map { p.pointer($0) }, y: y, parallel: parallel, workspace: workspace)
-        case .batchNorm(let pixels, let c, let gamma, let beta, let mean, let variance, let eps, let momentum):
+        case .batchNorm(let pixels, let c, let gamma, let shift, let mean, let variance, let eps, let momentum):
             if training {
                 var saved = batchNormSaved[step.node] ?? BatchNormKernel.Saved(channels: c)
                 BatchNormKernel.forwardTraining(x: x, pixels: n * pixels, channels: c, gamma: p.pointer(gamma),
-                                                beta: p.pointer(beta), epsilon: eps, momentum: momentum,
+                                                shift: p.pointer(shift), epsilon: eps, momentum: momentum,
                                                 runningMean: p.pointer(mean), runningVariance: p.pointer(variance), y: y,
                                                 saved: &saved, parallel: parallel)
                 batchNormSaved[step.node] = saved
             } else {
                 BatchNormKernel.forwardInference(x: x, pixels: n * pixels, channels: c, gamma: p.pointer(gamma),
-                                                 beta: p.pointer(beta), epsilon: eps, runningMean: p.pointer(mean),
+                                                 shift: p.pointer(shift), epsilon: eps, runningMean: p.pointer(mean),
                                                  runningVariance: p.pointer(variance), y: y, parallel: parallel)
             }
         case .gate(let pixels, let c, let alpha, let mask):
-            let factors = GateKernel.factors(alpha: p.pointer(alpha), mask: p.pointer(mask), channels: c, beta: beta, mode: gateMode)
+            let factors = gate.factors(alpha: p.pointer(alpha), mask: p.pointer(mask), channels: c)
             GateKernel.forward(x: x, pixels: n * pixels, channels: c, factors: factors, y: y, parallel: parallel)
         case .activation(let relu6):
             ActivationKernel.forward(x: x, count: count, relu6: relu6, y: y, parallel: parallel)
@@ -206,13 +205,13 @@ extension Executor {
         let p = parameters, norm = block.norm, c = block.geometry.outChannels
         let factors = gateFactors(block.gate, channels: c)
         var scale = [Float](repeating: 0, count: c), shift = scale
-        let gamma = p.pointer(norm.gamma), beta = p.pointer(norm.beta)
+        let gamma = p.pointer(norm.gamma), normShift = p.pointer(norm.shift)
         let mean = p.pointer(norm.mean), variance = p.pointer(norm.variance)
         let convBias = block.bias.map { p.pointer($0) }
         for i in 0..<c {
             let s = factors[i] * gamma[i] / (variance[i] + norm.epsilon).squareRoot()
             scale[i] = s
-            shift[i] = factors[i] * beta[i] + s * ((convBias?[i] ?? 0) - mean[i])
+            shift[i] = factors[i] * normShift[i] + s * ((convBias?[i] ?? 0) - mean[i])
         }
         return (scale, shift)
     }

@@ -11,11 +11,9 @@ public final class Executor: @unchecked Sendable {
     public let maxBatch: Int
     public let training: Bool
     public let parallel: Parallel
-    /// How every gate acts (identity while training weights, search while learning alphas, hard
-    /// while fine-tuning).
-    public var gateMode: GateKernel.Mode = .identity
-    /// The gates' sharpness in search mode.
-    public var beta: Float = 1
+    /// How every gate acts (identity while training weights, search with its sharpness beta while
+    /// learning alphas, hard while fine-tuning and in inference).
+    public var gate = Gate(mode: .identity)
     /// Parameter groups whose gradients are not needed (their weight-gradient kernels are skipped).
     public var frozen: Set<ParameterGroup> = []
 
@@ -52,7 +50,7 @@ public final class Executor: @unchecked Sendable {
                                            training: training)
         let aliases = Step.aliases(lowering.steps)
         let plan = MemoryPlan(intervals, aliases: Dictionary(uniqueKeysWithValues: aliases.map { (MemoryPlan.Tensor.activation($0.key), .activation($0.value)) }))
-        let paramFloats = lowering.parameters.reduce(0) { $0 + $1.3.reduce(1, *) } * (training ? 4 : 1)
+        let paramFloats = lowering.table.specs.reduce(0) { $0 + $1.count } * (training ? 4 : 1)
         let extra = lowering.steps.reduce(0) { total, step in
             switch step.kind {
             case .maxPool, .dropout: return total + step.outputCount * maxBatch
@@ -73,12 +71,12 @@ public final class Executor: @unchecked Sendable {
         self.steps = lowering.steps
         self.plan = plan
         if let parameters {
-            guard parameters.entries.map(\.name) == lowering.parameters.map(\.0) else {
+            guard parameters.table.specs == lowering.table.specs else {
                 throw RuntimeError("the parameter store does not belong to '\(graph.name)'")
             }
             self.parameters = parameters
         } else {
-            self.parameters = ParameterStore(lowering.parameters)
+            self.parameters = ParameterStore(lowering.table)
         }
         arena = .allocate(capacity: max(plan.totalFloats, 1))
         arena.initialize(repeating: 0, count: max(plan.totalFloats, 1))

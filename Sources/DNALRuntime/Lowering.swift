@@ -1,11 +1,13 @@
 import DNALCore
 import DNALKernels
 
-/// IR -> plan: one step per node (node 0, the input, has none), and the parameters and buffers
-/// the steps address by name. The only place that knows both the IR and the kernels.
+/// IR -> plan: one step per node (node 0, the input, has none), addressing the parameters and
+/// buffers of the graph's `ParameterTable` by name. The only place that knows both the IR and the
+/// kernels.
 struct Lowering {
     var steps: [Step] = []
-    var parameters: [(String, ParameterGroup, TensorRole, [Int])] = []
+    /// Every tensor the steps address.
+    let table: ParameterTable
     /// The scatter nodes each sum step took in (by the sum step's node): per input, the
     /// scatter's node id and name, or nil for an input of the sum's own width.
     var absorbedScatters: [Int: [(node: Int, name: String)?]] = [:]
@@ -13,6 +15,7 @@ struct Lowering {
     /// Lowers `graph`; with `fuse`, every conv -> bn -> [gate] -> [relu/relu6] chain whose inner
     /// nodes have a single reader becomes one step.
     init(_ graph: Graph, fuse: Bool = true) {
+        table = ParameterTable(graph)
         let consumers = graph.consumers()
         var absorbed = Set<Int>()
         // a scatter whose only reader is a sum is added straight into it (no zero-filled copy)
@@ -77,7 +80,7 @@ struct Lowering {
     private mutating func appendFused(_ chain: [Int], input x: Shape, graph: Graph) {
         let conv = graph.nodes[chain[0]], bn = graph.nodes[chain[1]]
         guard case .conv(let g, let w, let b) = lower(conv, input: x, graph: graph),
-              case .batchNorm(_, _, let gamma, let beta, let mean, let variance, let eps, let momentum) =
+              case .batchNorm(_, _, let gamma, let shift, let mean, let variance, let eps, let momentum) =
                 lower(bn, input: conv.shape, graph: graph) else { preconditionFailure("not a conv -> bn chain") }
         var gate: Step.GateNames?
         var activation = FusedNormKernel.Activation.none
@@ -89,15 +92,16 @@ struct Lowering {
             }
         }
         let last = graph.nodes[chain.last!]
-        let norm = Step.Norm(gamma: gamma, beta: beta, mean: mean, variance: variance, epsilon: eps, momentum: momentum)
+        let norm = Step.Norm(gamma: gamma, shift: shift, mean: mean, variance: variance, epsilon: eps, momentum: momentum)
         steps.append(Step(node: last.id, name: conv.name, inputs: conv.inputs,
                           kind: .convBlock(Step.ConvBlock(geometry: g, weight: w, bias: b, norm: norm, gate: gate,
                                                           activation: activation, convNode: conv.id)),
                           outputCount: last.shape.elementCount, macs: g.macs))
     }
 
-    private mutating func lower(_ node: Node, input x: Shape, graph: Graph) -> Step.Kind {
-        let name = node.name
+    private func lower(_ node: Node, input x: Shape, graph: Graph) -> Step.Kind {
+        func name(_ role: ParameterRole) -> String { table.spec(node.id, role)!.name }
+        func optional(_ role: ParameterRole) -> String? { table.spec(node.id, role)?.name }
         switch node.op {
         case .input:
             preconditionFailure("the input has no step")
@@ -105,28 +109,17 @@ struct Lowering {
             let g = ConvGeometry(batch: 1, inHeight: x.height, inWidth: x.width, inChannels: x.channels,
                                  outChannels: c.outChannels, kernel: c.kernel, stride: c.stride, padding: c.padding,
                                  groups: c.groups)
-            parameters.append((name + ".weight", .conv, .trainable, [c.kernel, c.kernel, x.channels / c.groups, c.outChannels]))
-            if c.bias { parameters.append((name + ".bias", .conv, .trainable, [c.outChannels])) }
-            return .conv(g, weight: name + ".weight", bias: c.bias ? name + ".bias" : nil)
+            return .conv(g, weight: name(.weight), bias: optional(.bias))
         case .linear(let l):
-            parameters.append((name + ".weight", .linear, .trainable, [x.elementCount, l.outFeatures]))
-            if l.bias { parameters.append((name + ".bias", .linear, .trainable, [l.outFeatures])) }
             let chw = x.isFeatureMap && x.spatialCount > 1 ? (x.spatialCount, x.channels) : nil
-            return .linear(inFeatures: x.elementCount, outFeatures: l.outFeatures, weight: name + ".weight",
-                           bias: l.bias ? name + ".bias" : nil, chw: chw)
+            return .linear(inFeatures: x.elementCount, outFeatures: l.outFeatures, weight: name(.weight),
+                           bias: optional(.bias), chw: chw)
         case .batchNorm(let b):
-            let group: ParameterGroup = x.isFeatureMap ? .batchNorm2d : .batchNorm1d
-            parameters.append((name + ".weight", group, .trainable, [x.channels]))
-            parameters.append((name + ".bias", group, .trainable, [x.channels]))
-            parameters.append((name + ".running_mean", group, .buffer, [x.channels]))
-            parameters.append((name + ".running_var", group, .buffer, [x.channels]))
-            return .batchNorm(pixels: x.spatialCount, channels: x.channels, gamma: name + ".weight", beta: name + ".bias",
-                              mean: name + ".running_mean", variance: name + ".running_var",
+            return .batchNorm(pixels: x.spatialCount, channels: x.channels, gamma: name(.normScale), shift: name(.normShift),
+                              mean: name(.runningMean), variance: name(.runningVariance),
                               epsilon: Float(b.epsilon), momentum: Float(b.momentum))
         case .gate:
-            parameters.append((name + ".alpha", .alpha, .trainable, [x.channels]))
-            parameters.append((name + ".mask", .alpha, .buffer, [x.channels]))
-            return .gate(pixels: x.spatialCount, channels: x.channels, alpha: name + ".alpha", mask: name + ".mask")
+            return .gate(pixels: x.spatialCount, channels: x.channels, alpha: name(.gateAlpha), mask: name(.gateMask))
         case .activation(let a):
             return .activation(relu6: a == .relu6)
         case .pool(let p):

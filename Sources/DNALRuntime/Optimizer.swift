@@ -1,3 +1,5 @@
+import DNALCore
+
 import DNALKernels
 
 /// Updates the trainable parameters of chosen groups from their gradients, keeping per-parameter

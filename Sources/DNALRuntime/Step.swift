@@ -15,7 +15,7 @@ struct Step {
         /// one pixel, which must be reordered to PyTorch's C, H, W flatten order first.
         case linear(inFeatures: Int, outFeatures: Int, weight: String, bias: String?, chw: (pixels: Int, channels: Int)?)
         /// Batch norm over `pixels` positions of `channels` per sample.
-        case batchNorm(pixels: Int, channels: Int, gamma: String, beta: String, mean: String, variance: String,
+        case batchNorm(pixels: Int, channels: Int, gamma: String, shift: String, mean: String, variance: String,
                        epsilon: Float, momentum: Float)
         case gate(pixels: Int, channels: Int, alpha: String, mask: String)
         case activation(relu6: Bool)
@@ -64,7 +64,7 @@ struct Step {
 
     /// A batch norm's parameter and buffer names and settings.
     struct Norm {
-        var gamma: String, beta: String, mean: String, variance: String
+        var gamma: String, shift: String, mean: String, variance: String
         var epsilon: Float, momentum: Float
     }
 

@@ -21,9 +21,9 @@ public struct PrunedNetworkFiles {
     /// Prunes `graph` by `masks` and slices `weights` (the gated network's parameters) into it.
     public init(pruning graph: Graph, weights: ParameterStore, masks: GateMasks, mode: PruneMode = .indexMaps) throws {
         let pruned = try pruneGatedChannels(graph, gates: masks, mode: mode)
-        let compact = try Executor(graph: pruned.graph, maxBatch: 1, training: false, threads: 1)
-        try inheritWeights(pruned, from: weights, into: compact.parameters)
-        (original, self.graph, parameters, deadChannels) = (graph, pruned.graph, compact.parameters, pruned.deadChannels)
+        let compact = ParameterStore(graph: pruned.graph)
+        try inheritWeights(pruned, from: weights, into: compact)
+        (original, self.graph, parameters, deadChannels) = (graph, pruned.graph, compact, pruned.deadChannels)
         self.masks = masks
     }
 

@@ -8,11 +8,11 @@ enum ReportHTML {
     static func render(report: SearchReport, graph: Graph, records: [EpochRecord], store: ParameterStore, masks: [Int: [Bool]],
                        settings: SearchSettings) -> String {
         let gates = graph.nodes.filter { $0.op == .gate }
-        let labels = gates.map { String($0.name.dropLast(5)) }
+        let labels = gates.map { SubLayer.gate.owner(of: $0.name) }
         let kept = gates.map { Double(masks[$0.id]?.filter { $0 }.count ?? $0.shape.channels) }
         let full = gates.map { Double($0.shape.channels) }
-        let alphas = gates.flatMap { store.values(of: $0.name + ".alpha").map(Double.init) }
-        let threshold = log(settings.threshold / (1 - settings.threshold)) / settings.betaFinal
+        let alphas = gates.flatMap { store.values(of: $0.id, .gateAlpha).map(Double.init) }
+        let threshold = Gate.keepBoundary(betaFinal: settings.betaFinal, threshold: settings.threshold)
         let x = records.map { "\($0.phase).\($0.epoch)" }
         func row(_ name: String, _ n: SearchReport.Network, ratio: String) -> String {
             "<tr><td>\(name)</td><td>\(SVGChart.escape(human(n.flops)))\(ratio.isEmpty ? "" : " (\(ratio))")</td><td>\(human(n.params))</td><td>\(n.top1.map { String(format: "%.2f%%", $0) } ?? "-")</td></tr>"

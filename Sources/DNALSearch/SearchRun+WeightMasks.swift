@@ -3,7 +3,7 @@ import DNALPasses
 import DNALRuntime
 
 extension SearchRun {
-    /// Zeroes the conv and linear weight columns the reference's masks drop (dnal-method.md 6.1-6.2):
+    /// Zeroes the conv and linear weight columns the reference's masks drop (docs/dnal-method.md, phase 3):
     /// in phase 3 the reference trains `weight * mask`, and its masks also cut the columns with which
     /// a block's first conv reads trunk channels the previous block's output gate closed, although
     /// the shortcut still carries them. Gates alone do not do that, so without this a residual
@@ -23,7 +23,7 @@ extension SearchRun {
 public func zeroMaskedColumns(_ graph: Graph, masks: ChannelMasks, in parameters: ParameterStore) {
     for node in graph.nodes {
         guard let columns = masks.columns[node.id], columns.contains(false) else { continue }
-        let w = parameters.pointer(node.name + ".weight")
+        let w = parameters.pointer(node.id, .weight)
         switch node.op {
         case .conv(let c) where c.groups == 1:
             // [K, K, Cin, Cout]
@@ -52,14 +52,13 @@ public func zeroDeadRows(_ graph: Graph, rows: [Int: [Int]], in parameters: Para
     let consumers = graph.consumers()
     for (id, dead) in rows {
         let node = graph.nodes[id]
-        var vectors: [String] = []
-        if case .conv(let c) = node.op, c.bias { vectors.append(node.name + ".bias") }
+        var vectors: [(node: Int, role: ParameterRole)] = []
+        if case .conv(let c) = node.op, c.bias { vectors.append((id, .bias)) }
         if consumers[id].count == 1, case .batchNorm = graph.nodes[consumers[id][0]].op {
-            let bn = graph.nodes[consumers[id][0]].name
-            vectors += [bn + ".weight", bn + ".bias"]
+            vectors += [(consumers[id][0], .normScale), (consumers[id][0], .normShift)]
         }
-        for name in vectors {
-            let p = parameters.pointer(name)
+        for (node, role) in vectors {
+            let p = parameters.pointer(node, role)
             for o in dead { p[o] = 0 }
         }
     }

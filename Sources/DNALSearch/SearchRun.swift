@@ -153,14 +153,13 @@ public final class SearchRun {
         let p = train.parameters
         switch phase {
         case 1:
-            train.gateMode = .identity
+            train.gate = Gate(mode: .identity)
             train.frozen = [.alpha]
         case 2:
             if k == 0 {
-                for e in p.entries where e.name.hasSuffix(".alpha") { p.pointer(e.name).update(repeating: 0, count: e.count) }
+                for e in p.entries(.gateAlpha) { p.pointer(e.name).update(repeating: 0, count: e.count) }
             }
-            train.gateMode = .search
-            train.beta = Float(settings.beta(phase2Epoch: k))
+            train.gate = Gate(mode: .search, beta: Float(settings.beta(phase2Epoch: k)))
             train.frozen = [.conv, .batchNorm2d]
         default:
             // masks come from the gates learned in phase 2; without it (fine-tuning, plain training)
@@ -173,23 +172,22 @@ public final class SearchRun {
                     throw SearchError("the learned masks \(error.message.replacingOccurrences(of: "the masks ", with: "")); the regulariser was too strong for this schedule: try a smaller --lambda (now \(settings.lambda))")
                 }
             }
-            train.gateMode = .hard
+            train.gate = Gate(mode: .hard)
             train.frozen = [.alpha]
             let masks = currentMasks(beta: settings.betaFinal)
             weightMasks = computeChannelMasks(graph, gates: masks)
             deadConvRows = deadRows(graph, gates: masks)
             applyWeightMasks(weightMasks!)
         }
-        eval.gateMode = train.gateMode
-        eval.beta = train.beta
+        eval.gate = train.gate
     }
 
     /// mask_c &= sigmoid(beta_final * alpha_c) > threshold (the reference ANDs with any earlier mask).
     func deriveMasks() {
         let p = train.parameters
-        for e in p.entries where e.name.hasSuffix(".alpha") {
-            let alpha = p.pointer(e.name), mask = p.pointer(String(e.name.dropLast(6)) + ".mask")
-            for c in 0..<e.count where !(Double(GateKernel.sigmoid(Float(settings.betaFinal) * alpha[c])) > settings.threshold) {
+        for e in p.entries(.gateAlpha) {
+            let alpha = p.pointer(e.name), mask = p.pointer(e.spec.node, .gateMask)
+            for c in 0..<e.count where !Gate.keeps(alpha: alpha[c], betaFinal: settings.betaFinal, threshold: settings.threshold) {
                 mask[c] = 0
             }
         }
@@ -236,12 +234,11 @@ public final class SearchRun {
     func addRegulariser() -> Double {
         let p = train.parameters, lambda = settings.lambda
         var total = 0.0
-        for e in p.entries where e.name.hasSuffix(".alpha") {
+        for e in p.entries(.gateAlpha) {
             let alpha = p.pointer(e.name), grad = p.gradient(e.name)
             for c in 0..<e.count {
-                let s = Double(GateKernel.sigmoid(alpha[c]))
-                total += s
-                grad[c] += Float(lambda * s * (1 - s))
+                total += Gate.regulariserTerm(alpha: alpha[c])
+                grad[c] += Float(lambda * Gate.regulariserGradient(alpha: alpha[c]))
             }
         }
         return lambda * total
@@ -262,9 +259,9 @@ public final class SearchRun {
         var masks = GateMasks(keep: [:])
         let p = train.parameters
         for n in graph.nodes where n.op == .gate {
-            let alpha = p.pointer(n.name + ".alpha"), mask = p.pointer(n.name + ".mask")
+            let alpha = p.pointer(n.id, .gateAlpha), mask = p.pointer(n.id, .gateMask)
             masks.keep[n.id] = (0..<n.shape.channels).map { c in
-                mask[c] > 0 && (train.gateMode != .search || Double(GateKernel.sigmoid(Float(beta) * alpha[c])) > settings.threshold)
+                mask[c] > 0 && (train.gate.mode != .search || Gate.keeps(alpha: alpha[c], betaFinal: beta, threshold: settings.threshold))
             }
         }
         return masks
@@ -285,15 +282,15 @@ public final class SearchRun {
                 var soft: [Int: [Double]] = [:]
                 let p = train.parameters
                 for n in graph.nodes where n.op == .gate {
-                    let alpha = p.pointer(n.name + ".alpha"), mask = p.pointer(n.name + ".mask")
-                    soft[n.id] = (0..<n.shape.channels).map { Double(GateKernel.sigmoid(train.beta * alpha[$0]) * mask[$0]) }
+                    let alpha = p.pointer(n.id, .gateAlpha), mask = p.pointer(n.id, .gateMask)
+                    soft[n.id] = (0..<n.shape.channels).map { Double(train.gate.factor(alpha: alpha[$0], mask: mask[$0])) }
                 }
                 expected = computeExpectedCost(graph, convention: .dnal, masks: computeSoftChannelMasks(graph, open: soft)).totalFLOPs
             } else {
                 expected = hard.totalFLOPs
             }
         }
-        return EpochRecord(phase: phase, epoch: k + 1, beta: phase == 2 ? Double(train.beta) : (phase == 3 ? settings.betaFinal : 1),
+        return EpochRecord(phase: phase, epoch: k + 1, beta: phase == 2 ? Double(train.gate.beta) : (phase == 3 ? settings.betaFinal : 1),
                            loss: loss, test: test, openGates: open, gates: gates, expectedFLOPs: expected,
                            hardFLOPs: hard.totalFLOPs, hardParams: hard.totalParams, seconds: 0)
     }
@@ -306,7 +303,7 @@ public final class SearchRun {
     }
 
     func writeMasks() throws {
-        let masks = train.gateMode == .identity ? GateMasks.allOpen(graph) : currentMasks(beta: settings.betaFinal)
+        let masks = train.gate.mode == .identity ? GateMasks.allOpen(graph) : currentMasks(beta: settings.betaFinal)
         try writeAtomically([UInt8](MasksFile.encode(masks, for: graph).utf8), to: path("masks.json"))
     }
 }

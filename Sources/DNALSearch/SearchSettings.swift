@@ -101,11 +101,9 @@ public struct SearchSettings: Codable, Equatable, Sendable {
         guard betaFinal >= 1 else { throw SearchError("beta_final must be at least 1, got \(betaFinal)") }
     }
 
-    /// Beta during phase-2 epoch k (0-based) of `epochs[1]`: the reference multiplies beta by
-    /// betaFinal^(1/E2) at the start of every phase-2 epoch, starting from 1, so epoch k uses
-    /// betaFinal^((k+1)/E2): 2.51, 6.31, ..., 1e4 for E2 = 10.
+    /// Beta during phase-2 epoch k (0-based) of `epochs[1]` (`Gate.beta`).
     public func beta(phase2Epoch k: Int) -> Double {
-        Foundation.pow(betaFinal, Double(k + 1) / Double(max(epochs[1], 1)))
+        Gate.beta(epoch: k, of: epochs[1], betaFinal: betaFinal)
     }
 }
 

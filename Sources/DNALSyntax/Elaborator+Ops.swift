@@ -19,7 +19,7 @@ extension Elaborator {
         case "linear":
             var out = try add(name, .linear(Linear(outFeatures: try a.int("out"), bias: try a.bool("bias", default: true))),
                               inputs: [input], at: at)
-            if let bn = try batchNorm(a) { out = try add(name + ".bn", .batchNorm(bn), inputs: [out], at: at) }
+            if let bn = try batchNorm(a) { out = try add(SubLayer.batchNorm.name(under: name), .batchNorm(bn), inputs: [out], at: at) }
             if let act = try activation(a) { out = try add(name + ".act", .activation(act), inputs: [out], at: at) }
             return out
         case "bn":
@@ -97,8 +97,8 @@ extension Elaborator {
     /// the activation).
     func emitConv(_ spec: ConvSpec, input: Int, name: String, at: YAMLNode) throws(Diagnostic) -> Int {
         var out = try add(name, .conv(spec.conv), inputs: [input], at: at)
-        if let bn = spec.batchNorm { out = try add(name + ".bn", .batchNorm(bn), inputs: [out], at: at) }
-        if spec.gate { out = try add(name + ".gate", .gate, inputs: [out], at: at) }
+        if let bn = spec.batchNorm { out = try add(SubLayer.batchNorm.name(under: name), .batchNorm(bn), inputs: [out], at: at) }
+        if spec.gate { out = try add(SubLayer.gate.name(under: name), .gate, inputs: [out], at: at) }
         if let act = spec.activation { out = try add(name + ".act", .activation(act), inputs: [out], at: at) }
         return out
     }

@@ -1,3 +1,4 @@
+import DNALCore
 import DNALKernels
 import DNALTestSupport
 import Testing
@@ -55,28 +56,28 @@ struct GradientCheckTests {
         let beta = Numerics.random(c, seed: 9), r = FiniteDifferences.projection(pixels * c, seed: 10)
         let eps = 1e-5
         func loss(_ x: [Double], _ gm: [Double], _ bt: [Double]) -> Double {
-            FiniteDifferences.dot(BatchNormReference.forwardTraining(x: x, pixels: pixels, channels: c, gamma: gm, beta: bt, epsilon: eps), r)
+            FiniteDifferences.dot(BatchNormReference.forwardTraining(x: x, pixels: pixels, channels: c, gamma: gm, shift: bt, epsilon: eps), r)
         }
         let ref = BatchNormReference.backward(dOutput: r, x: x, pixels: pixels, channels: c, gamma: gamma, epsilon: eps)
         let fdx = FiniteDifferences.gradient(of: { loss($0, gamma, beta) }, at: x)
         expectClose(fdx, ref.dx, rtol: 1e-5, atol: 1e-7, "reference dx")
         expectClose(FiniteDifferences.gradient(of: { loss(x, $0, beta) }, at: gamma), ref.dGamma, rtol: 1e-6, atol: 1e-8, "reference dgamma")
-        expectClose(FiniteDifferences.gradient(of: { loss(x, gamma, $0) }, at: beta), ref.dBeta, rtol: 1e-6, atol: 1e-8, "reference dbeta")
+        expectClose(FiniteDifferences.gradient(of: { loss(x, gamma, $0) }, at: beta), ref.dShift, rtol: 1e-6, atol: 1e-8, "reference dbeta")
 
         // fast: forward against the reference, backward against finite differences
         let xf = x.map(Float.init), gf = gamma.map(Float.init), bf = beta.map(Float.init), rf = r.map(Float.init)
         var y = [Float](repeating: 0, count: x.count), rm = [Float](repeating: 0, count: c), rv = [Float](repeating: 1, count: c)
         var saved = BatchNormKernel.Saved(channels: c)
-        BatchNormKernel.forwardTraining(x: xf, pixels: pixels, channels: c, gamma: gf, beta: bf, epsilon: Float(eps), momentum: 0.1,
+        BatchNormKernel.forwardTraining(x: xf, pixels: pixels, channels: c, gamma: gf, shift: bf, epsilon: Float(eps), momentum: 0.1,
                                         runningMean: &rm, runningVariance: &rv, y: &y, saved: &saved, parallel: Parallel(threads: 2))
-        let yRef = BatchNormReference.forwardTraining(x: x, pixels: pixels, channels: c, gamma: gamma, beta: beta, epsilon: eps)
+        let yRef = BatchNormReference.forwardTraining(x: x, pixels: pixels, channels: c, gamma: gamma, shift: beta, epsilon: eps)
         #expect(Numerics.firstMismatch(y, yRef, rtol: 1e-5, atol: 1e-5) == nil)
         var dx = [Float](repeating: 0, count: x.count), dg = [Float](repeating: 0, count: c), db = dg
         BatchNormKernel.backward(dOutput: rf, x: xf, pixels: pixels, channels: c, gamma: gf, saved: saved, dInput: &dx,
-                                 dGamma: &dg, dBeta: &db, parallel: Parallel(threads: 2))
+                                 dGamma: &dg, dShift: &db, parallel: Parallel(threads: 2))
         expectClose(fdx, dx.map(Double.init), rtol: 1e-3, atol: 1e-4, "fast dx")
         #expect(Numerics.firstMismatch(dg, ref.dGamma, rtol: 1e-4, atol: 1e-5) == nil)
-        #expect(Numerics.firstMismatch(db, ref.dBeta, rtol: 1e-4, atol: 1e-5) == nil)
+        #expect(Numerics.firstMismatch(db, ref.dShift, rtol: 1e-4, atol: 1e-5) == nil)
         // running statistics: mean moves 10% towards the batch mean, variance towards the unbiased one
         for ch in 0..<c {
             let column = (0..<pixels).map { x[$0 * c + ch] }
@@ -102,24 +103,26 @@ struct GradientCheckTests {
         expectClose(fda, ref.dAlpha, rtol: 1e-5, atol: 1e-7, "reference dalpha")
 
         let af = alpha.map(Float.init), mf = mask.map(Float.init)
-        let factors = GateKernel.factors(alpha: af, mask: mf, channels: c, beta: Float(beta), mode: .search)
+        let gate = Gate(mode: .search, beta: Float(beta))
+        let factors = gate.factors(alpha: af, mask: mf, channels: c)
         var y = [Float](repeating: 0, count: x.count)
         GateKernel.forward(x: x.map(Float.init), pixels: pixels, channels: c, factors: factors, y: &y, parallel: Parallel(threads: 1))
         #expect(Numerics.firstMismatch(y, PointwiseReference.gate(x, channels: c, alpha: alpha, mask: mask, beta: beta), rtol: 1e-5, atol: 1e-6) == nil)
         var dx = [Float](repeating: 0, count: x.count), da = [Float](repeating: 0, count: c)
         GateKernel.backward(dOutput: r.map(Float.init), x: x.map(Float.init), pixels: pixels, channels: c, factors: factors,
-                            alpha: af, mask: mf, beta: Float(beta), mode: .search, dInput: &dx, dAlpha: &da, parallel: Parallel(threads: 2))
+                            slopes: gate.slopes(alpha: af, mask: mf, channels: c), dInput: &dx, dAlpha: &da,
+                            parallel: Parallel(threads: 2))
         expectClose(fdx, dx.map(Double.init), rtol: 1e-4, atol: 1e-5, "fast dx")
         expectClose(fda, da.map(Double.init), rtol: 1e-3, atol: 1e-4, "fast dalpha")
     }
 
     @Test func gateModes() {
         let alpha: [Float] = [-1, 0, 1e-3], mask: [Float] = [1, 1, 0]
-        #expect(GateKernel.factors(alpha: alpha, mask: mask, channels: 3, beta: 1e4, mode: .identity) == [1, 1, 1])
-        #expect(GateKernel.factors(alpha: alpha, mask: mask, channels: 3, beta: 1e4, mode: .hard) == [1, 1, 0])
-        let soft = GateKernel.factors(alpha: alpha, mask: mask, channels: 3, beta: 1e4, mode: .search)
+        #expect(Gate(mode: .identity, beta: 1e4).factors(alpha: alpha, mask: mask, channels: 3) == [1, 1, 1])
+        #expect(Gate(mode: .hard, beta: 1e4).factors(alpha: alpha, mask: mask, channels: 3) == [1, 1, 0])
+        let soft = Gate(mode: .search, beta: 1e4).factors(alpha: alpha, mask: mask, channels: 3)
         #expect(soft[0] == 0 && soft[1] == 0.5 && soft[2] == 0)
-        #expect(GateKernel.sigmoid(1e4 * 1e-3) > 0.9999 && GateKernel.sigmoid(-1e4) == 0)
+        #expect(Gate.sigmoid(1e4 * 1e-3) > 0.9999 && Gate.sigmoid(-1e4) == 0)
     }
 
     @Test("pooling", arguments: [true, false])

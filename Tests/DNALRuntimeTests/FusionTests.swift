@@ -11,12 +11,12 @@ struct FusionTests {
     @Test("fused and unfused plans agree", arguments: ["resnet8-mnist.yaml", "mobilenet-tiny-mnist.yaml", "supernet-tiny-mnist.yaml"])
     func agree(file: String) throws {
         let graph = try NetworkParserShim.parse(Repository.architecture(file).path)
-        for mode in GateKernel.Mode.allCases {
+        for mode in Gate.Mode.allCases {
             var results: [([Float], [Float], Double)] = []
             for fuse in [true, false] {
                 let (e, labels) = try trainingExecutor(graph, batch: 4, seed: 5, fuse: fuse)
-                e.gateMode = mode
-                e.beta = 3
+                e.gate.mode = mode
+                e.gate.beta = 3
                 for entry in e.parameters.entries where entry.name.hasSuffix(".alpha") {
                     e.parameters.set(entry.name, Numerics.random(entry.count, seed: 6, scale: 0.5).map(Float.init))
                 }
@@ -49,13 +49,13 @@ struct InferenceFoldingTests {
     func folding(file: String) throws {
         let graph = try NetworkParserShim.parse(Repository.architecture(file).path)
         let input = Numerics.random(3 * graph.inputShape.elementCount, seed: 8).map(Float.init)
-        for mode in GateKernel.Mode.allCases {
+        for mode in Gate.Mode.allCases {
             var logits: [[Float]] = []
             for fuse in [true, false] {
                 let e = try Executor(graph: graph, maxBatch: 3, training: false, threads: 2, fuse: fuse)
                 e.parameters.initialize(seed: 4)
-                e.gateMode = mode
-                e.beta = 4
+                e.gate.mode = mode
+                e.gate.beta = 4
                 for entry in e.parameters.entries {
                     let v = Numerics.random(entry.count, seed: UInt64(entry.offset) + 99)
                     if entry.name.hasSuffix("running_var") { e.parameters.set(entry.name, v.map { Float(0.5 + abs($0)) }) }

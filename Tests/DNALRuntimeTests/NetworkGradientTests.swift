@@ -88,7 +88,7 @@ struct NetworkGradientTests {
     struct Case: CustomTestStringConvertible, Sendable {
         var network: String
         var yaml: String
-        var mode: GateKernel.Mode
+        var mode: Gate.Mode
         /// Activations removed: the loss is smooth, so finite differences are exact up to rounding.
         var smooth: Bool
         /// Run conv lines as fused steps (the default) or node by node.
@@ -97,7 +97,7 @@ struct NetworkGradientTests {
     }
 
     static let cases: [Case] = networks.flatMap { n in
-        GateKernel.Mode.allCases.flatMap { mode in
+        Gate.Mode.allCases.flatMap { mode in
             [true, false].flatMap { smooth in [true, false].map { Case(network: n.0, yaml: n.1, mode: mode, smooth: smooth, fuse: $0) } }
         }
     }
@@ -111,8 +111,8 @@ struct NetworkGradientTests {
         }
         let graph = try parse(yaml)
         let (e, labels) = try trainingExecutor(graph, batch: 4, seed: 3, fuse: c.fuse)
-        e.gateMode = c.mode
-        e.beta = 2.5
+        e.gate.mode = c.mode
+        e.gate.beta = 2.5
         let p = e.parameters
         if !c.smooth {
             // Keep every unit far from its ReLU kink while leaving the masks non-trivial: batch

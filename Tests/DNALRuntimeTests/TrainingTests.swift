@@ -8,11 +8,11 @@ import Testing
 @Suite("Training steps")
 struct TrainingTests {
     /// Losses of `steps` SGD steps on one fixed batch.
-    func trajectory(_ file: String, steps: Int, threads: Int, mode: GateKernel.Mode = .identity) throws -> [Double] {
+    func trajectory(_ file: String, steps: Int, threads: Int, mode: Gate.Mode = .identity) throws -> [Double] {
         let graph = try NetworkParserShim.parse(Repository.architecture(file).path)
         let (e, labels) = try trainingExecutor(graph, batch: 8, seed: 42, threads: threads)
-        e.gateMode = mode
-        e.beta = 2.5
+        e.gate.mode = mode
+        e.gate.beta = 2.5
         let opt = Optimizer(.sgd(momentum: 0.9, nesterov: false), store: e.parameters)
         let input = Array(UnsafeBufferPointer(start: e.input, count: 8 * graph.inputShape.elementCount))
         var losses: [Double] = []
@@ -38,8 +38,8 @@ struct TrainingTests {
     @Test func searchModeTrainsAlphasToo() throws {
         let graph = try NetworkParserShim.parse(Repository.architecture("vgg6-mnist.yaml").path)
         let (e, labels) = try trainingExecutor(graph, batch: 8, seed: 1)
-        e.gateMode = .search
-        e.beta = 2.5
+        e.gate.mode = .search
+        e.gate.beta = 2.5
         e.frozen = [.conv, .batchNorm2d]
         let opt = Optimizer(.sgd(momentum: 0.9, nesterov: false), store: e.parameters)
         let convBefore = e.parameters.values(of: "conv1.weight"), alphaBefore = e.parameters.values(of: "conv1.gate.alpha")

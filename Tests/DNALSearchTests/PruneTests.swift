@@ -84,10 +84,10 @@ struct PruneTests {
         for (id, keep) in masks.keep { original.parameters.set(g.nodes[id].name + ".mask", keep.map { $0 ? 1 : 0 }) }
         zeroMaskedColumns(g, masks: channelMasks, in: original.parameters)
         zeroDeadRows(g, rows: deadRows(g, gates: masks), in: original.parameters)
-        original.gateMode = .hard
+        original.gate.mode = .hard
         let compact = try Executor(graph: pruned.graph, maxBatch: batch, training: false, threads: 2)
         try inheritWeights(pruned, from: original.parameters, into: compact.parameters)
-        compact.gateMode = .hard
+        compact.gate.mode = .hard
         let input = Numerics.random(batch * g.inputShape.elementCount, seed: 9).map(Float.init)
         for e in [original, compact] {
             e.input.update(from: input, count: input.count)
@@ -118,7 +118,8 @@ struct PruneTests {
         let pruned = try pruneGatedChannels(g, gates: masks)
         #expect(pruned.graph.node(named: "expand")?.shape.channels == 8)
         #expect(pruned.graph.node(named: "dw")?.op == .conv(Conv(outChannels: 8, kernel: 3, padding: 1, groups: 8)))
-        #expect(pruned.slices["expand.weight"]?[3] == [1, 2, 4, 5, 7, 8, 10, 11])
+        // slices follow the table's PyTorch layout [Cout, Cin, K, K]: axis 0 holds the kept filters
+        #expect(pruned.slices["expand.weight"]?[0] == [1, 2, 4, 5, 7, 8, 10, 11])
     }
 
     @Test func aResidualBlockWhoseFirstGateClosesBecomesItsShortcut() throws {
@@ -134,7 +135,7 @@ struct PruneTests {
         #expect(pruned.deadChannels["stage2.1.conv2"] == open)
         // the next block still reads the trunk channels the dead block's output gate kept
         let next = try #require(pruned.graph.node(named: "stage2.2.conv1"))
-        let read = pruned.slices["stage2.2.conv1.weight"]![2]
+        let read = pruned.slices["stage2.2.conv1.weight"]![1]  // [Cout, Cin, K, K]: axis 1 the columns read
         let kept = masks.keep[g.node(named: "stage2.1.conv2.gate")!.id]!
         #expect(read == kept.indices.filter { kept[$0] }.filter { c in
             // only channels the trunk carries (the previous blocks wrote them or the shortcut did)

@@ -54,11 +54,11 @@ struct SearchTests {
         let run = try SearchRun(graph: try graph(), data: Self.data, settings: settings(), directory: try directory(), threads: 1)
         run.train.parameters.initialize(seed: 1)
         try run.configure(phase: 1, epoch: 0, fresh: true)
-        #expect(run.train.gateMode == .identity)
+        #expect(run.train.gate.mode == .identity)
         let alphaName = "conv3.gate.alpha"
         run.train.parameters.set(alphaName, Numerics.random(32, seed: 2).map(Float.init))
         try run.configure(phase: 2, epoch: 0, fresh: true)
-        #expect(run.train.gateMode == .search && run.train.frozen == [.conv, .batchNorm2d])
+        #expect(run.train.gate.mode == .search && run.train.frozen == [.conv, .batchNorm2d])
         #expect(run.train.parameters.values(of: alphaName).allSatisfy { $0 == 0 })  // every alpha starts at 0
         try run.configure(phase: 2, epoch: 1, fresh: true)
         // regulariser: lambda * sum(sigmoid(alpha)) with gradient lambda * s * (1 - s)
@@ -72,15 +72,15 @@ struct SearchTests {
         run.deriveMasks()
         #expect(Array(run.train.parameters.values(of: "conv3.gate.mask").prefix(4)) == [1, 0, 0, 1])
         try run.configure(phase: 3, epoch: 1, fresh: true)
-        #expect(run.train.gateMode == .hard && run.train.frozen == [.alpha])
+        #expect(run.train.gate.mode == .hard && run.train.frozen == [.alpha])
     }
 
     @Test func phase2BetaRisesPerEpoch() throws {
         let run = try SearchRun(graph: try graph(), data: Self.data, settings: settings(epochs: [0, 2, 0]), directory: try directory(), threads: 1)
         try run.configure(phase: 2, epoch: 0, fresh: true)
-        #expect(abs(Double(run.train.beta) - 100) < 1e-3)
+        #expect(abs(Double(run.train.gate.beta) - 100) < 1e-3)
         try run.configure(phase: 2, epoch: 1, fresh: true)
-        #expect(abs(Double(run.train.beta) - 1e4) < 1)
+        #expect(abs(Double(run.train.gate.beta) - 1e4) < 1)
     }
 
     @Test func sameSeedSameRunAndResumeEqualsUninterrupted() throws {

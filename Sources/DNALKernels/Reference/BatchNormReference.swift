@@ -2,9 +2,9 @@ import Foundation
 
 /// Scalar twin of `BatchNormKernel`'s training pass, generic for finite differences in Double.
 public enum BatchNormReference {
-    /// y = (x - mean) / sqrt(var + eps) * gamma + beta with batch statistics; x, y: [pixels, channels]
+    /// y = (x - mean) / sqrt(var + eps) * gamma + shift with batch statistics; x, y: [pixels, channels]
     public static func forwardTraining<T: BinaryFloatingPoint & ElementaryFunctionsLite>(
-        x: [T], pixels: Int, channels c: Int, gamma: [T], beta: [T], epsilon: T) -> [T] {
+        x: [T], pixels: Int, channels c: Int, gamma: [T], shift: [T], epsilon: T) -> [T] {
         var y = x
         for ch in 0..<c {
             var mean: T = 0, variance: T = 0
@@ -13,15 +13,15 @@ public enum BatchNormReference {
             for p in 0..<pixels { variance += (x[p * c + ch] - mean) * (x[p * c + ch] - mean) }
             variance /= T(pixels)
             let inv = 1 / (variance + epsilon).squareRoot()
-            for p in 0..<pixels { y[p * c + ch] = (x[p * c + ch] - mean) * inv * gamma[ch] + beta[ch] }
+            for p in 0..<pixels { y[p * c + ch] = (x[p * c + ch] - mean) * inv * gamma[ch] + shift[ch] }
         }
         return y
     }
 
-    /// (dx, dGamma, dBeta) of `forwardTraining` for the output gradient dy.
+    /// (dx, dGamma, dShift) of `forwardTraining` for the output gradient dy.
     public static func backward<T: BinaryFloatingPoint & ElementaryFunctionsLite>(
-        dOutput dy: [T], x: [T], pixels: Int, channels c: Int, gamma: [T], epsilon: T) -> (dx: [T], dGamma: [T], dBeta: [T]) {
-        var dx = x, dGamma = [T](repeating: 0, count: c), dBeta = dGamma
+        dOutput dy: [T], x: [T], pixels: Int, channels c: Int, gamma: [T], epsilon: T) -> (dx: [T], dGamma: [T], dShift: [T]) {
+        var dx = x, dGamma = [T](repeating: 0, count: c), dShift = dGamma
         let m = T(pixels)
         for ch in 0..<c {
             var mean: T = 0, variance: T = 0
@@ -35,14 +35,14 @@ public enum BatchNormReference {
                 sumDy += dy[p * c + ch]
                 sumDyXhat += dy[p * c + ch] * (x[p * c + ch] - mean) * inv
             }
-            dBeta[ch] = sumDy
+            dShift[ch] = sumDy
             dGamma[ch] = sumDyXhat
             for p in 0..<pixels {
                 let xhat = (x[p * c + ch] - mean) * inv
                 dx[p * c + ch] = gamma[ch] * inv / m * (m * dy[p * c + ch] - sumDy - xhat * sumDyXhat)
             }
         }
-        return (dx, dGamma, dBeta)
+        return (dx, dGamma, dShift)
     }
 }
 

@@ -33,7 +33,7 @@ struct Export: ParsableCommand {
         let graph = try loadNetwork(file)
         try exitingOnUserError {
             let (executor, normalization) = try inferenceExecutor(graph, weights: weights)
-            let bytes = ONNXExporter.export(graph, parameters: executor.parameters, source: (weights as NSString).lastPathComponent,
+            let bytes = ONNXExporter.export(graph, weights: executor.parameters.pytorchValues, source: (weights as NSString).lastPathComponent,
                                             metadata: normalization?.metadata ?? [:])
             try writeAtomically(bytes, to: onnx)
             print("wrote \(onnx) (\(bytes.count) bytes, opset \(ONNXExporter.opset), \(graph.nodes.count - 1) layers)")

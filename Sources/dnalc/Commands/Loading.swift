@@ -58,6 +58,6 @@ func exitingOnUserError<T>(_ body: () throws -> T) throws -> T {
 func inferenceExecutor(_ graph: Graph, weights: String, batch: Int = 1, threads: Int = 1) throws -> (Executor, Normalization?) {
     let executor = try Executor(graph: graph, maxBatch: batch, training: false, threads: threads)
     let normalization = try loadWeights(weights, into: executor)
-    executor.gateMode = .hard
+    executor.gate = Gate(mode: .hard)
     return (executor, normalization)
 }
