@@ -27,6 +27,9 @@ typedef struct {
     void (*conv_chain_image)(const dnal_chain_block *, int, int, float *, float *);
 } dnal_kernel_table;
 
+/// The table of the ISA in use for this thread (dispatch.c).
+const dnal_kernel_table *dnal_table(void);
+
 /// Layout bits of conv_forward_rows_planar.
 #define DNAL_PLANAR_IN 1
 #define DNAL_PLANAR_OUT 2
@@ -71,7 +74,7 @@ static inline size_t dnal_chain_planes_floats(const dnal_chain_block *blocks, in
     return (size_t)plane * (size_t)(width + mid);
 }
 
-/// The portable channel gather and scatter-add (pointwise.c): the scalar and AVX2 entries, the
+/// The portable channel gather and scatter-add (channels_portable.c): the scalar and AVX2 entries, the
 /// AVX-512 kernels' fallback and the reference their tests compare with.
 void dnal_gather_channels_portable(const float *x, int ldx, ptrdiff_t pixels, const int *index, int n, float *y, int ldy);
 void dnal_scatter_add_channels_portable(const float *x, int ldx, ptrdiff_t pixels, const int *index, int n, float *y, int ldy);

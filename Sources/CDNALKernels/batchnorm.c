@@ -1,0 +1,132 @@
+// Batch norm: per-channel statistics, the affine pass (with a fused activation), and the fused
+// conv-block reductions and backward pass. Memory-bound; written for the auto-vectoriser:
+// simple loops over contiguous channels (see include/dnal_pointwise.h).
+#include <math.h>
+#include <string.h>
+#include "include/dnal_pointwise.h"
+#include "activation.h"
+
+void dnal_channel_sum(const float *x, ptrdiff_t pixels, int c, double *sum)
+{
+    // Sum each pixel row into a float accumulator block, then flush to double every 64 rows:
+    // vectorisable, and the float partials stay short enough to be accurate.
+    float acc[c];
+    for (ptrdiff_t p0 = 0; p0 < pixels; p0 += 64) {
+        memset(acc, 0, sizeof(float) * (size_t)c);
+        const ptrdiff_t p1 = p0 + 64 < pixels ? p0 + 64 : pixels;
+        for (ptrdiff_t p = p0; p < p1; p++) {
+            const float *xp = x + p * c;
+            for (int i = 0; i < c; i++) acc[i] += xp[i];
+        }
+        for (int i = 0; i < c; i++) sum[i] += acc[i];
+    }
+}
+
+void dnal_channel_centered_squares(const float *x, ptrdiff_t pixels, int c, const double *mean, double *sum)
+{
+    float acc[c], m[c];
+    for (int i = 0; i < c; i++) m[i] = (float)mean[i];
+    for (ptrdiff_t p0 = 0; p0 < pixels; p0 += 64) {
+        memset(acc, 0, sizeof(float) * (size_t)c);
+        const ptrdiff_t p1 = p0 + 64 < pixels ? p0 + 64 : pixels;
+        for (ptrdiff_t p = p0; p < p1; p++) {
+            const float *xp = x + p * c;
+            for (int i = 0; i < c; i++) {
+                const float d = xp[i] - m[i];
+                acc[i] += d * d;
+            }
+        }
+        for (int i = 0; i < c; i++) sum[i] += acc[i];
+    }
+}
+
+void dnal_channel_dot(const float *a, const float *b, ptrdiff_t pixels, int c, double *a_sum, double *ab_sum)
+{
+    float sa[c], sab[c];
+    for (ptrdiff_t p0 = 0; p0 < pixels; p0 += 64) {
+        memset(sa, 0, sizeof(float) * (size_t)c);
+        memset(sab, 0, sizeof(float) * (size_t)c);
+        const ptrdiff_t p1 = p0 + 64 < pixels ? p0 + 64 : pixels;
+        for (ptrdiff_t p = p0; p < p1; p++) {
+            const float *ap = a + p * c, *bp = b + p * c;
+            for (int i = 0; i < c; i++) {
+                sa[i] += ap[i];
+                sab[i] += ap[i] * bp[i];
+            }
+        }
+        for (int i = 0; i < c; i++) {
+            if (a_sum) a_sum[i] += sa[i];
+            ab_sum[i] += sab[i];
+        }
+    }
+}
+
+void dnal_channel_affine(const float *x, ptrdiff_t pixels, int c, const float *scale, const float *shift, float *y)
+{
+    for (ptrdiff_t p = 0; p < pixels; p++) {
+        const float *xp = x + p * c;
+        float *yp = y + p * c;
+        if (shift) {
+            for (int i = 0; i < c; i++) yp[i] = xp[i] * scale[i] + shift[i];
+        } else {
+            for (int i = 0; i < c; i++) yp[i] = xp[i] * scale[i];
+        }
+    }
+}
+
+void dnal_bn_backward_data(const float *dy, const float *x, ptrdiff_t pixels, int c, const float *mean,
+                           const float *k1, const float *k2, const float *k3, float *dx)
+{
+    for (ptrdiff_t p = 0; p < pixels; p++) {
+        const float *dp = dy + p * c, *xp = x + p * c;
+        float *op = dx + p * c;
+        for (int i = 0; i < c; i++) op[i] = k1[i] * (dp[i] - k2[i] - (xp[i] - mean[i]) * k3[i]);
+    }
+}
+
+void dnal_channel_affine_act(const float *x, ptrdiff_t pixels, int c, const float *scale, const float *shift, int act,
+                             float *y)
+{
+    for (ptrdiff_t p = 0; p < pixels; p++) {
+        const float *xp = x + p * c;
+        float *yp = y + p * c;
+        for (int i = 0; i < c; i++) yp[i] = dnal_act_value(xp[i] * scale[i] + shift[i], act);
+    }
+}
+
+void dnal_fused_bn_reduce(const float *dz, const float *x, ptrdiff_t pixels, int c, const float *scale,
+                          const float *shift, int act, double *a_sum, double *ax_sum)
+{
+    float sa[c], sax[c];
+    for (ptrdiff_t p0 = 0; p0 < pixels; p0 += 64) {
+        memset(sa, 0, sizeof(float) * (size_t)c);
+        memset(sax, 0, sizeof(float) * (size_t)c);
+        const ptrdiff_t p1 = p0 + 64 < pixels ? p0 + 64 : pixels;
+        for (ptrdiff_t p = p0; p < p1; p++) {
+            const float *dp = dz + p * c, *xp = x + p * c;
+            for (int i = 0; i < c; i++) {
+                const float d = dp[i] * dnal_act_mask(xp[i] * scale[i] + shift[i], act);
+                sa[i] += d;
+                sax[i] += d * xp[i];
+            }
+        }
+        for (int i = 0; i < c; i++) {
+            a_sum[i] += sa[i];
+            ax_sum[i] += sax[i];
+        }
+    }
+}
+
+void dnal_fused_bn_backward(const float *dz, const float *x, ptrdiff_t pixels, int c, const float *scale,
+                            const float *shift, int act, const float *g, const float *mean, const float *k1,
+                            const float *k2, const float *k3, float *dx)
+{
+    for (ptrdiff_t p = 0; p < pixels; p++) {
+        const float *dp = dz + p * c, *xp = x + p * c;
+        float *op = dx + p * c;
+        for (int i = 0; i < c; i++) {
+            const float d = dp[i] * dnal_act_mask(xp[i] * scale[i] + shift[i], act) * g[i];
+            op[i] = k1[i] * (d - k2[i] - (xp[i] - mean[i]) * k3[i]);
+        }
+    }
+}

@@ -1,0 +1,33 @@
+// Channel index maps (a pruned network's gathers and scatters, fused residual sums) and the
+// FMA peak probe, routed to the chosen ISA's kernels (dispatch.c).
+#include <stdlib.h>
+#include <string.h>
+#include "kernel_table.h"
+#include "include/dnal_pointwise.h"
+
+float dnal_fma_chains(long iterations) { return dnal_table()->fma_chains(iterations); }
+
+void dnal_gather_channels(const float *x, int ldx, ptrdiff_t pixels, const int *index, int n, float *y, int ldy)
+{
+    dnal_table()->gather_channels(x, ldx, pixels, index, n, y, ldy);
+}
+
+void dnal_scatter_add_channels(const float *x, int ldx, ptrdiff_t pixels, const int *index, int n, float *y, int ldy)
+{
+    dnal_table()->scatter_add_channels(x, ldx, pixels, index, n, y, ldy);
+}
+
+int dnal_fma_flops_per_iteration(void)
+{
+    switch (dnal_isa()) {
+    case DNAL_ISA_AVX512: return 16 * 16 * 2;
+    case DNAL_ISA_AVX2: return 16 * 8 * 2;
+    default: return 16 * 2;
+    }
+}
+
+void dnal_sum_scatter_act(const float *trunk, int ldt, const float *x, int ldx, const int *index, int n, ptrdiff_t pixels,
+                          float *y, int ldy, int width, int act)
+{
+    dnal_table()->sum_scatter_act(trunk, ldt, x, ldx, index, n, pixels, y, ldy, width, act);
+}

@@ -1,0 +1,51 @@
+// Portable channel copies, gathers, scatters and scatter-sums (the scalar table's and the
+// reference for the AVX-512 ones in channels_avx512.inc).
+#include <math.h>
+#include <string.h>
+#include "include/dnal_pointwise.h"
+#include "activation.h"
+
+void dnal_copy_channels(const float *x, int ldx, ptrdiff_t pixels, int width, float *y, int ldy, int accumulate)
+{
+    for (ptrdiff_t p = 0; p < pixels; p++) {
+        const float *xp = x + p * ldx;
+        float *yp = y + p * ldy;
+        if (accumulate) {
+            for (int i = 0; i < width; i++) yp[i] += xp[i];
+        } else {
+            memcpy(yp, xp, sizeof(float) * (size_t)width);
+        }
+    }
+}
+
+void dnal_gather_channels_portable(const float *x, int ldx, ptrdiff_t pixels, const int *index, int n, float *y, int ldy)
+{
+    for (ptrdiff_t p = 0; p < pixels; p++) {
+        const float *xp = x + p * ldx;
+        float *yp = y + p * ldy;
+        for (int k = 0; k < n; k++) yp[k] = xp[index[k]];
+    }
+}
+
+void dnal_scatter_add_channels_portable(const float *x, int ldx, ptrdiff_t pixels, const int *index, int n, float *y, int ldy)
+{
+    for (ptrdiff_t p = 0; p < pixels; p++) {
+        const float *xp = x + p * ldx;
+        float *yp = y + p * ldy;
+        for (int k = 0; k < n; k++) yp[index[k]] += xp[k];
+    }
+}
+
+void dnal_sum_scatter_act_portable(const float *trunk, int ldt, const float *x, int ldx, const int *index, int n,
+                                   ptrdiff_t pixels, float *y, int ldy, int width, int act)
+{
+    for (ptrdiff_t p = 0; p < pixels; p++) {
+        const float *tp = trunk + p * ldt, *xp = x + p * ldx;
+        float *yp = y + p * ldy;
+        if (yp != tp) memmove(yp, tp, sizeof(float) * (size_t)width);
+        for (int k = 0; k < n; k++) yp[index[k]] += xp[k];
+        if (act != DNAL_ACT_NONE) {
+            for (int c = 0; c < width; c++) yp[c] = dnal_act_value(yp[c], act);
+        }
+    }
+}

@@ -1,0 +1,94 @@
+// Convolution entry points (dense, grouped, depthwise; forward, backward, weight packing),
+// routed to the chosen ISA's kernels through its table (dispatch.c).
+#include <stdlib.h>
+#include <string.h>
+#include "kernel_table.h"
+#include "include/dnal_pointwise.h"
+
+size_t dnal_conv_scratch_floats(const dnal_conv *d)
+{
+    // the forward band covers kh input rows; the weight-gradient band covers a block of rows
+    const size_t band_width = (size_t)((d->wout - 1) * d->stride + d->kw);
+    const size_t rows = (size_t)((dnal_weight_rows_per_block(d) - 1) * d->stride + d->kh);
+    const size_t band = (rows > (size_t)d->kh ? rows : (size_t)d->kh) * band_width * (size_t)d->cin;
+    const size_t columns = (size_t)DNAL_IM2COL_PIXELS * (size_t)(d->kh * d->kw) * (size_t)d->cin;
+    size_t floats = (dnal_uses_im2col(d) && columns > band ? columns : band) + 64;
+#if defined(__x86_64__)
+    const size_t narrow = dnal_avx512_narrow_scratch_floats(d) + 64;
+    if (narrow > floats) floats = narrow;
+#endif
+    return floats;
+}
+
+void dnal_conv_forward_rows(const dnal_conv *d, const float *x, const float *w, const float *bias, float *y,
+                            int row_begin, int row_end, int accumulate, float *scratch)
+{
+    dnal_table()->conv_forward_rows(d, x, w, bias, y, row_begin, row_end, accumulate, scratch);
+}
+
+void dnal_conv_backward_weight_rows(const dnal_conv *d, const float *x, const float *dy, float *dw, float *dbias,
+                                    int row_begin, int row_end, float *scratch)
+{
+    dnal_table()->conv_backward_weight_rows(d, x, dy, dw, dbias, row_begin, row_end, scratch);
+}
+
+void dnal_dwconv_forward(const dnal_dwconv *d, const float *x, const float *w, const float *bias, float *y, int n_begin,
+                         int n_end)
+{
+    dnal_table()->dwconv_forward(d, x, w, bias, y, n_begin, n_end);
+}
+
+void dnal_dwconv_backward_data(const dnal_dwconv *d, const float *dy, const float *w, float *dx, int n_begin, int n_end)
+{
+    dnal_table()->dwconv_backward_data(d, dy, w, dx, n_begin, n_end);
+}
+
+void dnal_dwconv_backward_weight(const dnal_dwconv *d, const float *x, const float *dy, float *dw, float *dbias,
+                                 int n_begin, int n_end)
+{
+    dnal_table()->dwconv_backward_weight(d, x, dy, dw, dbias, n_begin, n_end);
+}
+
+void dnal_pack_conv_weights(const float *w, int kh, int kw, int cin_g, int cout, int groups, int g,
+                            int transpose_flip, int ldw, float *out)
+{
+    const int cout_g = cout / groups;
+    const int rows = transpose_flip ? cout_g : cin_g;
+    memset(out, 0, sizeof(float) * (size_t)kh * (size_t)kw * (size_t)rows * (size_t)ldw);
+    for (int a = 0; a < kh; a++) {
+        for (int b = 0; b < kw; b++) {
+            const int sa = transpose_flip ? kh - 1 - a : a, sb = transpose_flip ? kw - 1 - b : b;
+            const float *src = w + ((size_t)sa * kw + sb) * cin_g * cout + (size_t)g * cout_g;
+            float *dst = out + ((size_t)a * kw + b) * rows * ldw;
+            for (int i = 0; i < cin_g; i++) {
+                for (int o = 0; o < cout_g; o++) {
+                    if (transpose_flip) dst[(size_t)o * ldw + i] = src[(size_t)i * cout + o];
+                    else dst[(size_t)i * ldw + o] = src[(size_t)i * cout + o];
+                }
+            }
+        }
+    }
+}
+
+void dnal_unpack_conv_weights_add(const float *packed, int kh, int kw, int cin_g, int cout, int groups, int g, int ldw,
+                                  float *w)
+{
+    const int cout_g = cout / groups;
+    for (int t = 0; t < kh * kw; t++) {
+        for (int i = 0; i < cin_g; i++) {
+            const float *src = packed + ((size_t)t * cin_g + i) * ldw;
+            float *dst = w + ((size_t)t * cin_g + i) * cout + (size_t)g * cout_g;
+            for (int o = 0; o < cout_g; o++) dst[o] += src[o];
+        }
+    }
+}
+
+void dnal_pack_conv_weights_scaled(const float *w, int kh, int kw, int cin_g, int cout, int groups, int g, int ldw,
+                                   const float *scale, float *out)
+{
+    const int cout_g = cout / groups;
+    dnal_pack_conv_weights(w, kh, kw, cin_g, cout, groups, g, 0, ldw, out);
+    for (size_t r = 0; r < (size_t)kh * kw * cin_g; r++) {
+        for (int o = 0; o < cout_g; o++) out[r * ldw + o] *= scale[g * cout_g + o];
+    }
+}

@@ -1,0 +1,144 @@
+// Inference orchestration of fused convolutions: whole images through the planar narrow path,
+// two convs image by image (a residual block's pair), and chains of pairs on one trunk.
+#include <stdlib.h>
+#include <string.h>
+#include "kernel_table.h"
+#include "include/dnal_pointwise.h"
+
+size_t dnal_conv_fusion_tile_floats(const dnal_conv *d, const dnal_conv_fusion *f)
+{
+    const size_t in = f->gather ? (size_t)d->hin * (size_t)d->win * (size_t)d->cin : 0;
+    const size_t out = f->residual && f->scatter ? (size_t)d->hout * (size_t)d->wout * (size_t)d->cout : 0;
+    return in + out + 16;
+}
+
+/// All rows of one image (`one`, a batch of one), through the planar narrow path when `layout`
+/// asks for one.
+static void conv_image(const dnal_conv *one, const float *x, const float *w, const float *bias, float *y, int accumulate,
+                       float *scratch, int layout)
+{
+    if (layout) dnal_table()->conv_forward_rows_planar(one, x, w, bias, y, 0, one->hout, accumulate, scratch, layout);
+    else dnal_conv_forward_rows(one, x, w, bias, y, 0, one->hout, accumulate, scratch);
+}
+
+/// dnal_conv_forward_images with the conv's own input or output planar per `layout` (neither
+/// is then gathered or scattered: the planar tensor is a pair's intermediate).
+static void conv_images(const dnal_conv *d, const dnal_conv_fusion *f, const float *x, const float *w, const float *bias,
+                        float *y, int n_begin, int n_end, float *scratch, float *tile, int layout)
+{
+    // one image as a batch of one: its input is either x's image or its gathered copy, its
+    // output the trunk's image (accumulated in the store) or a tile scattered into it afterwards
+    dnal_conv one = *d;
+    one.n = 1;
+    const ptrdiff_t in_pixels = (ptrdiff_t)d->hin * d->win, out_pixels = (ptrdiff_t)d->hout * d->wout;
+    float *in_tile = tile, *out_tile = tile + (f->gather ? in_pixels * d->cin : 0);
+    if (f->gather) one.ldx = d->cin;
+    if (f->residual) {
+        one.act = f->scatter ? 0 : f->act;
+        one.ldy = f->scatter ? d->cout : f->width;
+    }
+    for (int n = n_begin; n < n_end; n++) {
+        const float *xin = x + (ptrdiff_t)n * in_pixels * (f->gather ? f->gather_ld : d->ldx);
+        if (f->gather) {
+            dnal_gather_channels(xin, f->gather_ld, in_pixels, f->gather, d->cin, in_tile, d->cin);
+            xin = in_tile;
+        }
+        if (!f->residual) {
+            conv_image(&one, xin, w, bias, y + (ptrdiff_t)n * out_pixels * d->ldy, 0, scratch, layout);
+            continue;
+        }
+        float *trunk = y + (ptrdiff_t)n * out_pixels * f->width;
+        if (!f->scatter) {
+            conv_image(&one, xin, w, bias, trunk, 1, scratch, layout);
+        } else {
+            conv_image(&one, xin, w, bias, out_tile, 0, scratch, layout);
+            dnal_sum_scatter_act(trunk, f->width, out_tile, d->cout, f->scatter, d->cout, out_pixels, trunk, f->width,
+                                 f->width, f->act);
+        }
+    }
+}
+
+void dnal_conv_forward_images(const dnal_conv *d, const dnal_conv_fusion *f, const float *x, const float *w,
+                              const float *bias, float *y, int n_begin, int n_end, float *scratch, float *tile)
+{
+    conv_images(d, f, x, w, bias, y, n_begin, n_end, scratch, tile, 0);
+}
+
+size_t dnal_conv_pair_mid_floats(const dnal_conv *d1)
+{
+    const size_t nhwc = (size_t)d1->hout * (size_t)d1->wout * (size_t)d1->cout;
+    const size_t planar = (size_t)dnal_planar_plane(d1->hout, d1->wout) * (size_t)d1->cout;
+    return planar > nhwc ? planar : nhwc;
+}
+
+void dnal_conv_pair_forward_images(const dnal_conv *d1, const dnal_conv_fusion *f1, const float *w1, const float *b1,
+                                   const dnal_conv *d2, const dnal_conv_fusion *f2, const float *w2, const float *b2,
+                                   const float *x, float *y, int n_begin, int n_end, float *scratch, float *tile1,
+                                   float *mid, float *tile2)
+{
+    const ptrdiff_t in1 = (ptrdiff_t)d1->hin * d1->win * (f1->gather ? f1->gather_ld : d1->ldx);
+    const ptrdiff_t out2 = (ptrdiff_t)d2->hout * d2->wout * (f2->residual ? f2->width : d2->ldy);
+    // where both convs take the narrow path, the intermediate is kept planar: the first conv's
+    // accumulators are stored as they are and the second copies its rows without a transpose
+    const dnal_kernel_table *table = dnal_table();
+    const int planar = table->conv_planar_applies && !f1->residual && !f2->gather && table->conv_planar_applies(d1) &&
+                       table->conv_planar_applies(d2);
+    // a planar intermediate's border: zero once here, never written after
+    if (planar) memset(mid, 0, sizeof(float) * dnal_conv_pair_mid_floats(d1));
+    for (int n = n_begin; n < n_end; n++) {
+        conv_images(d1, f1, x + (ptrdiff_t)n * in1, w1, b1, mid, 0, 1, scratch, tile1, planar ? DNAL_PLANAR_OUT : 0);
+        conv_images(d2, f2, mid, w2, b2, y + (ptrdiff_t)n * out2, 0, 1, scratch, tile2, planar ? DNAL_PLANAR_IN : 0);
+    }
+}
+
+int dnal_conv_chain_applies(const dnal_chain_block *blocks, int count, int width)
+{
+    const dnal_kernel_table *table = dnal_table();
+    if (!table->conv_chain_image || !table->conv_chain_takes || count < 1 || width < 1) return 0;
+    const int h = blocks[0].d2.hout, w = blocks[0].d2.wout;
+    // on rows shorter than a vector the chain's gain is lanes: where every conv fills whole
+    // 16-channel vectors the general kernel, block by block, was as fast or faster (ResNet-56's
+    // last stage at 50% kept, 32 channels: 5.3 against 5.6 ms with aligned masks, no faster with
+    // random ones)
+    int lanes = 0;
+    for (int k = 0; k < count; k++) lanes |= blocks[k].d1.cout % 16 != 0 || blocks[k].d2.cout % 16 != 0;
+    if (w < 16 && !lanes) return 0;
+    for (int k = 0; k < count; k++) {
+        const dnal_chain_block *b = &blocks[k];
+        // both convs on the pixel-vectorised path, every map within the trunk, every map size kept
+        if (!table->conv_chain_takes(&b->d1) || !table->conv_chain_takes(&b->d2)) return 0;
+        if (b->d1.hin != h || b->d1.win != w || b->d1.hout != h || b->d1.wout != w) return 0;
+        if (b->d2.hin != h || b->d2.win != w || b->d2.hout != h || b->d2.wout != w || b->d2.cin != b->d1.cout) return 0;
+        if (b->f1.residual || (b->f1.gather ? b->f1.gather_ld != width : b->d1.cin != width)) return 0;
+        if (!b->f2.residual || b->f2.gather || b->f2.width != width || (!b->f2.scatter && b->d2.cout != width)) return 0;
+        if (b->f2.act < 0 || b->f2.act > 2) return 0;
+        for (int c = 0; b->f1.gather && c < b->d1.cin; c++) {
+            if (b->f1.gather[c] < 0 || b->f1.gather[c] >= width) return 0;
+        }
+        for (int c = 0; b->f2.scatter && c < b->d2.cout; c++) {
+            if (b->f2.scatter[c] < 0 || b->f2.scatter[c] >= width) return 0;
+        }
+    }
+    return 1;
+}
+
+size_t dnal_conv_chain_tile_floats(const dnal_chain_block *blocks, int count, int width)
+{
+    size_t scratch = 0;
+    for (int k = 0; k < count; k++) {
+        const size_t a = dnal_conv_scratch_floats(&blocks[k].d1), b = dnal_conv_scratch_floats(&blocks[k].d2);
+        scratch = a > scratch ? a : scratch;
+        scratch = b > scratch ? b : scratch;
+    }
+    return dnal_chain_planes_floats(blocks, count, width) + scratch + 64;
+}
+
+void dnal_conv_chain_forward_images(const dnal_chain_block *blocks, int count, int width, float *trunk, int n_begin,
+                                    int n_end, float *tile)
+{
+    const dnal_kernel_table *table = dnal_table();
+    const ptrdiff_t image = (ptrdiff_t)blocks[0].d2.hout * blocks[0].d2.wout * width;
+    // the planes' borders: zero once here, never written after
+    memset(tile, 0, sizeof(float) * dnal_chain_planes_floats(blocks, count, width));
+    for (int n = n_begin; n < n_end; n++) table->conv_chain_image(blocks, count, width, trunk + n * image, tile);
+}
