@@ -1,5 +1,6 @@
 import Foundation
 import DNALCore
+import DNALSyntax
 
 /// Every setting of a DNAL run, resolved from dnalc's defaults (the reference code's where it has
 /// one), the network file's `search:` section, then the command line, in that order.
@@ -24,9 +25,9 @@ public struct SearchSettings: Codable, Equatable, Sendable {
 
     public init() {}
 
-    /// Keys `--set key=value` accepts (the `search:` keys plus the subset limits).
-    public static let keys = ["lambda", "epochs", "batch", "lr", "momentum", "weight_decay", "threshold", "beta_final", "seed",
-                              "train_limit", "test_limit"]
+    /// Keys `--set key=value` accepts: the `search:` keys (`Schema.searchKeys`) plus the subset
+    /// limits, which belong to a run rather than to a network.
+    public static let keys = Schema.searchKeys + ["train_limit", "test_limit"]
 
     /// Defaults, then the file's `search:` section.
     public init(file: SearchConfig) {
@@ -43,18 +44,8 @@ public struct SearchSettings: Codable, Equatable, Sendable {
 
     /// Applies `key=value` (lists as `a,b,c`, or one value for all three phases).
     public mutating func set(_ key: String, _ value: String) throws(SearchError) {
-        func number(_ s: String) throws(SearchError) -> Double {
-            guard let v = Double(s.trimmingCharacters(in: .whitespaces)), v.isFinite else {
-                throw SearchError("'\(key)' takes a number, got '\(s)'")
-            }
-            return v
-        }
-        func integer(_ s: String, min: Int) throws(SearchError) -> Int {
-            guard let v = Int(s.trimmingCharacters(in: .whitespaces)), v >= min else {
-                throw SearchError("'\(key)' takes a whole number of at least \(min), got '\(s)'")
-            }
-            return v
-        }
+        func number(_ s: String) throws(SearchError) -> Double { try SettingValue.number(key, s) }
+        func integer(_ s: String, min: Int) throws(SearchError) -> Int { try SettingValue.integer(key, s, min: min) }
         func phases<T>(_ parse: (String) throws(SearchError) -> T) throws(SearchError) -> [T] {
             let parts = value.split(separator: ",").map(String.init)
             guard parts.count == 1 || parts.count == 3 else {
@@ -77,9 +68,7 @@ public struct SearchSettings: Codable, Equatable, Sendable {
         case "train_limit": trainLimit = try integer(value, min: 1)
         case "test_limit": testLimit = try integer(value, min: 1)
         default:
-            var message = "unknown setting '\(key)'"
-            if let near = closestMatch(to: key, in: Self.keys) { message += "; did you mean '\(near)'?" }
-            throw SearchError(message)
+            throw SettingValue.unknown(key, among: Self.keys)
         }
         try validate()
     }

@@ -2,18 +2,29 @@ import DNALCore
 import DNALPasses
 import DNALRuntime
 
-extension SearchRun {
-    /// Zeroes the conv and linear weight columns the reference's masks drop (docs/dnal-method.md, phase 3):
-    /// in phase 3 the reference trains `weight * mask`, and its masks also cut the columns with which
-    /// a block's first conv reads trunk channels the previous block's output gate closed, although
-    /// the shortcut still carries them. Gates alone do not do that, so without this a residual
-    /// network's phase 3 would train a different function from the reference's. Called after every
-    /// step: the masked weights stay exactly 0, so the forward pass is the masked network's.
-    /// The dead channels (`deadRows`) keep a zero bias and batch-norm scale and shift, so they
-    /// are exactly zero, as the pruned network and the cost count take them.
-    func applyWeightMasks(_ masks: ChannelMasks) {
-        zeroMaskedColumns(graph, masks: masks, in: train.parameters)
-        zeroDeadRows(graph, rows: deadConvRows, in: train.parameters)
+/// What training a hard-gated network masks besides its gates (docs/dnal-method.md, phase 3):
+/// the reference trains `weight * mask`, and its masks also cut the columns with which a block's
+/// first conv reads trunk channels the previous block's output gate closed, although the shortcut
+/// still carries them. Gates alone do not do that, so without this a residual network would train
+/// a different function from the reference's. Applied after every step, the masked weights stay
+/// exactly 0. The dead channels (`deadRows`) keep a zero bias and batch-norm scale and shift, so
+/// they are exactly zero, as the pruned network and the cost count take them.
+struct MaskedWeights {
+    let graph: Graph
+    let columns: ChannelMasks
+    /// Per conv, the output channels that read no live input.
+    let deadRows: [Int: [Int]]
+
+    init(_ graph: Graph, gates: GateMasks) {
+        self.graph = graph
+        columns = computeChannelMasks(graph, gates: gates)
+        deadRows = DNALPasses.deadRows(graph, gates: gates)
+    }
+
+    /// Zeroes the masked columns and the dead rows' vectors in `parameters`.
+    func apply(to parameters: ParameterStore) {
+        zeroMaskedColumns(graph, masks: columns, in: parameters)
+        zeroDeadRows(graph, rows: deadRows, in: parameters)
     }
 }
 

@@ -53,14 +53,14 @@ struct SearchTests {
     @Test func phasesFreezeWhatTheReferenceFreezesAndTheRegulariserHasItsGradient() throws {
         let run = try SearchRun(graph: try graph(), data: Self.data, settings: settings(), directory: try directory(), threads: 1)
         run.train.parameters.initialize(seed: 1)
-        try run.configure(phase: 1, epoch: 0, fresh: true)
+        try run.configure(phase: 1, epoch: 0)
         #expect(run.train.gate.mode == .identity)
         let alphaName = "conv3.gate.alpha"
         run.train.parameters.set(alphaName, Numerics.random(32, seed: 2).map(Float.init))
-        try run.configure(phase: 2, epoch: 0, fresh: true)
+        try run.configure(phase: 2, epoch: 0)
         #expect(run.train.gate.mode == .search && run.train.frozen == [.conv, .batchNorm2d])
         #expect(run.train.parameters.values(of: alphaName).allSatisfy { $0 == 0 })  // every alpha starts at 0
-        try run.configure(phase: 2, epoch: 1, fresh: true)
+        try run.configure(phase: 2, epoch: 1)
         // regulariser: lambda * sum(sigmoid(alpha)) with gradient lambda * s * (1 - s)
         run.train.parameters.set(alphaName, [Float](repeating: 0, count: 32))
         run.train.parameters.zeroGradients()
@@ -71,15 +71,15 @@ struct SearchTests {
         run.train.parameters.set(alphaName, [2.3e-4, 2.1e-4, -1, 1] + [Float](repeating: 1, count: 28))
         run.deriveMasks()
         #expect(Array(run.train.parameters.values(of: "conv3.gate.mask").prefix(4)) == [1, 0, 0, 1])
-        try run.configure(phase: 3, epoch: 1, fresh: true)
+        try run.configure(phase: 3, epoch: 1)
         #expect(run.train.gate.mode == .hard && run.train.frozen == [.alpha])
     }
 
     @Test func phase2BetaRisesPerEpoch() throws {
         let run = try SearchRun(graph: try graph(), data: Self.data, settings: settings(epochs: [0, 2, 0]), directory: try directory(), threads: 1)
-        try run.configure(phase: 2, epoch: 0, fresh: true)
+        try run.configure(phase: 2, epoch: 0)
         #expect(abs(Double(run.train.gate.beta) - 100) < 1e-3)
-        try run.configure(phase: 2, epoch: 1, fresh: true)
+        try run.configure(phase: 2, epoch: 1)
         #expect(abs(Double(run.train.gate.beta) - 1e4) < 1)
     }
 

@@ -54,9 +54,14 @@ struct Search: ParsableCommand {
     func run() throws {
         let graph = try loadNetwork(file)
         try RunDriver(command: "search", graph: graph, file: file, data: data, out: out, resume: resume, threads: workers.threads).run(
-            settings: { try resolveSettings(graph) },
-            header: { s, source, directory in
-                "dnalc search \(graph.name) on \(source): lambda \(s.lambda), epochs \(s.epochs.map(String.init).joined(separator: "+")), batch \(s.batch), \(workers.threads) threads, \(KernelISA.current.rawValue) kernels -> \(directory)"
+            recipe: { .search(try resolveSettings(graph)) },
+            header: { recipe, source, directory in
+                guard case .search(let s) = recipe else { return "" }
+                return "dnalc search \(graph.name) on \(source): lambda \(s.lambda), epochs \(s.epochs.map(String.init).joined(separator: "+")), batch \(s.batch), \(workers.threads) threads, \(KernelISA.current.rawValue) kernels -> \(directory)"
+            },
+            epochLine: { record, recipe in
+                guard case .search(let s) = recipe else { return "" }
+                return epochLine(record, settings: s)
             },
             summary: { report, _ in summary(report) })
     }

@@ -63,9 +63,14 @@ struct Train: ParsableCommand {
         var driver = RunDriver(command: "train", graph: graph, file: file, data: data, out: out, resume: resume, threads: workers.threads)
         driver.weights = weights
         try driver.run(
-            settings: { try resolveSettings(graph) },
-            header: { s, source, directory in
-                "dnalc train \(graph.name)\(weights.map { " from \($0)" } ?? "") on \(source): \(s.epochs[2]) epochs, lr \(s.learningRates[2]), batch \(s.batch), \(workers.threads) threads, \(KernelISA.current.rawValue) kernels -> \(directory)"
+            recipe: { .train(try resolveSettings(graph)) },
+            header: { recipe, source, directory in
+                guard case .train(let t) = recipe else { return "" }
+                return "dnalc train \(graph.name)\(weights.map { " from \($0)" } ?? "") on \(source): \(t.epochs) epochs, lr \(t.learningRate), batch \(t.batch), \(workers.threads) threads, \(KernelISA.current.rawValue) kernels -> \(directory)"
+            },
+            epochLine: { record, recipe in
+                guard case .train(let t) = recipe else { return "" }
+                return trainingLine(record, epochs: t.epochs)
             },
             summary: { report, _ in
                 var line = "\n\(graph.name)  \(human(report.pruned.flops)) FLOPs  \(human(report.pruned.params)) params"
@@ -75,27 +80,23 @@ struct Train: ParsableCommand {
             })
     }
 
-    /// The search settings with phases 1 and 2 empty: phase 3 is plain (hard-gated) training.
-    func resolveSettings(_ graph: Graph) throws -> SearchSettings {
-        var s = SearchSettings(file: graph.search)
-        let phase3 = s.epochs[2]
-        try s.set("epochs", "0,0,\(epochs ?? phase3)")
-        if let batch { try s.set("batch", String(batch)) }
-        if let lr { try s.set("lr", "\(s.learningRates[0]),\(s.learningRates[1]),\(lr)") }
-        if let seed { try s.set("seed", String(seed)) }
+    /// The network file's fine-tuning recipe (its search's phase 3), then the command line.
+    func resolveSettings(_ graph: Graph) throws -> TrainSettings {
+        var t = TrainSettings(fineTuningOf: SearchSettings(file: graph.search))
+        if let epochs { t.epochs = epochs }
+        if let batch { try t.set("batch", String(batch)) }
+        if let lr { try t.set("lr", String(lr)) }
+        if let seed { try t.set("seed", String(seed)) }
         for item in settings {
             let (key, value) = try settingAssignment(item)
-            guard !["epochs", "lambda", "threshold", "beta_final"].contains(key) else {
-                throw SearchError("'\(key)' is a search setting; dnalc train takes --epochs and no gate settings")
-            }
-            try s.set(key, value)
+            try t.set(key, value)
         }
-        try s.validate()
-        return s
+        try t.validate()
+        return t
     }
 }
 
 /// One line per training epoch.
-func trainingLine(_ r: EpochRecord, settings: SearchSettings) -> String {
-    "epoch \(r.epoch)/\(settings.epochs[2])  loss \(fixed(r.loss, 4))  top1 \(fixed(r.test.top1, 2))%  top5 \(fixed(r.test.top5, 2))%  \(fixed(r.seconds, 1)) s"
+func trainingLine(_ r: EpochRecord, epochs: Int) -> String {
+    "epoch \(r.epoch)/\(epochs)  loss \(fixed(r.loss, 4))  top1 \(fixed(r.test.top1, 2))%  top5 \(fixed(r.test.top5, 2))%  \(fixed(r.seconds, 1)) s"
 }

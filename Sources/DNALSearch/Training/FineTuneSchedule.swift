@@ -1,0 +1,90 @@
+import DNALCore
+import DNALPasses
+import DNALRuntime
+import Foundation
+
+/// Plain training, as `dnalc train` runs it: every epoch the same recipe (hard gates, so a gated
+/// network trains with the masks its weights hold; alphas frozen; cosine-annealed rate over the
+/// whole run). Logged as phase 3, the search's fine-tuning phase, whose recipe it is.
+public final class FineTuneSchedule: TrainingSchedule {
+    public let graph: Graph
+    public let settings: TrainSettings
+    /// The weight masks of the masks the weights hold, set when a run starts or resumes.
+    var weightMasks: MaskedWeights?
+
+    public init(graph: Graph, settings: TrainSettings) throws {
+        try settings.validate()
+        self.graph = graph
+        self.settings = settings
+    }
+
+    public var totalEpochs: Int { settings.epochs }
+
+    public func plan(epoch: Int) -> EpochPlan {
+        EpochPlan(phase: 3, epoch: epoch, epochs: settings.epochs, gate: Gate(mode: .hard), frozen: [.alpha],
+                  stepping: [.conv, .batchNorm2d, .linear, .batchNorm1d], learningRate: settings.learningRate,
+                  annealing: .cosine, weightDecay: settings.weightDecay, tracksBest: true)
+    }
+
+    /// Every epoch (the masks never change, but a resumed run starts here too), the masks the
+    /// weights hold decide the weight masks.
+    public func begin(_ plan: EpochPlan, trainer: Trainer) throws {
+        weightMasks = MaskedWeights(graph, gates: masks(trainer))
+        weightMasks?.apply(to: trainer.train.parameters)
+    }
+
+    public func addLossTerms(_ plan: EpochPlan, trainer: Trainer) -> Double { 0 }
+
+    public func afterStep(_ plan: EpochPlan, trainer: Trainer) { weightMasks?.apply(to: trainer.train.parameters) }
+
+    public func endEpoch(_ plan: EpochPlan, trainer: Trainer) throws {}
+
+    /// The masks the weights hold.
+    func masks(_ trainer: Trainer) -> GateMasks {
+        var masks = GateMasks(keep: [:])
+        for n in graph.nodes where n.op == .gate {
+            masks.keep[n.id] = trainer.train.parameters.values(of: n.id, .gateMask).map { $0 > 0 }
+        }
+        return masks
+    }
+
+    public func record(_ plan: EpochPlan, loss: Double, test: Evaluation, trainer: Trainer) -> EpochRecord {
+        let masks = masks(trainer)
+        let cost = computeCost(graph, convention: .dnal, masks: computeChannelMasks(graph, gates: masks))
+        let gates = graph.nodes.filter { $0.op == .gate }.reduce(0) { $0 + $1.shape.channels }
+        return EpochRecord(phase: 3, epoch: plan.epoch + 1, beta: SearchSettings(training: settings).betaFinal, loss: loss, test: test, openGates: masks.keptChannels,
+                           gates: gates, expectedFLOPs: cost.totalFLOPs, hardFLOPs: cost.totalFLOPs,
+                           hardParams: cost.totalParams, seconds: 0)
+    }
+
+    /// masks.json, final.safetensors, report.json and report.html.
+    public func finish(_ state: Checkpoint, seconds: Double, trainer: Trainer) throws -> SearchReport {
+        let masks = masks(trainer)
+        let search = SearchSettings(training: settings)
+        let report = SearchReport(graph: graph, settings: search, data: trainer.dataSource, records: state.records,
+                                  masks: masks, bestTop1: state.bestTop1, seconds: seconds)
+        try writeAtomically([UInt8](MasksFile.encode(masks, for: graph).utf8), to: trainer.path("masks.json"))
+        try trainer.train.parameters.save(to: trainer.path("final.safetensors"), metadata: trainer.weightsMetadata)
+        try report.write(to: trainer.path("report.json"))
+        let html = ReportHTML.render(report: report, graph: graph, records: state.records, store: trainer.train.parameters,
+                                     masks: masks.keep, settings: search)
+        try writeAtomically([UInt8](html.utf8), to: trainer.path("report.html"))
+        return report
+    }
+}
+
+extension SearchSettings {
+    /// The search-shaped description of a training run that `report.json` and `report.html`
+    /// still use: no phases 1 and 2, phase 3 with the training recipe.
+    init(training t: TrainSettings) {
+        self.init()
+        epochs = [0, 0, t.epochs]
+        batch = t.batch
+        learningRates = [t.learningRate, t.learningRate, t.learningRate]
+        momentum = t.momentum
+        weightDecay = [t.weightDecay, t.weightDecay, t.weightDecay]
+        seed = t.seed
+        trainLimit = t.trainLimit
+        testLimit = t.testLimit
+    }
+}

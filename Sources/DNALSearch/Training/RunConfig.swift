@@ -1,0 +1,68 @@
+import Foundation
+
+/// What a run's `config.json` records: enough to resume and to reproduce.
+public struct RunConfig: Codable, Sendable {
+    public var network: String
+    /// The network file the run was started with.
+    public var file: String
+    /// The data's description (`DataSplits.source`).
+    public var data: String
+    public var threads: Int
+    /// The kernel path that ran (`KernelISA`).
+    public var isa: String
+    /// A search's settings (`dnalc search`). Runs of `dnalc train` written before training had
+    /// settings of its own also keep theirs here, as a search with empty phases 1 and 2.
+    public var settings: SearchSettings?
+    /// A training run's settings (`dnalc train`).
+    public var training: TrainSettings?
+    /// The weights a `dnalc train --weights` run started from.
+    public var weights: String?
+
+    public init(network: String, file: String, data: String, threads: Int, isa: String, recipe: RunRecipe, weights: String?) {
+        self.network = network
+        self.file = file
+        self.data = data
+        self.threads = threads
+        self.isa = isa
+        self.weights = weights
+        switch recipe {
+        case .search(let s): settings = s
+        case .train(let t): training = t
+        }
+    }
+
+    /// The recipe recorded, or nil when the file names none.
+    public var recipe: RunRecipe? {
+        if let training { return .train(training) }
+        guard let settings else { return nil }
+        if settings.epochs[0] == 0 && settings.epochs[1] == 0 {
+            // a training run recorded as a search with empty phases 1 and 2
+            return .train(TrainSettings(fineTuningOf: settings))
+        }
+        return .search(settings)
+    }
+}
+
+/// What a run trains: a DNAL search or plain training.
+public enum RunRecipe: Sendable, Equatable {
+    case search(SearchSettings)
+    case train(TrainSettings)
+
+    /// The command that runs it.
+    public var command: String {
+        switch self {
+        case .search: return "search"
+        case .train: return "train"
+        }
+    }
+
+    /// The trainer's settings.
+    public var trainer: TrainerSettings {
+        switch self {
+        case .search(let s):
+            return TrainerSettings(batch: s.batch, momentum: s.momentum, seed: s.seed, trainLimit: s.trainLimit, testLimit: s.testLimit)
+        case .train(let t):
+            return t.trainer
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import DNALCore
+import DNALData
+import DNALKernels
+import DNALRuntime
+import Foundation
+
+/// A run directory with everything it trains ready: a new one (nothing is written until the
+/// network, the data and any starting weights are known to fit) or one being resumed with the
+/// recipe its `config.json` records. `dnalc search` and `dnalc train` both open runs this way.
+public final class RunDirectory {
+    public let path: String
+    public let recipe: RunRecipe
+    public let trainer: Trainer
+    public let schedule: TrainingSchedule
+    public let resuming: Bool
+
+    /// Opens the run in `directory`. A new run takes `recipe()` (called only then) and, for
+    /// training, may start from `weights` (whose normalisation it keeps); resuming takes the
+    /// recorded recipe, which must be of `command`'s kind and of `graph`'s network.
+    public init(graph: Graph, file: String, data: String?, directory: String, resume: Bool, threads: Int,
+                command: String, weights: String? = nil, recipe: () throws -> RunRecipe) throws {
+        path = directory
+        resuming = resume
+        let configPath = (directory as NSString).appendingPathComponent("config.json")
+        var normalization: Normalization?
+        var initial: (tensors: [String: SafeTensors.Tensor], source: String)?
+        if resume {
+            guard let bytes = FileManager.default.contents(atPath: configPath),
+                  let saved = try? JSONDecoder().decode(RunConfig.self, from: bytes), let recorded = saved.recipe else {
+                throw SearchError("'\(directory)' is not a dnalc run directory (no readable config.json)")
+            }
+            guard saved.network == graph.name else { throw SearchError("'\(directory)' is a run of '\(saved.network)', not '\(graph.name)'") }
+            guard recorded.command == command else {
+                throw SearchError("'\(directory)' is a run of dnalc \(recorded.command); continue it with dnalc \(recorded.command) --resume")
+            }
+            self.recipe = recorded
+            // the normalisation the run has used so far, as its last checkpoint records it
+            let last = (directory as NSString).appendingPathComponent("checkpoints/last.safetensors")
+            if let file = try? SafeTensors.read(last) { normalization = try Normalization(metadata: file.metadata, source: last) }
+        } else {
+            self.recipe = try recipe()
+            if FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent("log.csv")) {
+                throw SearchError("'\(directory)' already holds a run; continue it with --resume \(directory), or choose another --out")
+            }
+            if let weights {
+                let file = try SafeTensors.read(weights)
+                initial = (file.tensors, weights)
+                normalization = try Normalization(metadata: file.metadata, source: weights)
+            }
+        }
+        switch self.recipe {
+        case .search(let s): schedule = try DNALSchedule(graph: graph, settings: s)
+        case .train(let t): schedule = try FineTuneSchedule(graph: graph, settings: t)
+        }
+        let splits = try DatasetLoader.load(directory: data)
+        trainer = try Trainer(graph: graph, data: splits, settings: self.recipe.trainer, directory: directory, threads: threads,
+                              normalization: normalization, initialWeights: initial)
+        if !resume {
+            // only once the data, the network and the weights fit, so a refused run leaves nothing behind
+            try Self.prepare(directory)
+            let config = RunConfig(network: graph.name, file: file, data: splits.source, threads: threads,
+                                   isa: KernelISA.current.rawValue, recipe: self.recipe, weights: weights)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try writeAtomically([UInt8](try encoder.encode(config)), to: configPath)
+        }
+    }
+
+    /// Trains to the end (or continues to it) and returns the report the schedule writes.
+    public func run() throws -> SearchReport { try trainer.run(schedule, resume: resuming) }
+
+    /// Creates `path` (and its parents) and checks it is writable, before any work is done.
+    public static func prepare(_ path: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            let reason = (error as NSError).userInfo[NSUnderlyingErrorKey].map { ($0 as? NSError)?.localizedDescription ?? "\($0)" }
+            throw SearchError("cannot create the run directory '\(path)': \(reason ?? error.localizedDescription)")
+        }
+        guard FileManager.default.isWritableFile(atPath: path) else {
+            throw SearchError("cannot write into the run directory '\(path)'")
+        }
+    }
+}

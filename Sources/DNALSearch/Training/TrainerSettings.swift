@@ -1,0 +1,18 @@
+/// What the trainer needs whatever the schedule: batch size, optimiser momentum, the seed, and
+/// the optional subset limits.
+public struct TrainerSettings: Sendable, Equatable {
+    public var batch: Int
+    public var momentum: Double
+    public var seed: Int
+    /// Use only the first N training / test images; nil for all.
+    public var trainLimit: Int?
+    public var testLimit: Int?
+
+    public init(batch: Int, momentum: Double, seed: Int, trainLimit: Int? = nil, testLimit: Int? = nil) {
+        self.batch = batch
+        self.momentum = momentum
+        self.seed = seed
+        self.trainLimit = trainLimit
+        self.testLimit = testLimit
+    }
+}
