@@ -35,6 +35,14 @@ struct TrainCommandTests {
         let e = try runDNALC(["eval", pruned, "--weights", run + "/final.safetensors", "--limit", "64"])
         #expect(e.status == 0, "\(e.stderr)")
 
+        // a search's run directory is not continued as training, nor a training run as a search
+        let crossed = try runDNALC(["train", pruned, "--resume", search])
+        #expect(crossed.status == 1 && crossed.stderr == "error: '\(search)' is a run of dnalc search; continue it with dnalc search --resume\n", "\(crossed.stderr)")
+        let crossedBack = try runDNALC(["search", pruned, "--resume", run])
+        #expect(crossedBack.status == 1 && crossedBack.stderr.contains("is a run of dnalc train"), "\(crossedBack.stderr)")
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/config.json"))) as? [String: Any]
+        #expect(config?["training"] != nil && config?["settings"] == nil)
+
         // resuming a finished run changes nothing
         let again = try runDNALC(["train", pruned, "--resume", run])
         #expect(again.status == 0, "\(again.stderr)")
