@@ -21,7 +21,7 @@ extension Executor {
             throw RuntimeError("the network produced non-finite logits (NaN or infinity)")
         }
         var ready = Set<Int>([graph.output])
-        for (i, step) in steps.enumerated().reversed() {
+        for (i, step) in layers.enumerated().reversed() {
             let start = profile ? DispatchTime.now().uptimeNanoseconds : 0
             backward(step, batch: n, ready: &ready)
             if profile { stepSeconds[i].backward += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
@@ -194,8 +194,6 @@ extension Executor {
             }
         case .identity:
             deliver(to: input, count: inCount, ready: &ready) { dx in dx.update(from: dy, count: inCount) }
-        case .fusedConv, .inPlace, .convPair, .convChain:
-            preconditionFailure("inference-only step in a backward pass")
         }
     }
 }

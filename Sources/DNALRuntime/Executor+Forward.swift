@@ -33,10 +33,14 @@ extension Executor {
         return self.gate.factors(alpha: parameters.pointer(gate.alpha), mask: parameters.pointer(gate.mask), channels: channels)
     }
 
+    private func forward(_ step: InferenceStep, batch n: Int) {
+        switch step {
+        case .layer(let layer): forward(layer, batch: n)
+        case .fused(let fused): forward(fused, batch: n)
+        }
+    }
+
     private func forward(_ step: Step, batch n: Int) {
-        // a sum a fused conv computed in place: nothing to do (its branch may have no tensor of
-        // its own, as inside a chain)
-        if case .inPlace = step.kind { return }
         let x = activation(step.inputs[0]), y = activation(step.node)
         let count = n * step.outputCount
         let p = parameters
@@ -145,63 +149,12 @@ extension Executor {
             TensorOps.multiply(x, mask, count: count, into: y, parallel: parallel)
         case .identity:
             y.update(from: x, count: count)
-        case .fusedConv(let fused):
-            let out = fused.trunk.map { activation($0) } ?? y
-            withCall(fused, batch: n) { call in
-                Convolution.forwardFused(call.geometry, fusion: call.fusion, x: x, weight: call.weight, bias: call.bias, y: out,
-                                         outputScale: call.outputScale, activation: call.activation, parallel: parallel,
-                                         workspace: workspace)
-            }
-        case .convPair(let first, let second):
-            let out = second.trunk.map { activation($0) } ?? y
-            withCall(first, batch: n) { a in
-                withCall(second, batch: n) { b in
-                    Convolution.forwardPair(a, b, x: x, y: out, parallel: parallel, workspace: workspace)
-                }
-            }
-        case .convChain(let blocks):
-            let trunk = activation(blocks[0].second.trunk!)
-            withCalls(blocks.flatMap { [$0.first, $0.second] }, batch: n) { calls in
-                let pairs = stride(from: 0, to: calls.count, by: 2).map { (first: calls[$0], second: calls[$0 + 1]) }
-                Convolution.forwardChain(pairs, trunk: trunk, parallel: parallel, workspace: workspace)
-            }
-        case .inPlace:
-            break  // returned above
-        }
-    }
-
-    /// Every fused conv step as the kernels' call, alive during `body`.
-    private func withCalls<R>(_ fused: [Step.FusedConv], batch n: Int, done: [Convolution.FusedCall] = [],
-                              _ body: ([Convolution.FusedCall]) -> R) -> R {
-        guard let head = fused.first else { return body(done) }
-        return withCall(head, batch: n) { call in withCalls(Array(fused.dropFirst()), batch: n, done: done + [call], body) }
-    }
-
-    /// A fused conv step as the kernels' call, its batch norm and gate folded (alive during `body`).
-    private func withCall<R>(_ fused: Step.FusedConv, batch n: Int, _ body: (Convolution.FusedCall) -> R) -> R {
-        let p = parameters
-        switch fused.conv {
-        case .conv(var g, let w, let b):
-            g.batch = n
-            return body(Convolution.FusedCall(g, fusion: fused.fusion, weight: p.pointer(w), bias: b.map { p.pointer($0) }))
-        case .convBlock(let block):
-            var g = block.geometry
-            g.batch = n
-            let (scale, shift) = folded(block)
-            return scale.withUnsafeBufferPointer { s in
-                shift.withUnsafeBufferPointer { b in
-                    body(Convolution.FusedCall(g, fusion: fused.fusion, weight: p.pointer(block.weight), bias: b.baseAddress,
-                                               outputScale: s.baseAddress, activation: block.activation))
-                }
-            }
-        default:
-            preconditionFailure("only convolutions are fused")
         }
     }
 
     /// A conv block's batch norm and gate as the per-channel scale and shift of its conv's
     /// output (inference).
-    private func folded(_ block: Step.ConvBlock) -> (scale: [Float], shift: [Float]) {
+    func folded(_ block: Step.ConvBlock) -> (scale: [Float], shift: [Float]) {
         let p = parameters, norm = block.norm, c = block.geometry.outChannels
         let factors = gateFactors(block.gate, channels: c)
         var scale = [Float](repeating: 0, count: c), shift = scale

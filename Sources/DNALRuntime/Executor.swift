@@ -17,7 +17,10 @@ public final class Executor: @unchecked Sendable {
     /// Parameter groups whose gradients are not needed (their weight-gradient kernels are skipped).
     public var frozen: Set<ParameterGroup> = []
 
-    let steps: [Step]
+    /// What the forward pass runs: the layers, or in an inference executor the fused plan.
+    let steps: [InferenceStep]
+    /// A training executor's layers, which the backward pass runs in reverse (empty for inference).
+    let layers: [Step]
     let plan: MemoryPlan
     let arena: UnsafeMutablePointer<Float>
     let workspace = Workspace()
@@ -44,11 +47,12 @@ public final class Executor: @unchecked Sendable {
     public init(graph: Graph, maxBatch: Int, training: Bool, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
                 parameters: ParameterStore? = nil, fuse: Bool = true) throws {
         guard maxBatch >= 1 else { throw RuntimeError("the batch size must be at least 1, got \(maxBatch)") }
-        var lowering = Lowering(graph, fuse: fuse)
-        if fuse && !training { lowering.fuseForInference(output: graph.output) }
-        let intervals = Step.liveIntervals(lowering.steps, inputCount: graph.inputShape.elementCount, batch: maxBatch,
-                                           training: training)
-        let aliases = Step.aliases(lowering.steps)
+        let lowering = Lowering(graph, fuse: fuse)
+        let steps = fuse && !training ? lowering.inferencePlan(output: graph.output) : lowering.steps.map(InferenceStep.layer)
+        let intervals = training
+            ? Step.liveIntervals(lowering.steps, inputCount: graph.inputShape.elementCount, batch: maxBatch, training: true)
+            : InferenceStep.liveIntervals(steps, inputCount: graph.inputShape.elementCount, batch: maxBatch, training: false)
+        let aliases = InferenceStep.aliases(steps)
         let plan = MemoryPlan(intervals, aliases: Dictionary(uniqueKeysWithValues: aliases.map { (MemoryPlan.Tensor.activation($0.key), .activation($0.value)) }))
         let paramFloats = lowering.table.specs.reduce(0) { $0 + $1.count } * (training ? 4 : 1)
         let extra = lowering.steps.reduce(0) { total, step in
@@ -68,7 +72,8 @@ public final class Executor: @unchecked Sendable {
         self.maxBatch = maxBatch
         self.training = training
         self.parallel = Parallel(threads: threads)
-        self.steps = lowering.steps
+        self.steps = steps
+        layers = training ? lowering.steps : []
         self.plan = plan
         if let parameters {
             guard parameters.table.specs == lowering.table.specs else {
@@ -80,7 +85,7 @@ public final class Executor: @unchecked Sendable {
         }
         arena = .allocate(capacity: max(plan.totalFloats, 1))
         arena.initialize(repeating: 0, count: max(plan.totalFloats, 1))
-        for step in steps {
+        for step in lowering.steps {
             switch step.kind {
             case .maxPool: argmax[step.node] = .allocate(capacity: step.outputCount * maxBatch)
             case .dropout: dropoutMasks[step.node] = .allocate(capacity: step.outputCount * maxBatch)
@@ -119,11 +124,11 @@ public final class Executor: @unchecked Sendable {
     /// Conv and linear multiply-accumulates per sample of a forward pass.
     public var macsPerSample: Int { steps.reduce(0) { $0 + $1.macs } }
 
-    /// Multiply-accumulates per sample of a training step as this executor runs it: forward, plus
-    /// backward-data for every conv/linear not reading the network input, plus backward-weight
-    /// for every conv/linear whose group is not frozen.
+    /// Multiply-accumulates per sample of a training step as this (training) executor runs it:
+    /// forward, plus backward-data for every conv/linear not reading the network input, plus
+    /// backward-weight for every conv/linear whose group is not frozen.
     public var trainingMACsPerSample: Int {
-        steps.reduce(0) { total, step in
+        layers.reduce(0) { total, step in
             var m = step.macs
             switch step.kind {
             case .conv, .convBlock: if !frozen.contains(.conv) { m += step.macs }
@@ -136,7 +141,7 @@ public final class Executor: @unchecked Sendable {
     }
 
     /// The sums an inference plan computes inside their branch's last conv, in place on the
-    /// trunk (`Lowering.fuseForInference`).
+    /// trunk (`Lowering.inferencePlan`).
     public var sumsComputedInPlace: [String] {
         steps.compactMap { $0.aliasOf == nil ? nil : $0.name }
     }

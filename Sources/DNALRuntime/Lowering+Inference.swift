@@ -1,13 +1,29 @@
 import DNALCore
 import DNALKernels
 
+/// The inference plan's rewrites, on the steps `Lowering` made.
+struct InferencePlanner {
+    var steps: [InferenceStep]
+    /// See `Lowering.absorbedScatters`.
+    let absorbedScatters: [Int: [(node: Int, name: String)?]]
+}
+
 extension Lowering {
+    /// The inference plan: the layer steps, rewritten by `InferencePlanner.fuse`.
+    func inferencePlan(output: Int) -> [InferenceStep] {
+        var planner = InferencePlanner(steps: steps.map(InferenceStep.layer), absorbedScatters: absorbedScatters)
+        planner.fuse(output: output)
+        return planner.steps
+    }
+}
+
+extension InferencePlanner {
     /// Inference-only rewrites of the plan around dense convolutions (no backward pass needs the
     /// tensors they remove):
     /// - a gather read only by a conv is done inside it (`Convolution.Fusion.gather`);
     /// - a conv whose output only feeds a two-input residual sum is added straight into the
     ///   sum's trunk, with the sum's activation, when nothing reads the trunk after the conv runs:
-    ///   the sum becomes `inPlace` and its tensor is the trunk's (`Step.aliases`). A trunk step
+    ///   the sum becomes `inPlace` and its tensor is the trunk's (`PlannedStep.aliases`). A trunk step
     ///   that comes after the conv (a stage's first shortcut) is moved before it.
     /// - a conv read only by such a residual conv runs with it image by image (`convPair`), so
     ///   the block's intermediate never exists for the whole batch;
@@ -15,7 +31,7 @@ extension Lowering {
     ///   each trunk image through all of them at once.
     /// A pruned ResNet block then reads its trunk channels and writes its kept channels back
     /// without the separate gathered, branch, intermediate and sum tensors.
-    mutating func fuseForInference(output: Int) {
+    mutating func fuse(output: Int) {
         fuseGathers(output: output)
         scatterTrunks(output: output)
         fuseResiduals(output: output)
@@ -27,13 +43,14 @@ extension Lowering {
         let readers = readers()
         var removed = Set<Int>()
         for (i, step) in steps.enumerated() {
-            guard Self.denseConv(step.kind) != nil, let source = steps.firstIndex(where: { $0.node == step.inputs[0] }),
-                  case .gather(_, let width, let index) = steps[source].kind, steps[source].node != output,
+            guard let kind = step.layerKind, Self.denseConv(kind) != nil,
+                  let source = steps.firstIndex(where: { $0.node == step.inputs[0] }),
+                  case .gather(_, let width, let index) = steps[source].layerKind, steps[source].node != output,
                   readers[steps[source].node] == [i] else { continue }
             let fusion = Convolution.Fusion(gather: index, gatherWidth: width)
-            steps[i] = Step(node: step.node, name: step.name, inputs: steps[source].inputs,
-                            kind: .fusedConv(Step.FusedConv(conv: step.kind, fusion: fusion, trunk: nil)),
-                            outputCount: step.outputCount, macs: step.macs)
+            steps[i] = .fused(.init(node: step.node, name: step.name, inputs: steps[source].inputs,
+                                    kind: .conv(InferenceStep.FusedConv(conv: kind, fusion: fusion, trunk: nil)),
+                                    outputCount: step.outputCount, macs: step.macs))
             removed.insert(source)
         }
         steps = steps.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
@@ -49,11 +66,11 @@ extension Lowering {
         while i < steps.count {
             defer { i += 1 }
             let sum = steps[i]
-            guard case .scatterAdd(let pixels, let width, let scatters, let activation) = sum.kind, sum.inputs.count == 2,
+            guard case .scatterAdd(let pixels, let width, let scatters, let activation) = sum.layerKind, sum.inputs.count == 2,
                   let s0 = scatters[0], let s1 = scatters[1], let absorbed = absorbedScatters[sum.node] else { continue }
             // the branch: a dense conv read only by this sum; the trunk: the other input
             guard let k = (0..<2).first(where: { k in
-                      steps.first(where: { $0.node == sum.inputs[k] }).map { Self.denseConv($0.kind) != nil } == true
+                      steps.first(where: { $0.node == sum.inputs[k] })?.layerKind.map { Self.denseConv($0) != nil } == true
                           && readers[sum.inputs[k]] == [i] && sum.inputs[k] != output
                   }), let scatter = absorbed[1 - k] else { continue }
             let trunkSource = sum.inputs[1 - k]
@@ -63,10 +80,10 @@ extension Lowering {
             var inputs = sum.inputs, maps: [[Int32]?] = scatters
             inputs[1 - k] = scatter.node
             maps[1 - k] = nil
-            steps[i] = Step(node: sum.node, name: sum.name, inputs: inputs,
-                            kind: .scatterAdd(pixels: pixels, channels: width, scatters: maps, activation: activation),
-                            outputCount: sum.outputCount, macs: 0)
-            steps.insert(trunk, at: i)
+            steps[i] = .layer(Step(node: sum.node, name: sum.name, inputs: inputs,
+                                   kind: .scatterAdd(pixels: pixels, channels: width, scatters: maps, activation: activation),
+                                   outputCount: sum.outputCount, macs: 0))
+            steps.insert(.layer(trunk), at: i)
             i += 1
         }
     }
@@ -76,7 +93,7 @@ extension Lowering {
         while a < steps.count {
             defer { a += 1 }
             let sum = steps[a]
-            guard case .scatterAdd(let pixels, let width, let scatters, let activation) = sum.kind, sum.inputs.count == 2 else { continue }
+            guard case .scatterAdd(let pixels, let width, let scatters, let activation) = sum.layerKind, sum.inputs.count == 2 else { continue }
             let readers = readers()
             let position = Dictionary(uniqueKeysWithValues: steps.enumerated().map { ($0.element.node, $0.offset) })
             // the branch: a conv read only by this sum; the trunk: the other input, read by
@@ -86,7 +103,7 @@ extension Lowering {
                 guard scatters[1 - k] == nil, var b = position[branch], b < a, branch != output, trunk != 0, trunk != output,
                       var t = position[trunk], readers[branch] == [a],
                       (readers[trunk] ?? []).allSatisfy({ $0 < b || $0 == a }) else { continue }
-                guard var fused = Self.fusedForm(steps[b].kind), let g = Self.denseConv(fused.conv), g.outHeight * g.outWidth == pixels,
+                guard var fused = Self.fusedForm(steps[b]), let g = Self.denseConv(fused.conv), g.outHeight * g.outWidth == pixels,
                       Self.activation(of: fused.conv) == .none,
                       scatters[k].map({ $0.count == g.outChannels }) ?? (g.outChannels == width) else { continue }
                 if t > b {
@@ -104,41 +121,41 @@ extension Lowering {
                 fused.fusion.residualActivation = activation
                 fused.trunk = trunk
                 let conv = steps[b]
-                steps[b] = Step(node: conv.node, name: conv.name, inputs: conv.inputs + [trunk], kind: .fusedConv(fused),
-                                outputCount: conv.outputCount, macs: conv.macs)
-                steps[a] = Step(node: sum.node, name: sum.name, inputs: sum.inputs, kind: .inPlace(of: trunk),
-                                outputCount: sum.outputCount, macs: 0)
+                steps[b] = .fused(.init(node: conv.node, name: conv.name, inputs: conv.inputs + [trunk], kind: .conv(fused),
+                                        outputCount: conv.outputCount, macs: conv.macs))
+                steps[a] = .fused(.init(node: sum.node, name: sum.name, inputs: sum.inputs, kind: .inPlace(of: trunk),
+                                        outputCount: sum.outputCount, macs: 0))
                 break
             }
         }
     }
 
     /// A conv read only by the next step, a conv that adds into a trunk (a residual block's two
-    /// convs), runs with it image by image (`Step.Kind.convPair`).
+    /// convs), runs with it image by image (`InferenceStep.Kind.convPair`).
     private mutating func pairConvs(output: Int) {
         // a stage's first shortcut, moved before the block's second conv, sits between the two:
         // it runs first instead (it reads neither, and writes a tensor of its own)
-        for i in steps.indices.dropLast(2) where Self.fusedForm(steps[i].kind) != nil {
+        for i in steps.indices.dropLast(2) where Self.fusedForm(steps[i]) != nil {
             let between = steps[i + 1]
             if steps[i + 2].inputs.first == steps[i].node, !between.inputs.contains(steps[i].node),
-               between.writesOwnOutput, between.aliasOf == nil, Self.fusedForm(between.kind) == nil {
+               between.writesOwnOutput, between.aliasOf == nil, Self.fusedForm(between) == nil {
                 steps.swapAt(i, i + 1)
             }
         }
         let readers = readers()
-        var i = 0, paired: [Step] = []
+        var i = 0, paired: [InferenceStep] = []
         while i < steps.count {
             defer { i += 1 }
             guard i + 1 < steps.count, steps[i].node != output, readers[steps[i].node] == [i + 1],
-                  case .fusedConv(let second) = steps[i + 1].kind, second.fusion.residual, second.fusion.gather == nil,
-                  steps[i + 1].inputs[0] == steps[i].node, let first = Self.fusedForm(steps[i].kind) else {
+                  case .conv(let second) = steps[i + 1].fusedKind, second.fusion.residual, second.fusion.gather == nil,
+                  steps[i + 1].inputs[0] == steps[i].node, let first = Self.fusedForm(steps[i]) else {
                 paired.append(steps[i])
                 continue
             }
             let b = steps[i + 1]
-            paired.append(Step(node: b.node, name: b.name, inputs: steps[i].inputs + b.inputs.dropFirst(),
-                               kind: .convPair(first: first, second: second), outputCount: b.outputCount,
-                               macs: steps[i].macs + b.macs))
+            paired.append(.fused(.init(node: b.node, name: b.name, inputs: steps[i].inputs + b.inputs.dropFirst(),
+                                       kind: .convPair(first: first, second: second), outputCount: b.outputCount,
+                                       macs: steps[i].macs + b.macs)))
             i += 1
         }
         steps = paired
@@ -148,12 +165,12 @@ extension Lowering {
     /// added into (a stage's blocks after its first), at one map size, become one `convChain`
     /// step. Their in-place sums stay, after it, as the aliases later steps read the trunk by.
     private mutating func chainPairs() {
-        var result: [Step] = [], i = 0
+        var result: [InferenceStep] = [], i = 0
         while i < steps.count {
-            var blocks: [(first: Step.FusedConv, second: Step.FusedConv)] = [], sums: [Step] = []
+            var blocks: [(first: InferenceStep.FusedConv, second: InferenceStep.FusedConv)] = [], sums: [InferenceStep] = []
             var j = i
-            while j + 1 < steps.count, case .convPair(let first, let second) = steps[j].kind, let trunk = second.trunk,
-                  steps[j].inputs[0] == trunk, case .inPlace(let of) = steps[j + 1].kind, of == trunk,
+            while j + 1 < steps.count, case .convPair(let first, let second) = steps[j].fusedKind, let trunk = second.trunk,
+                  steps[j].inputs[0] == trunk, case .inPlace(let of) = steps[j + 1].fusedKind, of == trunk,
                   Self.keepsMapSize(first), Self.keepsMapSize(second),
                   blocks.isEmpty || trunk == sums.last!.node {
                 blocks.append((first, second))
@@ -166,8 +183,9 @@ extension Lowering {
                 continue
             }
             let head = steps[i], last = steps[j - 2]
-            result.append(Step(node: head.node, name: "\(head.name)..\(last.name)", inputs: head.inputs, kind: .convChain(blocks),
-                               outputCount: head.outputCount, macs: stride(from: i, to: j, by: 2).reduce(0) { $0 + steps[$1].macs }))
+            result.append(.fused(.init(node: head.node, name: "\(head.name)..\(last.name)", inputs: head.inputs, kind: .convChain(blocks),
+                                       outputCount: head.outputCount,
+                                       macs: stride(from: i, to: j, by: 2).reduce(0) { $0 + steps[$1].macs })))
             result += sums
             i = j
         }
@@ -175,18 +193,19 @@ extension Lowering {
     }
 
     /// Whether a fused conv keeps its input's height and width (stride 1, same padding).
-    private static func keepsMapSize(_ fused: Step.FusedConv) -> Bool {
+    private static func keepsMapSize(_ fused: InferenceStep.FusedConv) -> Bool {
         guard let g = denseConv(fused.conv) else { return false }
         return g.stride == 1 && g.outHeight == g.inHeight && g.outWidth == g.inWidth
     }
 
     /// A dense conv step as a fused call without a residual (before its residual or pairing).
-    private static func fusedForm(_ kind: Step.Kind) -> Step.FusedConv? {
-        switch kind {
-        case .conv, .convBlock:
-            return denseConv(kind) == nil ? nil : Step.FusedConv(conv: kind, fusion: Convolution.Fusion(), trunk: nil)
-        case .fusedConv(let f) where !f.fusion.residual: return f
-        default: return nil
+    private static func fusedForm(_ step: InferenceStep) -> InferenceStep.FusedConv? {
+        switch step {
+        case .layer(let s):
+            return denseConv(s.kind) == nil ? nil : InferenceStep.FusedConv(conv: s.kind, fusion: Convolution.Fusion(), trunk: nil)
+        case .fused(let f):
+            if case .conv(let c) = f.kind, !c.fusion.residual { return c }
+            return nil
         }
     }
 
@@ -212,18 +231,5 @@ extension Lowering {
     private static func activation(of kind: Step.Kind) -> FusedNormKernel.Activation {
         if case .convBlock(let b) = kind { return b.activation }
         return .none
-    }
-}
-
-extension Step {
-    /// Each in-place step's node -> the node whose tensor it shares (chains resolved: a stage of
-    /// residual blocks shares one trunk tensor).
-    static func aliases(_ steps: [Step]) -> [Int: Int] {
-        var root: [Int: Int] = [:]
-        for step in steps {
-            guard let target = step.aliasOf else { continue }
-            root[step.node] = root[target] ?? target
-        }
-        return root
     }
 }

@@ -73,13 +73,13 @@ public struct MemoryPlan: Sendable {
     }
 }
 
-extension Step {
+extension PlannedStep {
     /// The live intervals of every tensor of `steps` for a batch of `batch`, on the schedule:
     /// time 0 the input is written; the step computing node k runs forward at time k; with L the
     /// last step's node, the loss runs at L + 1 and the step of node k runs backward at 2L - k + 2.
     /// Without `training`, only forward outputs exist, each live until its last reader, and the
     /// step at position i runs at time i + 1.
-    static func liveIntervals(_ steps: [Step], inputCount: Int, batch: Int, training: Bool) -> [MemoryPlan.Interval] {
+    static func liveIntervals(_ steps: [Self], inputCount: Int, batch: Int, training: Bool) -> [MemoryPlan.Interval] {
         // Training times are keyed by node ids (fused steps skip the ids of the nodes they absorb);
         // inference times are step positions, as inference fusion may run a step earlier.
         let last = steps.last?.node ?? 0
@@ -101,7 +101,7 @@ extension Step {
             if training && step.backwardNeedsOutput { lastUse[step.node] = max(lastUse[step.node]!, backwardTime(step.node)) }
         }
         // a tensor computed in place lives on in its target's memory
-        let aliases = Step.aliases(steps)
+        let aliases = Self.aliases(steps)
         for (node, root) in aliases { lastUse[root] = max(lastUse[root] ?? 0, lastUse[node]!) }
         var result = [MemoryPlan.Interval(tensor: .activation(0), size: inputCount * batch, start: 0, end: lastUse[0]!)]
         for step in steps where aliases[step.node] == nil {

@@ -1,9 +1,10 @@
 import DNALCore
 import DNALKernels
 
-/// One kernel call of the plan, for one IR node. Geometry is per sample: the executor fills in
-/// the batch size. Tensors are named by the id of the node that produces them.
-struct Step {
+/// One kernel call of a training plan (and the layers of an inference plan, `InferenceStep`), for
+/// one IR node. Geometry is per sample: the executor fills in the batch size. Tensors are named by
+/// the id of the node that produces them.
+struct Step: PlannedStep {
     /// What the step computes, with everything its kernels need.
     enum Kind {
         /// Convolution; `geometry.batch` is 1 here.
@@ -39,27 +40,6 @@ struct Step {
         case scatter(pixels: Int, outChannels: Int, index: [Int32])
         case dropout(Float)
         case identity
-        /// Inference only: a `conv` or `convBlock` with the gather before it and/or the residual
-        /// sum after it folded in (`Lowering.fuseForInference`). With a residual, its output is
-        /// written into the sum's trunk tensor, `trunk`, and the sum's step is `inPlace`.
-        indirect case fusedConv(FusedConv)
-        /// Inference only: a sum already computed in place by a fused conv; its output is the
-        /// tensor of node `of` (the memory plan aliases them).
-        case inPlace(of: Int)
-        /// Inference only: two convs run image by image, the second reading only the first's
-        /// output, which then never exists for the whole batch (a residual block's two convs).
-        indirect case convPair(first: FusedConv, second: FusedConv)
-        /// Inference only: consecutive pairs on one trunk, each first conv reading the trunk the
-        /// previous pair added into (`Convolution.forwardChain`); writes into the first's trunk.
-        indirect case convChain([(first: FusedConv, second: FusedConv)])
-    }
-
-    /// A conv step and what inference folds into it.
-    struct FusedConv {
-        var conv: Kind
-        var fusion: Convolution.Fusion
-        /// The node whose tensor is the residual trunk (with `fusion.residual`).
-        var trunk: Int?
     }
 
     /// A batch norm's parameter and buffer names and settings.
@@ -111,27 +91,33 @@ struct Step {
         return nil
     }
 
-    /// The node whose tensor this step's output is (itself, unless computed in place).
-    var aliasOf: Int? {
-        if case .inPlace(let node) = kind { return node }
-        return nil
-    }
-
-    /// Whether the step writes a tensor of its own (a fused residual conv writes into its trunk).
-    var writesOwnOutput: Bool {
-        switch kind {
-        case .fusedConv(let f): return !f.fusion.residual
-        case .convPair(_, let second): return !second.fusion.residual
-        case .convChain: return false
-        case .inPlace: return false
-        default: return true
-        }
-    }
-
     /// Whether the backward pass reads this step's own output.
     var backwardNeedsOutput: Bool {
         if case .activation = kind { return true }
         if case .scatterAdd(_, _, _, let activation) = kind { return activation != .none }
         return false
     }
+}
+
+/// What the memory planner needs of a step, training or inference.
+protocol PlannedStep {
+    /// The IR node whose tensor the step writes (or, in place, names).
+    var node: Int { get }
+    var inputs: [Int] { get }
+    /// Floats of the output per sample.
+    var outputCount: Int { get }
+    /// The node whose tensor this step's output is (itself, unless computed in place).
+    var aliasOf: Int? { get }
+    /// Whether the step writes a tensor of its own (a fused residual conv writes into its trunk).
+    var writesOwnOutput: Bool { get }
+    var backwardNeedsInput: Bool { get }
+    var backwardNeedsOutput: Bool { get }
+    /// The conv node of a fused block, whose tensor ids hold the raw conv output and its gradient.
+    var fusedConvNode: Int? { get }
+}
+
+extension Step {
+    /// A layer step computes its own tensor.
+    var aliasOf: Int? { nil }
+    var writesOwnOutput: Bool { true }
 }

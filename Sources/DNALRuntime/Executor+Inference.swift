@@ -1,0 +1,63 @@
+import DNALKernels
+
+extension Executor {
+    /// A step of an inference plan (`InferenceStep.Fused`): fused convs, pairs and chains, their
+    /// batch norms and gates folded into the conv, sums computed in place on the trunk.
+    func forward(_ step: InferenceStep.Fused, batch n: Int) {
+        switch step.kind {
+        case .inPlace:
+            return  // the fused conv that wrote the trunk computed it (its branch may have no tensor)
+        case .conv(let fused):
+            let x = activation(step.inputs[0])
+            let out = fused.trunk.map { activation($0) } ?? activation(step.node)
+            withCall(fused, batch: n) { call in
+                Convolution.forwardFused(call.geometry, fusion: call.fusion, x: x, weight: call.weight, bias: call.bias, y: out,
+                                         outputScale: call.outputScale, activation: call.activation, parallel: parallel,
+                                         workspace: workspace)
+            }
+        case .convPair(let first, let second):
+            let x = activation(step.inputs[0])
+            let out = second.trunk.map { activation($0) } ?? activation(step.node)
+            withCall(first, batch: n) { a in
+                withCall(second, batch: n) { b in
+                    Convolution.forwardPair(a, b, x: x, y: out, parallel: parallel, workspace: workspace)
+                }
+            }
+        case .convChain(let blocks):
+            let trunk = activation(blocks[0].second.trunk!)
+            withCalls(blocks.flatMap { [$0.first, $0.second] }, batch: n) { calls in
+                let pairs = stride(from: 0, to: calls.count, by: 2).map { (first: calls[$0], second: calls[$0 + 1]) }
+                Convolution.forwardChain(pairs, trunk: trunk, parallel: parallel, workspace: workspace)
+            }
+        }
+    }
+
+    /// Every fused conv step as the kernels' call, alive during `body`.
+    private func withCalls<R>(_ fused: [InferenceStep.FusedConv], batch n: Int, done: [Convolution.FusedCall] = [],
+                              _ body: ([Convolution.FusedCall]) -> R) -> R {
+        guard let head = fused.first else { return body(done) }
+        return withCall(head, batch: n) { call in withCalls(Array(fused.dropFirst()), batch: n, done: done + [call], body) }
+    }
+
+    /// A fused conv step as the kernels' call, its batch norm and gate folded (alive during `body`).
+    private func withCall<R>(_ fused: InferenceStep.FusedConv, batch n: Int, _ body: (Convolution.FusedCall) -> R) -> R {
+        let p = parameters
+        switch fused.conv {
+        case .conv(var g, let w, let b):
+            g.batch = n
+            return body(Convolution.FusedCall(g, fusion: fused.fusion, weight: p.pointer(w), bias: b.map { p.pointer($0) }))
+        case .convBlock(let block):
+            var g = block.geometry
+            g.batch = n
+            let (scale, shift) = folded(block)
+            return scale.withUnsafeBufferPointer { s in
+                shift.withUnsafeBufferPointer { b in
+                    body(Convolution.FusedCall(g, fusion: fused.fusion, weight: p.pointer(block.weight), bias: b.baseAddress,
+                                               outputScale: s.baseAddress, activation: block.activation))
+                }
+            }
+        default:
+            preconditionFailure("only convolutions are fused")
+        }
+    }
+}
