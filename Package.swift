@@ -3,9 +3,12 @@ import PackageDescription
 
 /// dnalc: a compiler and CPU runtime for DNAL (Differentiable Neural Architecture Learning).
 ///
-/// Dependencies point one way: DNALCore is a leaf (standard library only); DNALSyntax reads YAML
-/// into Core; DNALPasses analyses and rewrites Core graphs; the `dnalc` executable sits on top.
-/// libyaml is reached only through the CYAML system-library target, used only by DNALSyntax.
+/// Dependencies point one way: DNALCore and CDNALKernels are leaves (standard library and C
+/// library only); DNALSyntax reads YAML into Core; DNALPasses analyses and rewrites Core graphs;
+/// DNALKernels wraps the C kernels; DNALRuntime runs graphs on them; DNALSearch trains (the DNAL
+/// schedule and plain training); DNALExport writes ONNX from Core graphs; the `dnalc` executable
+/// sits on top. libyaml is reached only through CYAML (used by DNALSyntax), zlib through CZlib
+/// (used by DNALData). README.md's stage map lists each target's place.
 let package = Package(
     name: "dnalc",
     platforms: [.macOS(.v13)],
@@ -39,7 +42,7 @@ let package = Package(
             resources: [.copy("Resources/fashion-mnist-subset")]
         ),
         // Hot kernels are optimised in every configuration, debug included: a debug build of
-        // SIMD code is ~100x slower (performance.md). ISA-specific code is confined to functions
+        // SIMD code is ~100x slower (docs/performance.md). ISA-specific code is confined to functions
         // with target attributes and chosen at run time, so the binary runs on any x86-64 CPU.
         .target(
             name: "CDNALKernels",
@@ -49,7 +52,7 @@ let package = Package(
         .target(name: "DNALKernels", dependencies: ["CDNALKernels"]),
         .target(name: "DNALRuntime", dependencies: ["DNALCore", "DNALKernels"]),
         .target(name: "DNALSyntax", dependencies: ["DNALCore", "CYAML"]),
-        .target(name: "DNALSearch", dependencies: ["DNALCore", "DNALSyntax", "DNALPasses", "DNALRuntime", "DNALData"]),
+        .target(name: "DNALSearch", dependencies: ["DNALCore", "DNALSyntax", "DNALPasses", "DNALKernels", "DNALRuntime", "DNALData"]),
         .target(name: "DNALPasses", dependencies: ["DNALCore"]),
         .target(name: "DNALExport", dependencies: ["DNALCore"]),
         .executableTarget(

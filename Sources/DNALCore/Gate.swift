@@ -1,6 +1,10 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
-/// The DNAL channel gate's mathematics, in one place (docs/dnal-method.md, gates): its factor
+/// The DNAL channel gate's mathematics, in one place (docs/dnal-method.md 1-3): its factor
 /// g_c = sigmoid(beta * alpha_c) * mask_c, its slope dg_c / dalpha_c, the regulariser term
 /// sigmoid(alpha_c) and its gradient, the keep test and the beta schedule. The kernels take the
 /// factors and slopes as arguments; the search, its report and the pruner's masks all ask here.
@@ -57,7 +61,7 @@ public struct Gate: Sendable, Equatable {
     /// 1 / (1 + e^-x), stable for large |x| (beta * alpha reaches thousands).
     @inline(__always)
     public static func sigmoid(_ x: Float) -> Float {
-        x >= 0 ? 1 / (1 + Foundation.exp(-x)) : Foundation.exp(x) / (1 + Foundation.exp(x))
+        x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(x))
     }
 }
 
@@ -81,7 +85,7 @@ extension Gate {
     /// The alpha above which `keeps` holds: logit(threshold) / betaFinal (ln 9 / 1e4 for the
     /// reference's 0.9 and 1e4).
     public static func keepBoundary(betaFinal: Double, threshold: Double) -> Double {
-        Foundation.log(threshold / (1 - threshold)) / betaFinal
+        log(threshold / (1 - threshold)) / betaFinal
     }
 
     /// Beta during phase-2 epoch k (from 0) of `epochs`: the reference multiplies beta by
@@ -89,6 +93,6 @@ extension Gate {
     /// betaFinal^((k+1)/E2): 2.51, 6.31, ..., 1e4 for E2 = 10 and betaFinal 1e4. (The reference
     /// fixes E2 at 10; with fewer epochs the same ramp is taken in fewer, larger steps.)
     public static func beta(epoch k: Int, of epochs: Int, betaFinal: Double) -> Double {
-        Foundation.pow(betaFinal, Double(k + 1) / Double(max(epochs, 1)))
+        pow(betaFinal, Double(k + 1) / Double(max(epochs, 1)))
     }
 }

@@ -6,7 +6,7 @@ import Foundation
 /// benchmark figures are expressed against.
 public enum MachinePeak {
     /// GFLOP/s of `threads` workers each running independent FMA chains (best of three ~40 ms
-    /// runs, the method of ../shared/peer/fma_peak.c).
+    /// runs; docs/performance.md).
     public static func measure(threads: Int) -> Double {
         let iterations = KernelISA.current == .scalar ? 2_000_000 : 10_000_000
         let flops = Double(dnal_fma_flops_per_iteration()) * Double(iterations) * Double(threads)

@@ -32,7 +32,7 @@ extension Double: ChannelValue {
 }
 
 /// Which weights of each conv and linear layer survive gate masks, by the DNAL reference rules
-/// (dnal-method.md 6.2): the hard-gated network's weight masks, from which its cost is counted.
+/// (docs/dnal-method.md 6.2): the hard-gated network's weight masks, from which its cost is counted.
 public struct ChannelMasks: Sendable, Equatable {
     /// Per conv/linear node: which output channels (rows) are kept.
     public var rows: [Int: [Bool]]

@@ -25,7 +25,7 @@ public struct CostReport: Sendable, Equatable {
 }
 
 /// Counts FLOPs and parameters of every node of `graph` under `convention`; with `masks`, of the
-/// hard-gated network those masks define, counted as the reference does (dnal-method.md 7.1):
+/// hard-gated network those masks define, counted as the reference does (docs/dnal-method.md 7.1):
 /// an output channel counts only if its row is kept and it reads at least one live input, and a
 /// prunable conv's batch norm counts only those live channels.
 ///

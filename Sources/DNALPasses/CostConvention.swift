@@ -1,6 +1,6 @@
 /// How FLOPs and parameters are counted. Grammar.md ("Cost conventions") is the reference.
 public enum CostConvention: String, CaseIterable, Sendable {
-    /// The DNAL reference counter (dnal-method.md 7.1): FLOPs are conv and linear MACs, plus one per
+    /// The DNAL reference counter (docs/dnal-method.md 7.1): FLOPs are conv and linear MACs, plus one per
     /// output channel of every prunable conv's batch norm and one per bias element; params are
     /// weights + biases + 2 per output channel of every prunable conv's batch norm. Other batch
     /// norms, gates, pools, activations and adds count nothing.

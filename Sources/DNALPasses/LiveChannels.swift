@@ -5,7 +5,7 @@ import DNALCore
 /// reads no such channel (every channel it would read was closed on the way, or is itself dead)
 /// would only produce a constant: its bias, or after batch norm beta - gamma * mean / sigma.
 ///
-/// The reference counts such a channel as dead (dnal-method.md 7.1: a row counts only with at
+/// The reference counts such a channel as dead (docs/dnal-method.md 7.1: a row counts only with at
 /// least one live input) while its masked network still adds the constant. dnalc takes the
 /// counter's side: a dead channel is zero. The pruner drops it, the search's fine-tuning keeps
 /// its bias and batch-norm affine parameters at zero (`deadRows`), and the cost counts nothing

@@ -38,7 +38,7 @@ public enum PruneMode: String, Sendable, CaseIterable {
 }
 
 /// Physically removes the channels `gates` close, so the result computes exactly what the
-/// hard-gated network computes (dnal-method.md 6.2), and passes the verifier:
+/// hard-gated network computes (docs/dnal-method.md 6.2), and passes the verifier:
 /// - each conv keeps the filters whose rows survive and reads the channels its columns keep
 ///   (`computeChannelMasks`); a depthwise conv keeps its kept channels, and with them the
 ///   expansion conv's filters in front of it;

@@ -2,7 +2,7 @@ import DNALCore
 import Foundation
 
 extension ParameterStore {
-    /// Initialises every tensor as the DNAL reference code does (docs/dnal-method.md, initialisation): conv weights
+    /// Initialises every tensor as the DNAL reference code does (docs/dnal-method.md 8.2): conv weights
     /// N(0, sqrt(2 / (k*k*Cout))) and biases 0; linear weights N(0, 0.01) and biases 0; batch norm
     /// gamma 1, beta 0, running mean 0, running variance 1; gate alphas 0 and masks 1.
     public func initialize(seed: UInt64) {

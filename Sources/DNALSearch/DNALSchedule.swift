@@ -3,7 +3,7 @@ import DNALPasses
 import DNALRuntime
 import Foundation
 
-/// DNAL as a training schedule (docs/dnal-method.md): phase 1 trains the weights with the gates
+/// DNAL as a training schedule (docs/dnal-method.md 1-6): phase 1 trains the weights with the gates
 /// as identity; phase 2 sets every alpha to 0, freezes conv and 2-D batch-norm weights (linear
 /// layers and 1-D batch norms keep training, running statistics keep updating) and minimises
 /// cross-entropy + lambda * sum(sigmoid(alpha)) while beta rises to beta_final; channels with

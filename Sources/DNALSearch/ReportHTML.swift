@@ -45,13 +45,4 @@ enum ReportHTML {
         html = html.replacingOccurrences(of: "\n\n", with: "\n")
         return html
     }
-
-    /// `1234567` as `1.23M`.
-    static func human(_ n: Int) -> String {
-        let v = Double(n)
-        if v >= 1e9 { return String(format: "%.2fG", v / 1e9) }
-        if v >= 1e6 { return String(format: "%.2fM", v / 1e6) }
-        if v >= 1e3 { return String(format: "%.2fK", v / 1e3) }
-        return String(n)
-    }
 }

@@ -2,7 +2,7 @@ import DNALCore
 import DNALPasses
 import DNALRuntime
 
-/// What training a hard-gated network masks besides its gates (docs/dnal-method.md, phase 3):
+/// What training a hard-gated network masks besides its gates (docs/dnal-method.md 6.1):
 /// the reference trains `weight * mask`, and its masks also cut the columns with which a block's
 /// first conv reads trunk channels the previous block's output gate closed, although the shortcut
 /// still carries them. Gates alone do not do that, so without this a residual network would train

@@ -6,7 +6,7 @@ import Testing
 @Suite("Cost")
 struct CostTests {
     /// (file, FLOPs, params, gate layers, gates) under the dnal convention. The CIFAR-10 rows are the
-    /// paper's README figures; the ImageNet rows were computed independently (dnal-method.md 7.1 rules
+    /// paper's README figures; the ImageNet rows were computed independently (docs/dnal-method.md 7.1 rules
     /// in a separate script) and agree with the reference's gate counts and ProxylessNAS's 16.0M.
     static let dnal: [(String, Int, Int, Int, Int)] = [
         ("vgg16-cifar10", 313_472_778, 14_990_922, 13, 4_224),

@@ -47,7 +47,7 @@ public enum ParameterRole: String, CaseIterable, Sendable, Hashable {
 
 /// What a parameter belongs to, so training phases can freeze and unfreeze whole groups: DNAL's
 /// phase 2 freezes conv and 2-D batch-norm parameters while gates, linear layers and 1-D batch
-/// norms train (docs/dnal-method.md, phase 2).
+/// norms train (docs/dnal-method.md 4.1).
 public enum ParameterGroup: String, CaseIterable, Sendable, Hashable {
     /// Conv weights and biases.
     case conv

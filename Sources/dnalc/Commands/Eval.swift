@@ -22,11 +22,9 @@ struct Eval: ParsableCommand {
     @Argument(help: "The network file (YAML).")
     var file: String
 
-    @Option(help: "Its weights (safetensors).")
-    var weights: String
+    @OptionGroup var weightsFile: WeightsOption
 
-    @Option(help: ArgumentHelp("A data directory (CIFAR-10 binary batches or MNIST-family IDX files); default the bundled Fashion-MNIST subset.", valueName: "dir"))
-    var data: String?
+    @OptionGroup var dataSet: DataOption
 
     @Option(help: "Evaluate only the first N test images.")
     var limit: Int?
@@ -47,8 +45,8 @@ struct Eval: ParsableCommand {
     func run() throws {
         let graph = try loadNetwork(file)
         try exitingOnUserError {
-            let (executor, recorded) = try inferenceExecutor(graph, weights: weights, batch: batch, threads: workers.threads)
-            var splits = try DatasetLoader.load(directory: data)
+            let (executor, recorded) = try inferenceExecutor(graph, weights: weightsFile.weights, batch: batch, threads: workers.threads)
+            var splits = try DatasetLoader.load(directory: dataSet.data)
             try splits.check(fits: graph)
             let normalization = recorded ?? Normalization.compute(from: splits.train)
             if let limit { splits.test = splits.test.prefix(limit) }

@@ -19,8 +19,7 @@ struct Export: ParsableCommand {
     @Argument(help: "The network file (YAML).")
     var file: String
 
-    @Option(help: "Its weights (safetensors).")
-    var weights: String
+    @OptionGroup var weightsFile: WeightsOption
 
     @Option(help: ArgumentHelp("The ONNX file to write.", valueName: "out.onnx"))
     var onnx: String
@@ -32,8 +31,8 @@ struct Export: ParsableCommand {
     func run() throws {
         let graph = try loadNetwork(file)
         try exitingOnUserError {
-            let (executor, normalization) = try inferenceExecutor(graph, weights: weights)
-            let bytes = ONNXExporter.export(graph, weights: executor.parameters.pytorchValues, source: (weights as NSString).lastPathComponent,
+            let (executor, normalization) = try inferenceExecutor(graph, weights: weightsFile.weights)
+            let bytes = ONNXExporter.export(graph, weights: executor.parameters.pytorchValues, source: (weightsFile.weights as NSString).lastPathComponent,
                                             metadata: normalization?.metadata ?? [:])
             try writeAtomically(bytes, to: onnx)
             print("wrote \(onnx) (\(bytes.count) bytes, opset \(ONNXExporter.opset), \(graph.nodes.count - 1) layers)")

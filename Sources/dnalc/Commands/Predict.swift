@@ -21,8 +21,7 @@ struct Predict: ParsableCommand {
     @Argument(help: "The network file (YAML).")
     var file: String
 
-    @Option(help: "Its weights (safetensors).")
-    var weights: String
+    @OptionGroup var weightsFile: WeightsOption
 
     @Option(help: ArgumentHelp("A .npy tensor, a data directory, or 'bundled'.", valueName: "X.npy|dir|bundled"))
     var input: String
@@ -43,7 +42,7 @@ struct Predict: ParsableCommand {
     func run() throws {
         let graph = try loadNetwork(file)
         try exitingOnUserError {
-            let (executor, recorded) = try inferenceExecutor(graph, weights: weights, batch: batch, threads: workers.threads)
+            let (executor, recorded) = try inferenceExecutor(graph, weights: weightsFile.weights, batch: batch, threads: workers.threads)
             let images = try inputImages(graph: graph, normalization: recorded)
             let sample = graph.inputShape.elementCount, count = images.count / sample, classes = graph.classes
             var logits = [Float](repeating: 0, count: count * classes)

@@ -18,8 +18,7 @@ struct Prune: ParsableCommand {
     @Argument(help: "The gated network file (YAML).")
     var file: String
 
-    @Option(help: "Its weights (safetensors), e.g. a search's final.safetensors.")
-    var weights: String
+    @OptionGroup var weightsFile: WeightsOption
 
     @Option(help: ArgumentHelp("Gate masks (JSON, Grammar.md section 16); default: the masks stored in the weights.", valueName: "masks.json"))
     var masks: String?
@@ -37,8 +36,8 @@ struct Prune: ParsableCommand {
     func run() throws {
         let graph = try loadNetwork(file)
         try exitingOnUserError {
-            let (result, normalization) = try pruneNetwork(graph, weights: weights, masks: masks, mode: dense ? .dense : .indexMaps)
-            let source = masks.map { ($0 as NSString).lastPathComponent } ?? "the masks in \((weights as NSString).lastPathComponent)"
+            let (result, normalization) = try pruneNetwork(graph, weights: weightsFile.weights, masks: masks, mode: dense ? .dense : .indexMaps)
+            let source = masks.map { ($0 as NSString).lastPathComponent } ?? "the masks in \((weightsFile.weights as NSString).lastPathComponent)"
             let metadata = ["pruned_from": file].merging(normalization?.metadata ?? [:]) { a, _ in a }
             let weightsOut = try result.write(to: out, metadata: metadata,
                                               provenance: "pruned by dnalc from \((file as NSString).lastPathComponent) with \(source)")

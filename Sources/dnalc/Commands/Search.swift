@@ -16,14 +16,9 @@ struct Search: ParsableCommand {
     @Argument(help: "The network file (YAML, see Grammar.md); its gates define the search space.")
     var file: String
 
-    @Option(help: "A directory of CIFAR-10 binary batches or MNIST-family IDX files (default: the bundled Fashion-MNIST subset).")
-    var data: String?
+    @OptionGroup var dataSet: DataOption
 
-    @Option(help: "The run directory (default: runs/NETWORK-YYYYMMDD-HHMMSS).")
-    var out: String?
-
-    @Option(help: ArgumentHelp("Continue the run in this directory from its last checkpoint.", valueName: "run-dir"))
-    var resume: String?
+    @OptionGroup var runDirectory: RunDirectoryOptions
 
     @Option(help: "Weight of the gate regulariser lambda * sum(sigmoid(alpha)).")
     var lambda: Double?
@@ -31,14 +26,10 @@ struct Search: ParsableCommand {
     @Option(help: ArgumentHelp("Epochs of phase 1, 2 and 3 (weights, gates, fine-tuning).", valueName: "e1,e2,e3"))
     var epochs: String?
 
-    @Option(help: "Images per training step.")
-    var batch: Int?
-
     @Option(help: ArgumentHelp("Learning rate of each phase (one value for all).", valueName: "lr1,lr2,lr3"))
     var lr: String?
 
-    @Option(help: "Random seed (initialisation, shuffling, augmentation).")
-    var seed: Int?
+    @OptionGroup var recipe: RecipeOptions
 
     @OptionGroup var workers: ThreadsOption
 
@@ -46,14 +37,16 @@ struct Search: ParsableCommand {
     var settings: [String] = []
 
     func validate() throws {
-        if resume != nil && (lambda != nil || epochs != nil || batch != nil || lr != nil || seed != nil || !settings.isEmpty || out != nil) {
+        if runDirectory.resume != nil && (lambda != nil || epochs != nil || recipe.batch != nil || lr != nil || recipe.seed != nil
+                                          || !settings.isEmpty || runDirectory.out != nil) {
             throw ValidationError("--resume continues a run with the settings in its config.json; give no other settings")
         }
     }
 
     func run() throws {
         let graph = try loadNetwork(file)
-        try RunDriver(command: "search", graph: graph, file: file, data: data, out: out, resume: resume, threads: workers.threads).run(
+        try RunDriver(command: "search", graph: graph, file: file, data: dataSet.data, out: runDirectory.out, resume: runDirectory.resume,
+                      threads: workers.threads).run(
             recipe: { .search(try resolveSettings(graph)) },
             header: { recipe, source, directory in
                 guard case .search(let s) = recipe else { return "" }
@@ -70,9 +63,9 @@ struct Search: ParsableCommand {
         var s = SearchSettings(file: graph.search)
         if let lambda { try s.set("lambda", String(lambda)) }
         if let epochs { try s.set("epochs", epochs) }
-        if let batch { try s.set("batch", String(batch)) }
+        if let batch = recipe.batch { try s.set("batch", String(batch)) }
         if let lr { try s.set("lr", lr) }
-        if let seed { try s.set("seed", String(seed)) }
+        if let seed = recipe.seed { try s.set("seed", String(seed)) }
         for item in settings {
             let (key, value) = try settingAssignment(item)
             try s.set(key, value)

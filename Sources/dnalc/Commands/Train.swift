@@ -24,26 +24,17 @@ struct Train: ParsableCommand {
     @Option(help: "Weights to start from (safetensors), e.g. pruned.safetensors; default: a fresh seeded initialisation.")
     var weights: String?
 
-    @Option(help: "A directory of CIFAR-10 binary batches or MNIST-family IDX files (default: the bundled Fashion-MNIST subset).")
-    var data: String?
+    @OptionGroup var dataSet: DataOption
 
-    @Option(help: "The run directory (default: runs/NETWORK-train-YYYYMMDD-HHMMSS).")
-    var out: String?
-
-    @Option(help: ArgumentHelp("Continue the run in this directory from its last checkpoint.", valueName: "run-dir"))
-    var resume: String?
+    @OptionGroup var runDirectory: RunDirectoryOptions
 
     @Option(help: "Training epochs (default: the search's phase-3 count).")
     var epochs: Int?
 
-    @Option(help: "Images per training step.")
-    var batch: Int?
-
     @Option(help: "Initial learning rate (default: the search's phase-3 rate).")
     var lr: Double?
 
-    @Option(help: "Random seed (initialisation, shuffling, augmentation).")
-    var seed: Int?
+    @OptionGroup var recipe: RecipeOptions
 
     @OptionGroup var workers: ThreadsOption
 
@@ -52,15 +43,17 @@ struct Train: ParsableCommand {
 
     func validate() throws {
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
-        if resume != nil && (weights != nil || epochs != nil || batch != nil || lr != nil || seed != nil || !settings.isEmpty || out != nil) {
+        if runDirectory.resume != nil && (weights != nil || epochs != nil || recipe.batch != nil || lr != nil || recipe.seed != nil
+                                          || !settings.isEmpty || runDirectory.out != nil) {
             throw ValidationError("--resume continues a run with the settings in its config.json; give no other settings")
         }
     }
 
     func run() throws {
         let graph = try loadNetwork(file)
-        let out = self.out ?? (resume == nil ? "runs/\(graph.name)-train-\(timestamp())" : nil)
-        var driver = RunDriver(command: "train", graph: graph, file: file, data: data, out: out, resume: resume, threads: workers.threads)
+        let out = runDirectory.out ?? (runDirectory.resume == nil ? "runs/\(graph.name)-train-\(timestamp())" : nil)
+        var driver = RunDriver(command: "train", graph: graph, file: file, data: dataSet.data, out: out, resume: runDirectory.resume,
+                               threads: workers.threads)
         driver.weights = weights
         try driver.run(
             recipe: { .train(try resolveSettings(graph)) },
@@ -84,9 +77,9 @@ struct Train: ParsableCommand {
     func resolveSettings(_ graph: Graph) throws -> TrainSettings {
         var t = TrainSettings(fineTuningOf: SearchSettings(file: graph.search))
         if let epochs { t.epochs = epochs }
-        if let batch { try t.set("batch", String(batch)) }
+        if let batch = recipe.batch { try t.set("batch", String(batch)) }
         if let lr { try t.set("lr", String(lr)) }
-        if let seed { try t.set("seed", String(seed)) }
+        if let seed = recipe.seed { try t.set("seed", String(seed)) }
         for item in settings {
             let (key, value) = try settingAssignment(item)
             try t.set(key, value)

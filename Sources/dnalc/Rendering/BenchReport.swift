@@ -1,3 +1,4 @@
+import DNALCore
 import Foundation
 
 /// What `dnalc bench` measured, and its table and JSON forms.
