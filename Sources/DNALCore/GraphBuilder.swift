@@ -43,7 +43,9 @@ public struct GraphBuilder: Sendable {
         for i in inputs where i < 0 || i >= nodes.count {
             throw GraphError("'\(name)' reads node \(i), which does not exist yet")
         }
+        try op.checkAttributes()
         let shape = try op.outputShape(inputs: inputs.map { (nodes[$0].name, nodes[$0].shape) })
+        if let first = inputs.first { try op.checkSizes(input: nodes[first].shape, output: shape) }
         let id = nodes.count
         nodes.append(Node(id: id, name: name, op: op, inputs: inputs, shape: shape, origin: origin))
         idByName[name] = id

@@ -20,6 +20,13 @@ public struct SearchConfig: Hashable, Sendable {
     public var betaFinal: Double?
     /// Random seed.
     public var seed: Int?
+    /// A FLOPs or params budget the search aims at instead of a fixed lambda (`CostTarget`).
+    public var target: CostTarget?
+    /// How far (relative) the pruned network's cost may end from the budget.
+    public var targetTolerance: Double?
+    /// The lambda controller's gain and its largest change of ln(lambda) per step.
+    public var targetGain: Double?
+    public var targetRate: Double?
 
     public init() {}
 

@@ -49,8 +49,9 @@ public enum NPY {
             let (m, o) = acc.0.multipliedReportingOverflow(by: d)
             return (m, acc.1 || o)
         }
-        guard !overflow, count <= (bytes.count - dataStart) / elementSize, bytes.count - dataStart == count * elementSize else {
-            throw fail("shape \(shapeText) needs \(overflow ? "too many" : String(count * elementSize)) bytes of data, the file has \(bytes.count - dataStart)")
+        let (dataBytes, tooMany) = count.multipliedReportingOverflow(by: elementSize)
+        guard !overflow, !tooMany, bytes.count - dataStart == dataBytes else {
+            throw fail("shape \(shapeText) needs \(overflow || tooMany ? "too many" : String(dataBytes)) bytes of data, the file has \(bytes.count - dataStart)")
         }
         var values = [Float](repeating: 0, count: count)
         bytes.withUnsafeBytes { raw in

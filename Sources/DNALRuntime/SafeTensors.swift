@@ -71,8 +71,10 @@ public enum SafeTensors {
             guard offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= dataCount else {
                 throw fail("tensor '\(name)' lies outside the file (bytes \(offsets[0])..<\(offsets[1]) of \(dataCount)); is it truncated?")
             }
-            guard count < Int.max / 4, offsets[1] - offsets[0] == 4 * count else {
-                throw fail("tensor '\(name)' of shape \(shape) needs \(count * 4) bytes but has \(offsets[1] - offsets[0])")
+            let (bytesNeeded, tooMany) = count.multipliedReportingOverflow(by: 4)
+            guard !tooMany, offsets[1] - offsets[0] == bytesNeeded else {
+                let needs = tooMany ? "more bytes than any file holds" : "\(bytesNeeded) bytes"
+                throw fail("tensor '\(name)' of shape \(shape) needs \(needs) but has \(offsets[1] - offsets[0])")
             }
             var values = [Float](repeating: 0, count: count)
             let base = headerEnd + offsets[0]

@@ -13,6 +13,8 @@ public struct Checkpoint: Codable, Equatable, Sendable {
     public var random: SeededRandom
     public var records: [EpochRecord]
     public var bestTop1: Double?
+    /// The schedule's own state (`TrainingSchedule.savedState`), e.g. a budget search's lambda.
+    public var schedule: String?
 
     /// Writes the store and this state (plus `metadata`) to `path`.
     func write(_ store: ParameterStore, to path: String, metadata: [String: String] = [:]) throws {

@@ -29,15 +29,26 @@ extension DNALSchedule {
         let beta = plan.phase == 2 ? Double(plan.gate.beta) : (plan.phase == 3 ? settings.betaFinal : 1)
         return EpochRecord(phase: plan.phase, epoch: plan.epoch + 1, beta: beta, loss: loss, test: test, openGates: open,
                            gates: gates, expectedFLOPs: expected, hardFLOPs: hard.totalFLOPs, hardParams: hard.totalParams,
-                           seconds: 0)
+                           seconds: 0, lambda: plan.phase == 2 ? lambda : nil)
     }
 
     /// masks.json, final.safetensors, the compact network (`pruned.yaml` + `pruned.safetensors`)
     /// when phase 2 ran, report.json and report.html.
     public func finish(_ state: Checkpoint, seconds: Double, trainer: Trainer) throws -> SearchReport {
+        if budget != nil && settings.epochs[2] == 0 {
+            // no phase 3 binarised the gates: do it here, so the budget's adjustment applies
+            deriveMasks(trainer.train.parameters)
+            meetBudget(trainer)
+            trainer.train.gate = Gate(mode: .hard)
+        }
         let masks = currentMasks(trainer)
         var report = SearchReport(graph: graph, settings: settings, data: trainer.dataSource, records: state.records,
                                   masks: masks, bestTop1: state.bestTop1, seconds: seconds)
+        if let budget, let target = settings.target {
+            report.budget = BudgetOutcome(target: target, budget: budget, achieved: cost(masks, target.metric),
+                                          tolerance: settings.targetTolerance, startLambda: settings.lambda,
+                                          controller: controller, adjustment: adjustment)
+        }
         try writeMasks(trainer)
         try trainer.train.parameters.save(to: trainer.path("final.safetensors"), metadata: trainer.weightsMetadata)
         if settings.epochs[1] > 0 {

@@ -15,12 +15,42 @@ public final class DNALSchedule: TrainingSchedule {
     public let settings: SearchSettings
     /// Phase 3's weight masks (the reference's `weight * mask`), set when the phase starts.
     var weightMasks: MaskedWeights?
+    /// With a budget: its count, the controller steering lambda through phase 2, and what the
+    /// final adjustment did (checkpointed, `savedState`).
+    let budget: Double?
+    var controller: LambdaController?
+    var adjustment: BudgetAdjustment?
 
+    /// Checks the settings and, with a budget, that it can be met: not above the full network's
+    /// cost nor below the smallest network the gates allow.
     public init(graph: Graph, settings: SearchSettings) throws {
         try settings.validate()
         self.graph = graph
         self.settings = settings
+        guard let target = settings.target else {
+            budget = nil
+            return
+        }
+        let full = computeCost(graph, convention: .dnal)
+        let fullCost = target.metric == .flops ? full.totalFLOPs : full.totalParams
+        let count = target.count(full: fullCost)
+        let unit = target.metric == .flops ? "FLOPs" : "params"
+        guard graph.nodes.contains(where: { $0.op == .gate }) else {
+            throw SearchError("\(target) needs gates to search, and '\(graph.name)' has none")
+        }
+        guard settings.epochs[1] > 0 else { throw SearchError("\(target) needs a phase 2 (epochs e1,e2,e3 with e2 > 0)") }
+        guard count <= Double(fullCost) else {
+            throw SearchError("\(target) asks for \(human(Int(count.rounded()))) \(unit), more than the full network's \(human(fullCost))")
+        }
+        let smallest = smallestGatedCost(graph, metric: target.metric)
+        guard count >= Double(smallest) else {
+            throw SearchError("\(target) asks for \(human(Int(count.rounded()))) \(unit), less than the smallest network the gates allow (\(human(smallest)), one channel per gate where a path needs it)")
+        }
+        budget = count
     }
+
+    /// lambda in effect now: the controller's during a budget search, else the setting.
+    var lambda: Double { controller?.lambda ?? settings.lambda }
 
     public var totalEpochs: Int { settings.epochs.reduce(0, +) }
 
@@ -71,10 +101,15 @@ public final class DNALSchedule: TrainingSchedule {
         case 2:
             if plan.epoch == 0 {
                 for e in p.entries(.gateAlpha) { p.pointer(e.name).update(repeating: 0, count: e.count) }
+                if let budget, let target = settings.target {
+                    controller = LambdaController(budget: budget, metric: target.metric, lambda: settings.lambda,
+                                                  gain: settings.targetGain, rate: settings.targetRate)
+                }
             }
         default:
             if plan.epoch == 0 && settings.epochs[1] > 0 {
                 deriveMasks(p)
+                meetBudget(trainer)
                 do {
                     try checkMasksKeepNetworkConnected(graph, gates: currentMasks(trainer))
                 } catch {
@@ -103,7 +138,7 @@ public final class DNALSchedule: TrainingSchedule {
     /// lambda * sum(sigmoid(alpha)) (`Gate.regulariserTerm`): adds lambda times its gradient to
     /// every alpha's and returns its value.
     func addRegulariser(_ p: ParameterStore) -> Double {
-        let lambda = settings.lambda
+        let lambda = self.lambda
         var total = 0.0
         for e in p.entries(.gateAlpha) {
             let alpha = p.pointer(e.name), grad = p.gradient(e.name)
@@ -117,6 +152,30 @@ public final class DNALSchedule: TrainingSchedule {
 
     public func afterStep(_ plan: EpochPlan, trainer: Trainer) {
         if plan.phase == 3 { weightMasks?.apply(to: trainer.train.parameters) }
+        if plan.phase == 2, controller != nil, let metric = settings.target?.metric {
+            controller?.update(hardCost: cost(currentMasks(trainer), metric))
+        }
+    }
+
+    /// The dnal-convention cost of the network `masks` define, as report.json counts the pruned one.
+    func cost(_ masks: GateMasks, _ metric: CostTarget.Metric) -> Int {
+        let report = computeCost(graph, convention: .dnal, masks: computeChannelMasks(graph, gates: masks))
+        return metric == .flops ? report.totalFLOPs : report.totalParams
+    }
+
+    /// With a budget, once the masks are binarised: the final adjustment (`adjustToBudget`) when
+    /// they miss it by more than the tolerance, written into the mask buffers.
+    func meetBudget(_ trainer: Trainer) {
+        guard let budget, let target = settings.target else { return }
+        let p = trainer.train.parameters
+        var masks = GateMasks(keep: [:]), alphas: [Int: [Float]] = [:]
+        for n in graph.nodes where n.op == .gate {
+            masks.keep[n.id] = p.values(of: n.id, .gateMask).map { $0 > 0 }
+            alphas[n.id] = p.values(of: n.id, .gateAlpha)
+        }
+        adjustment = adjustToBudget(graph, masks: &masks, alphas: alphas, metric: target.metric, budget: budget,
+                                    tolerance: settings.targetTolerance)
+        for (node, keep) in masks.keep { p.set(p.name(node, .gateMask), keep.map { $0 ? 1 : 0 }) }
     }
 
     /// The gates' masks as they stand: during phase 2, those binarising now would give
@@ -135,6 +194,23 @@ public final class DNALSchedule: TrainingSchedule {
 
     public func endEpoch(_ plan: EpochPlan, trainer: Trainer) throws {
         if plan.phase == 2 && plan.epoch == settings.epochs[1] - 1 { try writeMasks(trainer) }
+    }
+
+    /// The controller and the adjustment, which a resumed run needs.
+    struct State: Codable {
+        var controller: LambdaController?
+        var adjustment: BudgetAdjustment?
+    }
+
+    public func savedState() throws -> String? {
+        guard budget != nil else { return nil }
+        return String(decoding: try JSONEncoder().encode(State(controller: controller, adjustment: adjustment)), as: UTF8.self)
+    }
+
+    public func restore(_ state: String?) throws {
+        guard let state else { return }
+        let s = try JSONDecoder().decode(State.self, from: Data(state.utf8))
+        (controller, adjustment) = (s.controller, s.adjustment)
     }
 
     func writeMasks(_ trainer: Trainer) throws {

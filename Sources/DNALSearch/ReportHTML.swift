@@ -36,6 +36,7 @@ enum ReportHTML {
         <h2>Per epoch (phase.epoch)</h2>
         \(SVGChart.lines(title: "Training loss and test top-1 per epoch", x: x, series: [("training loss", "#c0392b", records.map(\.loss)), ("test top-1 %", "#27ae60", records.map(\.test.top1))]))
         \(SVGChart.lines(title: "FLOPs per epoch", x: x, series: [("expected FLOPs (soft gates)", "#8e44ad", records.map { Double($0.expectedFLOPs) }), ("hard FLOPs (binarised now)", "#2e5c8a", records.map { Double($0.hardFLOPs) })]))
+        \(budgetSection(report.budget))
         <h2>Final alphas</h2>
         <p>A channel is kept when sigmoid(beta_final * alpha) exceeds \(settings.threshold), that is when alpha exceeds \(String(format: "%.3g", threshold)).</p>
         \(SVGChart.histogram(title: "Histogram of the final alphas", values: alphas, bins: 40, marker: threshold, markerLabel: "keep threshold"))

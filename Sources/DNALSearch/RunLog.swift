@@ -20,13 +20,16 @@ public struct EpochRecord: Codable, Equatable, Sendable {
     public var hardFLOPs: Int
     public var hardParams: Int
     public var seconds: Double
+    /// The regulariser's weight at the end of a phase-2 epoch (a budget search steers it); nil
+    /// in phases 1 and 3, where no regulariser applies.
+    public var lambda: Double?
 
-    static let header = "phase,epoch,beta,loss,top1,top5,open_gates,expected_flops,hard_flops,hard_params,seconds"
+    static let header = "phase,epoch,beta,loss,top1,top5,open_gates,expected_flops,hard_flops,hard_params,lambda,seconds"
 
     var csv: String {
         [String(phase), String(epoch), String(beta), String(format: "%.6f", loss), String(format: "%.2f", test.top1),
          String(format: "%.2f", test.top5), String(openGates), String(expectedFLOPs), String(hardFLOPs), String(hardParams),
-         String(format: "%.2f", seconds)].joined(separator: ",")
+         lambda.map { String($0) } ?? "", String(format: "%.2f", seconds)].joined(separator: ",")
     }
 }
 

@@ -29,11 +29,13 @@ public struct SearchReport: Codable, Sendable {
     /// The compact network's file in the run directory, or why there is none.
     public var prunedNetwork: String?
     public var prunedNetworkNote: String?
+    /// A budget search's target, what it reached and how lambda moved.
+    public var budget: BudgetOutcome?
 
     enum CodingKeys: String, CodingKey {
         case network, data, lambda, settings, baseline, pruned, flopsRatio = "flops_ratio", paramsRatio = "params_ratio"
         case bestTop1 = "best_top1", keptGates = "kept_gates", gates, seconds
-        case prunedNetwork = "pruned_network", prunedNetworkNote = "pruned_network_note"
+        case prunedNetwork = "pruned_network", prunedNetworkNote = "pruned_network_note", budget
     }
 
     init(graph: Graph, settings: SearchSettings, data: String, records: [EpochRecord], masks: GateMasks, bestTop1: Double?,

@@ -19,6 +19,15 @@ public struct SearchSettings: Codable, Equatable, Sendable {
     public var threshold = 0.9
     public var betaFinal = 1e4
     public var seed = 0
+    /// A cost budget: phase 2 then steers lambda to meet it (`LambdaController`), starting from
+    /// `lambda`; nil searches with the fixed `lambda`.
+    public var target: CostTarget?
+    /// How far (relative) the pruned network's cost may end from the budget before the final
+    /// adjustment moves channels.
+    public var targetTolerance = 0.03
+    /// The controller's gain and its largest change of ln(lambda) per step.
+    public var targetGain = 1.0
+    public var targetRate = 0.05
     /// Use only the first N training / test images (quick runs); nil for all.
     public var trainLimit: Int?
     public var testLimit: Int?
@@ -40,6 +49,10 @@ public struct SearchSettings: Codable, Equatable, Sendable {
         if let v = file.threshold { threshold = v }
         if let v = file.betaFinal { betaFinal = v }
         if let v = file.seed { seed = v }
+        if let v = file.target { target = v }
+        if let v = file.targetTolerance { targetTolerance = v }
+        if let v = file.targetGain { targetGain = v }
+        if let v = file.targetRate { targetRate = v }
     }
 
     /// Applies `key=value` (lists as `a,b,c`, or one value for all three phases).
@@ -65,6 +78,15 @@ public struct SearchSettings: Codable, Equatable, Sendable {
         case "threshold": threshold = try number(value)
         case "beta_final": betaFinal = try number(value)
         case "seed": seed = try integer(value, min: 0)
+        case "target_flops", "target_params":
+            do {
+                target = try CostTarget(key == "target_flops" ? .flops : .params, parsing: value)
+            } catch {
+                throw SearchError(error.description)
+            }
+        case "target_tolerance": targetTolerance = try number(value)
+        case "target_gain": targetGain = try number(value)
+        case "target_rate": targetRate = try number(value)
         case "train_limit": trainLimit = try integer(value, min: 1)
         case "test_limit": testLimit = try integer(value, min: 1)
         default:
@@ -88,6 +110,14 @@ public struct SearchSettings: Codable, Equatable, Sendable {
         guard momentum >= 0 && momentum < 1 else { throw SearchError("momentum must be in [0, 1), got \(momentum)") }
         guard threshold > 0 && threshold < 1 else { throw SearchError("threshold must be in (0, 1), got \(threshold)") }
         guard betaFinal >= 1 else { throw SearchError("beta_final must be at least 1, got \(betaFinal)") }
+        guard targetTolerance >= 0.001 && targetTolerance <= 0.5 else {
+            throw SearchError("target_tolerance must be in [0.001, 0.5], got \(targetTolerance)")
+        }
+        guard targetGain >= 0.01 && targetGain <= 100 else { throw SearchError("target_gain must be in [0.01, 100], got \(targetGain)") }
+        guard targetRate >= 0.001 && targetRate <= 1 else { throw SearchError("target_rate must be in [0.001, 1], got \(targetRate)") }
+        if target != nil && lambda <= 0 {
+            throw SearchError("a budget search steers lambda from its starting value, which must be above 0, got \(lambda)")
+        }
     }
 
     /// Beta during phase-2 epoch k (0-based) of `epochs[1]` (`Gate.beta`).
@@ -101,4 +131,28 @@ public struct SearchError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
+}
+
+extension SearchSettings {
+    /// Reads config.json and report.json settings; keys a file written before they existed lacks
+    /// (the budget's) take their defaults, so older runs still resume.
+    public init(from decoder: Decoder) throws {
+        self.init()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        lambda = try c.decode(Double.self, forKey: .lambda)
+        epochs = try c.decode([Int].self, forKey: .epochs)
+        batch = try c.decode(Int.self, forKey: .batch)
+        learningRates = try c.decode([Double].self, forKey: .learningRates)
+        momentum = try c.decode(Double.self, forKey: .momentum)
+        weightDecay = try c.decode([Double].self, forKey: .weightDecay)
+        threshold = try c.decode(Double.self, forKey: .threshold)
+        betaFinal = try c.decode(Double.self, forKey: .betaFinal)
+        seed = try c.decode(Int.self, forKey: .seed)
+        target = try c.decodeIfPresent(CostTarget.self, forKey: .target)
+        targetTolerance = try c.decodeIfPresent(Double.self, forKey: .targetTolerance) ?? targetTolerance
+        targetGain = try c.decodeIfPresent(Double.self, forKey: .targetGain) ?? targetGain
+        targetRate = try c.decodeIfPresent(Double.self, forKey: .targetRate) ?? targetRate
+        trainLimit = try c.decodeIfPresent(Int.self, forKey: .trainLimit)
+        testLimit = try c.decodeIfPresent(Int.self, forKey: .testLimit)
+    }
 }

@@ -43,7 +43,7 @@ extension Elaborator {
             let p = try a.double("p", range: 0...1, openUpper: true)
             return try add(name, .dropout(Dropout(probability: p)), inputs: [input], at: at)
         case "zeropad":
-            let out = scaled(try a.int("out"), enabled: try a.bool("scale", default: true))
+            let out = try scaled(a)
             let stride = try a.int("stride", default: 1)
             let align = try a.choice("align", ["center", "start"], default: "center")
             let offset = a.has("offset") ? try a.int("offset", min: 0) : (align == "center" ? max(0, (out - channels) / 2) : 0)
@@ -76,7 +76,7 @@ extension Elaborator {
         if depthwise && !a.has("out") {
             out = inChannels
         } else {
-            out = scaled(try a.int("out"), enabled: try a.bool("scale", default: true))
+            out = try scaled(a)
         }
         var groups = try a.int("groups", default: 1)
         if depthwise {
@@ -143,9 +143,14 @@ extension Elaborator {
         return Activation(rawValue: name)
     }
 
-    /// Applies the network's width multiplier (with MobileNet rounding) unless it is 1.
-    func scaled(_ channels: Int, enabled: Bool) -> Int {
-        guard enabled, widthMultiplier != 1 else { return channels }
-        return makeDivisible(Double(channels) * widthMultiplier, divisor: widthDivisor)
+    /// `out`, with the network's width multiplier applied (MobileNet rounding) unless it is 1 or
+    /// the item says `scale: false`.
+    func scaled(_ a: Attributes) throws(Diagnostic) -> Int {
+        let channels = try a.int("out")
+        guard try a.bool("scale", default: true), widthMultiplier != 1 else { return channels }
+        guard let v = makeDivisible(Double(channels) * widthMultiplier, divisor: widthDivisor) else {
+            throw diagnostic("out \(channels) times width_multiplier \(widthMultiplier) is not a representable channel count", at: a.node("out")!)
+        }
+        return v
     }
 }

@@ -139,6 +139,10 @@ public enum Emitter {
         if let v = s.threshold { lines.append("threshold: \(number(v))") }
         if let v = s.betaFinal { lines.append("beta_final: \(number(v))") }
         if let v = s.seed { lines.append("seed: \(v)") }
+        if let t = s.target { lines.append("target_\(t.metric.rawValue): \(scalar(t.text))") }
+        if let v = s.targetTolerance { lines.append("target_tolerance: \(number(v))") }
+        if let v = s.targetGain { lines.append("target_gain: \(number(v))") }
+        if let v = s.targetRate { lines.append("target_rate: \(number(v))") }
         return "search:\n" + lines.map { "  " + $0 + "\n" }.joined()
     }
 

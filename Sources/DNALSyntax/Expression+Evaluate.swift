@@ -76,7 +76,10 @@ extension Expression {
             case "*": result = i.multipliedReportingOverflow(by: j)
             case "//", "%":
                 guard j != 0 else { throw ExpressionError("division by zero") }
-                let q = Int((Double(i) / Double(j)).rounded(.down))
+                guard !(i == Int.min && j == -1) else { throw ExpressionError("integer overflow") }
+                // floor division in integers (exact for every Int, unlike a detour through Double)
+                var q = i / j
+                if i % j != 0 && (i < 0) != (j < 0) { q -= 1 }
                 return .int(op == "//" ? q : i - q * j)
             case "/":
                 guard j != 0 else { throw ExpressionError("division by zero") }
@@ -117,9 +120,9 @@ extension Expression {
         switch name {
         case "min", "max":
             let n = try numbers(nil)
-            let allInt = args.allSatisfy { if case .int = $0 { return true } else { return false } }
-            let v = name == "min" ? n.min()! : n.max()!
-            return allInt ? .int(Int(v)) : .double(v)
+            let ints = args.compactMap { if case .int(let i) = $0 { return i } else { return nil } }
+            if ints.count == args.count { return .int(name == "min" ? ints.min()! : ints.max()!) }
+            return .double(name == "min" ? n.min()! : n.max()!)
         case "abs":
             let n = try numbers(1)
             if case .int(let i) = args[0], i != Int.min { return .int(abs(i)) }
@@ -131,7 +134,11 @@ extension Expression {
         case "divisible":
             let n = try numbers(2)
             guard n[1] >= 1 else { throw ExpressionError("divisible() needs a divisor of at least 1") }
-            return .int(makeDivisible(n[0], divisor: Int(n[1])))
+            guard n[1] < 1e15 else { throw ExpressionError("divisible() needs a divisor below 1e15, got \(n[1])") }
+            guard let v = makeDivisible(n[0], divisor: Int(n[1])) else {
+                throw ExpressionError("divisible(\(n[0]), \(n[1])) is not a representable integer")
+            }
+            return .int(v)
         default:
             var message = "unknown function '\(name)'"
             if let near = closestMatch(to: name, in: functions) { message += "; did you mean '\(near)'?" }
@@ -141,10 +148,12 @@ extension Expression {
 }
 
 /// Rounds `value` to the nearest multiple of `divisor`, never below `divisor` and never more than
-/// 10% below `value` (the MobileNet family's channel rounding).
-public func makeDivisible(_ value: Double, divisor: Int) -> Int {
+/// 10% below `value` (the MobileNet family's channel rounding); nil when the result is not a
+/// representable integer (an infinite, NaN or astronomically large value).
+public func makeDivisible(_ value: Double, divisor: Int) -> Int? {
     let d = Double(divisor)
     var v = max(d, ((value + d / 2) / d).rounded(.down) * d)
     if v < 0.9 * value { v += d }
+    guard v.isFinite, abs(v) < 9e18 else { return nil }
     return Int(v)
 }

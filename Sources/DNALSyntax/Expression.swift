@@ -20,8 +20,17 @@ indirect enum Expression: Sendable {
     case call(String, [Expression])
 
     /// Parses `text`; the error's `offset` is the character index of the problem.
+    /// Limits that keep parsing and evaluation (both recursive) far from the stack's end: tokens
+    /// per expression, and nesting of parentheses, calls, unary operators and conditionals.
+    static let maxTokens = 4096
+    static let maxDepth = YAMLReader.maxDepth
+
     static func parse(_ text: String) throws(ExpressionError) -> Expression {
-        var p = ExpressionParser(tokens: try ExpressionLexer.tokens(text))
+        let tokens = try ExpressionLexer.tokens(text)
+        guard tokens.count <= maxTokens + 1 else {
+            throw ExpressionError("the expression is longer than \(maxTokens) tokens; split it over template parameters")
+        }
+        var p = ExpressionParser(tokens: tokens)
         let e = try p.expression()
         guard p.peek == .end else { throw ExpressionError("unexpected '\(p.peekText)' in expression", offset: p.offset) }
         return e
@@ -107,6 +116,8 @@ enum ExpressionLexer {
 struct ExpressionParser {
     var tokens: [(Token, Int)]
     var position = 0
+    /// Current nesting, checked against `Expression.maxDepth`.
+    var depth = 0
 
     init(tokens: [(Token, Int)]) { self.tokens = tokens }
 
@@ -131,6 +142,11 @@ struct ExpressionParser {
     }
 
     mutating func expression() throws(ExpressionError) -> Expression {
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= Expression.maxDepth else {
+            throw ExpressionError("the expression nests deeper than \(Expression.maxDepth) levels", offset: offset)
+        }
         let value = try orExpression()
         if accept("if") {
             let condition = try orExpression()
@@ -154,8 +170,18 @@ struct ExpressionParser {
     }
 
     mutating func notExpression() throws(ExpressionError) -> Expression {
-        if accept("not") { return .not(try notExpression()) }
+        if accept("not") { return .not(try nested { (p) throws(ExpressionError) in try p.notExpression() }) }
         return try comparison()
+    }
+
+    /// `parse` one level deeper (unary chains nest without parentheses).
+    mutating func nested(_ parse: (inout ExpressionParser) throws(ExpressionError) -> Expression) throws(ExpressionError) -> Expression {
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= Expression.maxDepth else {
+            throw ExpressionError("the expression nests deeper than \(Expression.maxDepth) levels", offset: offset)
+        }
+        return try parse(&self)
     }
 
     mutating func comparison() throws(ExpressionError) -> Expression {
@@ -189,7 +215,7 @@ struct ExpressionParser {
     }
 
     mutating func unary() throws(ExpressionError) -> Expression {
-        if accept("-") { return .negate(try unary()) }
+        if accept("-") { return .negate(try nested { (p) throws(ExpressionError) in try p.unary() }) }
         return try primary()
     }
 

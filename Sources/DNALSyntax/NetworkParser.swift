@@ -70,6 +70,9 @@ extension Elaborator {
         let classes = try a.int("classes")
         widthMultiplier = try a.double("width_multiplier", default: 1, range: 0.01...16)
         widthDivisor = try a.int("width_divisor", default: 8)
+        if widthDivisor > 1 << 20, let n = a.node("width_divisor") {
+            throw diagnostic("'width_divisor' must be at most \(1 << 20), got \(widthDivisor)", at: n)
+        }
         if let d = a.node("defaults") { defaults = try readDefaults(d) }
         if let t = a.node("templates") { templates = try readTemplates(t) }
         let search = try a.node("search").map { (n) throws(Diagnostic) in try readSearch(n) } ?? SearchConfig()

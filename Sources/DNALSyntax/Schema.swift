@@ -47,7 +47,8 @@ public enum Schema {
 
     /// Keys of the `search:` section.
     public static let searchKeys = ["lambda", "epochs", "batch", "lr", "momentum", "weight_decay",
-                                    "threshold", "beta_final", "seed"]
+                                    "threshold", "beta_final", "seed", "target_flops", "target_params",
+                                    "target_tolerance", "target_gain", "target_rate"]
 
     /// Keys of a `bn:` mapping inside conv and linear.
     public static let bnKeys = ["eps", "momentum"]

@@ -24,6 +24,19 @@ extension Elaborator {
         if a.has("threshold") { s.threshold = try a.double("threshold", range: 0...1, openUpper: true) }
         if a.has("beta_final") { s.betaFinal = try a.double("beta_final", range: 1...1e9) }
         if a.has("seed") { s.seed = try a.int("seed", min: 0) }
+        for metric in CostTarget.Metric.allCases where a.has("target_" + metric.rawValue) {
+            let key = "target_" + metric.rawValue
+            guard s.target == nil else { throw diagnostic("give one budget: target_flops or target_params, not both", at: a.node(key)!) }
+            guard let text = try a.string(key) else { continue }
+            do {
+                s.target = try CostTarget(metric, parsing: text)
+            } catch {
+                throw diagnostic(error.description, at: a.node(key)!)
+            }
+        }
+        if a.has("target_tolerance") { s.targetTolerance = try a.double("target_tolerance", range: 0.001...0.5) }
+        if a.has("target_gain") { s.targetGain = try a.double("target_gain", range: 0.01...100) }
+        if a.has("target_rate") { s.targetRate = try a.double("target_rate", range: 0.001...1) }
         return s
     }
 

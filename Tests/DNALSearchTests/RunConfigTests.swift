@@ -26,4 +26,12 @@ struct RunConfigTests {
         guard case .train(let t) = old.recipe else { Issue.record("not read as training"); return }
         #expect(t.epochs == 7 && t.learningRate == 0.002 && t.weightDecay == 5e-4 && t.batch == s.batch)
     }
+
+    /// Settings written before budgets existed read back with the budget's defaults.
+    @Test func settingsWithoutBudgetKeysStillDecode() throws {
+        var json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(SearchSettings())) as! [String: Any]
+        for key in ["target", "targetTolerance", "targetGain", "targetRate"] { json.removeValue(forKey: key) }
+        let back = try JSONDecoder().decode(SearchSettings.self, from: JSONSerialization.data(withJSONObject: json))
+        #expect(back == SearchSettings())
+    }
 }

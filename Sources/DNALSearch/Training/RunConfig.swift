@@ -17,6 +17,10 @@ public struct RunConfig: Codable, Sendable {
     public var training: TrainSettings?
     /// The weights a `dnalc train --weights` run started from.
     public var weights: String?
+    /// The network's and the data's fingerprints (`RunFingerprint`); absent in runs written
+    /// before they were recorded, which then resume unchecked.
+    public var networkFingerprint: String?
+    public var dataFingerprint: String?
 
     public init(network: String, file: String, data: String, threads: Int, isa: String, recipe: RunRecipe, weights: String?) {
         self.network = network

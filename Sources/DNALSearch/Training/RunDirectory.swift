@@ -13,6 +13,8 @@ public final class RunDirectory {
     public let trainer: Trainer
     public let schedule: TrainingSchedule
     public let resuming: Bool
+    /// Held while this object lives (`RunLock`).
+    private var lock: RunLock?
 
     /// Opens the run in `directory`. A new run takes `recipe()` (called only then) and, for
     /// training, may start from `weights` (whose normalisation it keeps); resuming takes the
@@ -24,16 +26,22 @@ public final class RunDirectory {
         let configPath = (directory as NSString).appendingPathComponent("config.json")
         var normalization: Normalization?
         var initial: (tensors: [String: SafeTensors.Tensor], source: String)?
+        var saved: RunConfig?
         if resume {
+            if FileManager.default.fileExists(atPath: configPath) {
+                lock = try RunLock(directory)
+                RunLock.removeStaleTemporaries(in: directory)
+            }
             guard let bytes = FileManager.default.contents(atPath: configPath),
-                  let saved = try? JSONDecoder().decode(RunConfig.self, from: bytes), let recorded = saved.recipe else {
+                  let decoded = try? JSONDecoder().decode(RunConfig.self, from: bytes), let recorded = decoded.recipe else {
                 throw SearchError("'\(directory)' is not a dnalc run directory (no readable config.json)")
             }
-            guard saved.network == graph.name else { throw SearchError("'\(directory)' is a run of '\(saved.network)', not '\(graph.name)'") }
+            guard decoded.network == graph.name else { throw SearchError("'\(directory)' is a run of '\(decoded.network)', not '\(graph.name)'") }
             guard recorded.command == command else {
                 throw SearchError("'\(directory)' is a run of dnalc \(recorded.command); continue it with dnalc \(recorded.command) --resume")
             }
             self.recipe = recorded
+            saved = decoded
             // the normalisation the run has used so far, as its last checkpoint records it
             let last = (directory as NSString).appendingPathComponent("checkpoints/last.safetensors")
             if let file = try? SafeTensors.read(last) { normalization = try Normalization(metadata: file.metadata, source: last) }
@@ -53,16 +61,42 @@ public final class RunDirectory {
         case .train(let t): schedule = try FineTuneSchedule(graph: graph, settings: t)
         }
         let splits = try DatasetLoader.load(directory: data)
+        if let saved { try Self.check(resuming: saved, directory: directory, graph: graph, splits: splits, threads: threads, command: command) }
         trainer = try Trainer(graph: graph, data: splits, settings: self.recipe.trainer, directory: directory, threads: threads,
                               normalization: normalization, initialWeights: initial)
         if !resume {
             // only once the data, the network and the weights fit, so a refused run leaves nothing behind
             try Self.prepare(directory)
-            let config = RunConfig(network: graph.name, file: file, data: splits.source, threads: threads,
+            lock = try RunLock(directory)
+            if FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent("log.csv")) {
+                throw SearchError("'\(directory)' already holds a run; continue it with --resume \(directory), or choose another --out")
+            }
+            RunLock.removeStaleTemporaries(in: directory)
+            var config = RunConfig(network: graph.name, file: file, data: splits.source, threads: threads,
                                    isa: KernelISA.current.rawValue, recipe: self.recipe, weights: weights)
+            config.networkFingerprint = RunFingerprint.network(graph)
+            config.dataFingerprint = RunFingerprint.data(splits)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try writeAtomically([UInt8](try encoder.encode(config)), to: configPath)
+        }
+    }
+
+    /// Refuses to resume with another network, other data or another thread count than the run
+    /// was started with: each would silently mix two runs in one directory.
+    static func check(resuming saved: RunConfig, directory: String, graph: Graph, splits: DataSplits, threads: Int,
+                      command: String) throws {
+        if let recorded = saved.networkFingerprint, recorded != RunFingerprint.network(graph) {
+            throw SearchError("'\(directory)' was started from a different network than this '\(graph.name)' (its layers differ from \(saved.file) as it was then); resume it with the file it was started with, or start a new run")
+        }
+        guard saved.data == splits.source else {
+            throw SearchError("'\(directory)' was trained on \(saved.data), not \(splits.source); resume it with the same --data")
+        }
+        if let recorded = saved.dataFingerprint, recorded != RunFingerprint.data(splits) {
+            throw SearchError("the data in \(splits.source) changed since '\(directory)' was started; resume it with the data it was started with, or start a new run")
+        }
+        guard saved.threads == threads else {
+            throw SearchError("'\(directory)' ran with --threads \(saved.threads); its results depend on the thread count (the order of sums), so resume it with --threads \(saved.threads)")
         }
     }
 

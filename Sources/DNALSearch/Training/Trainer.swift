@@ -75,7 +75,12 @@ public final class Trainer {
         var state = Checkpoint(epochsDone: 0, random: SeededRandom(seed: UInt64(settings.seed) &+ 0x5EED), records: [], bestTop1: nil)
         try RunDirectory.prepare(path("checkpoints"))
         if resume {
-            state = try Checkpoint.read(from: path("checkpoints/last.safetensors"), into: train.parameters)
+            let last = path("checkpoints/last.safetensors")
+            state = try Checkpoint.read(from: last, into: train.parameters)
+            guard state.epochsDone >= 0, state.epochsDone <= schedule.totalEpochs, state.records.count == state.epochsDone else {
+                throw SearchError("\(last) records \(state.epochsDone) epochs done and \(state.records.count) epoch records; this run has \(schedule.totalEpochs) epochs: the checkpoint is damaged or from another run")
+            }
+            try schedule.restore(state.schedule)
         } else if !startsFromWeights {
             train.parameters.initialize(seed: UInt64(settings.seed))
         }
@@ -91,14 +96,23 @@ public final class Trainer {
             state.records.append(record)
             state.epochsDone = e + 1
             state.random = train.random
-            try state.write(train.parameters, to: path("checkpoints/last.safetensors"), metadata: weightsMetadata)
+            state.schedule = try schedule.savedState()
+            // best first, so that last (what a resume reads) already records this epoch's best
             if plan.tracksBest, test.top1 > (state.bestTop1 ?? -1) {
                 state.bestTop1 = test.top1
                 try state.write(train.parameters, to: path("checkpoints/best.safetensors"), metadata: weightsMetadata)
             }
+            try state.write(train.parameters, to: path("checkpoints/last.safetensors"), metadata: weightsMetadata)
             try state.records.writeCSV(to: path("log.csv"))
             try schedule.endEpoch(plan, trainer: self)
             onEpoch(record)
+        }
+        if state.epochsDone == schedule.totalEpochs, schedule.totalEpochs > 0 {
+            // a run resumed after its last epoch trained nothing here: set the gates as that epoch
+            // left them, so the finish writes the same files as the uninterrupted run
+            let last = schedule.plan(epoch: schedule.totalEpochs - 1)
+            train.gate = last.gate
+            eval.gate = last.gate
         }
         return try schedule.finish(state, seconds: Date().timeIntervalSince(start), trainer: self)
     }

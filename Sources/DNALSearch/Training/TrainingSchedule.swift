@@ -65,4 +65,13 @@ public protocol TrainingSchedule: AnyObject {
     func endEpoch(_ plan: EpochPlan, trainer: Trainer) throws
     /// After the last epoch: writes what the run leaves (weights, masks, reports) and returns the report.
     func finish(_ state: Checkpoint, seconds: Double, trainer: Trainer) throws -> SearchReport
+    /// The schedule's own state for a checkpoint (JSON), or nil when it keeps none.
+    func savedState() throws -> String?
+    /// Restores what `savedState` gave, when a run resumes.
+    func restore(_ state: String?) throws
+}
+
+extension TrainingSchedule {
+    public func savedState() throws -> String? { nil }
+    public func restore(_ state: String?) throws {}
 }

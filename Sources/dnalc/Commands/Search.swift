@@ -20,8 +20,14 @@ struct Search: ParsableCommand {
 
     @OptionGroup var runDirectory: RunDirectoryOptions
 
-    @Option(help: "Weight of the gate regulariser lambda * sum(sigmoid(alpha)).")
+    @Option(help: "Weight of the gate regulariser lambda * sum(sigmoid(alpha)) (default: the network file's search: section, else 1e-4). With a budget, where lambda starts.")
     var lambda: Double?
+
+    @Option(name: .customLong("target-flops"), help: ArgumentHelp("Search to a FLOPs budget instead of a fixed lambda: a count (2.5M, 2500000), a reduction (3x) or a fraction of the full network (33%). Costs are the dnal convention's, as report.json gives them.", valueName: "budget"))
+    var targetFLOPs: String?
+
+    @Option(name: .customLong("target-params"), help: ArgumentHelp("Search to a parameter budget instead (as --target-flops).", valueName: "budget"))
+    var targetParams: String?
 
     @Option(help: ArgumentHelp("Epochs of phase 1, 2 and 3 (weights, gates, fine-tuning).", valueName: "e1,e2,e3"))
     var epochs: String?
@@ -37,7 +43,15 @@ struct Search: ParsableCommand {
     var settings: [String] = []
 
     func validate() throws {
-        if runDirectory.resume != nil && (lambda != nil || epochs != nil || recipe.batch != nil || lr != nil || recipe.seed != nil
+        if targetFLOPs != nil && targetParams != nil {
+            throw ValidationError("give one budget: --target-flops or --target-params, not both")
+        }
+        let setsLambda = settings.contains { $0.hasPrefix("lambda=") }
+        let setsTarget = settings.contains { $0.hasPrefix("target_flops=") || $0.hasPrefix("target_params=") }
+        if (lambda != nil || setsLambda) && (targetFLOPs != nil || targetParams != nil || setsTarget) {
+            throw ValidationError("give either --lambda or a budget (--target-flops, --target-params), not both: a budget search steers lambda itself")
+        }
+        if runDirectory.resume != nil && (lambda != nil || targetFLOPs != nil || targetParams != nil || epochs != nil || recipe.batch != nil || lr != nil || recipe.seed != nil
                                           || !settings.isEmpty || runDirectory.out != nil) {
             throw ValidationError("--resume continues a run with the settings in its config.json; give no other settings")
         }
@@ -50,7 +64,8 @@ struct Search: ParsableCommand {
             recipe: { .search(try resolveSettings(graph)) },
             header: { recipe, source, directory in
                 guard case .search(let s) = recipe else { return "" }
-                return "dnalc search \(graph.name) on \(source): lambda \(s.lambda), epochs \(s.epochs.map(String.init).joined(separator: "+")), batch \(s.batch), \(workers.threads) threads, \(KernelISA.current.rawValue) kernels -> \(directory)"
+                let steering = s.target.map { "\($0) from lambda \(s.lambda)" } ?? "lambda \(s.lambda)"
+                return "dnalc search \(graph.name) on \(source): \(steering), epochs \(s.epochs.map(String.init).joined(separator: "+")), batch \(s.batch), \(workers.threads) threads, \(KernelISA.current.rawValue) kernels -> \(directory)"
             },
             epochLine: { record, recipe in
                 guard case .search(let s) = recipe else { return "" }
@@ -61,7 +76,13 @@ struct Search: ParsableCommand {
 
     func resolveSettings(_ graph: Graph) throws -> SearchSettings {
         var s = SearchSettings(file: graph.search)
-        if let lambda { try s.set("lambda", String(lambda)) }
+        if let lambda {
+            // an explicit lambda searches with it, whatever budget the file names
+            try s.set("lambda", String(lambda))
+            s.target = nil
+        }
+        if let targetFLOPs { try s.set("target_flops", targetFLOPs) }
+        if let targetParams { try s.set("target_params", targetParams) }
         if let epochs { try s.set("epochs", epochs) }
         if let batch = recipe.batch { try s.set("batch", String(batch)) }
         if let lr { try s.set("lr", lr) }
@@ -86,6 +107,7 @@ func epochLine(_ r: EpochRecord, settings: SearchSettings) -> String {
     let phase = ["weights", "gates", "fine-tune"][r.phase - 1]
     var line = "phase \(r.phase) \(phase) \(r.epoch)/\(settings.epochs[r.phase - 1])"
     if r.phase == 2 { line += "  beta \(fixed(r.beta, r.beta < 10 ? 2 : 0))" }
+    if r.phase == 2, let lambda = r.lambda, settings.target != nil { line += "  lambda \(String(format: "%.3g", lambda))" }
     line += "  loss \(fixed(r.loss, 4))  top1 \(fixed(r.test.top1, 2))%  top5 \(fixed(r.test.top5, 2))%"
     line += "  gates \(r.openGates)/\(r.gates)"
     if r.phase >= 2 { line += "  FLOPs \(human(r.expectedFLOPs)) expected, \(human(r.hardFLOPs)) hard" }
@@ -98,6 +120,13 @@ func summary(_ r: SearchReport) -> String {
     s += "\npruned    \(human(r.pruned.flops)) FLOPs (\(fixed(r.flopsRatio, 2))x)  \(human(r.pruned.params)) params (\(fixed(r.paramsRatio, 2))x)"
     if let t = r.pruned.top1 { s += "  top1 \(fixed(t, 2))%" }
     s += "\nkept \(r.keptGates) of \(r.gates) gate channels; \(fixed(r.seconds, 1)) s"
+    if let b = r.budget {
+        let unit = b.metric == "flops" ? "FLOPs" : "params"
+        s += "\nbudget    \(b.target) = \(human(Int(b.budget.rounded()))) \(unit): reached \(human(b.achieved)) (\(String(format: "%+.1f%%", b.error * 100))), lambda \(String(format: "%.3g", b.startLambda)) -> \(String(format: "%.3g", b.finalLambda))"
+        if let a = b.adjustment {
+            s += "; phase 2 ended at \(human(a.costBefore)), so the final adjustment \(a.closed > 0 ? "closed \(a.closed)" : "reopened \(a.reopened)") gate channels"
+        }
+    }
     if let p = r.prunedNetwork { s += "\nthe compact network: \(p) and pruned.safetensors in the run directory" }
     if let note = r.prunedNetworkNote { s += "\nno pruned.yaml: \(note)" }
     return s
