@@ -35,6 +35,9 @@ extension ParameterStore {
             guard converted.allSatisfy({ $0.isFinite }) else {
                 throw RuntimeError("\(source): tensor '\(e.name)' contains NaN or infinite values")
             }
+            if e.spec.role == .gateMask, let odd = converted.first(where: { $0 != 0 && $0 != 1 }) {
+                throw RuntimeError("\(source): gate mask '\(e.name)' holds \(odd); a mask is 0 (closed) or 1 (open) per channel")
+            }
             set(e.name, converted)
         }
     }

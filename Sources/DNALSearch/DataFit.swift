@@ -12,5 +12,11 @@ extension DataSplits {
         guard train.classes == graph.classes else {
             throw SearchError("'\(graph.name)' has \(graph.classes) classes, but \(source) has \(train.classes)")
         }
+        for (split, d) in [("training", train), ("test", test)] {
+            guard d.count > 0 else { throw SearchError("the \(split) split of \(source) holds no images (after any train_limit/test_limit)") }
+            if let label = d.labels.first(where: { Int($0) >= graph.classes }) {
+                throw SearchError("the \(split) split of \(source) has label \(label), outside 0..<\(graph.classes)")
+            }
+        }
     }
 }
