@@ -97,7 +97,10 @@ public enum SafeTensors {
     /// Reads and decodes the file at `path`.
     public static func read(_ path: String) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw RuntimeError("cannot read '\(path)': \(FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file")")
+            var isDirectory: ObjCBool = false
+            let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+            let reason = exists ? (isDirectory.boolValue ? "it is a directory, not a safetensors file" : "permission denied") : "no such file"
+            throw RuntimeError("cannot read '\(path)': \(reason)")
         }
         return try decode([UInt8](data), file: path)
     }

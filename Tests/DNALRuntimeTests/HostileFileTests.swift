@@ -14,6 +14,11 @@ struct HostileFileTests {
             #expect(throws: RuntimeError.self) { try SafeTensors.decode(bytes, file: "h.safetensors") }
         }
     }
+
+    @Test func aDirectoryIsNotAWeightsFile() {
+        let dir = FileManager.default.temporaryDirectory.path
+        #expect(throws: RuntimeError("cannot read '\(dir)': it is a directory, not a safetensors file")) { try SafeTensors.read(dir) }
+    }
 }
 
 @Suite("Weights that do not fit their role")
