@@ -26,6 +26,7 @@ public enum MasksFile {
         guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)), let root = object as? [String: Any] else {
             throw fail("a masks file is a JSON object with 'network' and 'gates'")
         }
+        if let problem = strictnessProblem(bytes) { throw fail(problem) }
         if let extra = root.keys.sorted().first(where: { !["network", "gates"].contains($0) }) {
             throw fail("unknown key '\(extra)'; a masks file has 'network' and 'gates'")
         }

@@ -31,6 +31,9 @@ struct MasksFileTests {
         ("OUT_OF_RANGE", "m.json: the mask of 'conv1.gate' keeps channel 16, but the gate has channels 0 to 15"),
         ("TWICE", "m.json: the mask of 'conv2.gate' lists channel 3 twice"),
         ("NOT_INTEGERS", "m.json: the mask of 'conv2.gate' must be a list of kept channel indices"),
+        ("BOOLEAN", "m.json: true and false are not channel indices"),
+        ("DUPLICATE_GATE", "m.json: key 'conv2.gate' is given twice"),
+        ("DUPLICATE_TOP", "m.json: key 'network' is given twice"),
         ("ALL_CLOSED", "m.json: the masks cut every path from the input to the output: gate 'conv3.gate' closes all 32 of its channels"),
     ])
     func refusals(kind: String, message: String) throws {
@@ -44,6 +47,9 @@ struct MasksFileTests {
         case "TWICE": bytes = json(allGates(["conv2.gate": "[3, 3]"]))
         case "NOT_INTEGERS": bytes = json(allGates(["conv2.gate": "[1.5]"]))
         case "ALL_CLOSED": bytes = json(allGates(["conv3.gate": "[]"]))
+        case "BOOLEAN": bytes = json(allGates(["conv2.gate": "[0, true]"]))
+        case "DUPLICATE_GATE": bytes = json(allGates() + #", "conv2.gate": [0]"#)
+        case "DUPLICATE_TOP": bytes = Array(#"{"network": "vgg6-mnist", "network": "vgg6-mnist", "gates": {\#(allGates())}}"#.utf8)
         default: bytes = Array(kind.utf8)
         }
         #expect(throws: GraphError(message)) { try MasksFile.decode(bytes, file: "m.json", for: g) }
