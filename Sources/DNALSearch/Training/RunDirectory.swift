@@ -12,6 +12,7 @@ public final class RunDirectory {
     public let recipe: RunRecipe
     public let trainer: Trainer
     public let schedule: TrainingSchedule
+    /// Whether the run continues from a checkpoint (a run killed before its first one starts over).
     public let resuming: Bool
     /// Held while this object lives (`RunLock`).
     private var lock: RunLock?
@@ -22,7 +23,7 @@ public final class RunDirectory {
     public init(graph: Graph, file: String, data: String?, directory: String, resume: Bool, threads: Int,
                 command: String, weights: String? = nil, recipe: () throws -> RunRecipe) throws {
         path = directory
-        resuming = resume
+        var fromCheckpoint = resume
         let configPath = (directory as NSString).appendingPathComponent("config.json")
         var normalization: Normalization?
         var initial: (tensors: [String: SafeTensors.Tensor], source: String)?
@@ -44,7 +45,17 @@ public final class RunDirectory {
             saved = decoded
             // the normalisation the run has used so far, as its last checkpoint records it
             let last = (directory as NSString).appendingPathComponent("checkpoints/last.safetensors")
-            if let file = try? SafeTensors.read(last) { normalization = try Normalization(metadata: file.metadata, source: last) }
+            if FileManager.default.fileExists(atPath: last) {
+                if let file = try? SafeTensors.read(last) { normalization = try Normalization(metadata: file.metadata, source: last) }
+            } else {
+                // killed before its first epoch ended: start over with the recorded recipe and weights
+                fromCheckpoint = false
+                if let weights = decoded.weights {
+                    let file = try SafeTensors.read(weights)
+                    initial = (file.tensors, weights)
+                    normalization = try Normalization(metadata: file.metadata, source: weights)
+                }
+            }
         } else {
             self.recipe = try recipe()
             if FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent("log.csv")) {
@@ -56,6 +67,7 @@ public final class RunDirectory {
                 normalization = try Normalization(metadata: file.metadata, source: weights)
             }
         }
+        resuming = fromCheckpoint
         switch self.recipe {
         case .search(let s): schedule = try DNALSchedule(graph: graph, settings: s)
         case .train(let t): schedule = try FineTuneSchedule(graph: graph, settings: t)

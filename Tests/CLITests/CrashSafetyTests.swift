@@ -1,0 +1,75 @@
+import DNALRuntime
+import DNALTestSupport
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A search killed (SIGKILL) at moments spread over its whole life, the final write-out
+/// included, and then resumed, leaves exactly the files of the run that was never interrupted.
+@Suite("Crash safety", .serialized, .timeLimit(.minutes(5)))
+struct CrashSafetyTests {
+    let args = ["architectures/vgg6-mnist.yaml", "--epochs", "1,1,1", "--batch", "32", "--lambda", "0.01",
+                "--set", "train_limit=256", "--set", "test_limit=64", "--threads", "2"]
+
+    /// What must not differ: the log without its timing column, masks, weights and pruned network.
+    func outcome(_ run: String) throws -> [String] {
+        let log = try String(contentsOfFile: run + "/log.csv", encoding: .utf8).split(separator: "\n")
+            .map { $0.split(separator: ",", omittingEmptySubsequences: false).dropLast().joined(separator: ",") }
+        let weights = try SafeTensors.read(run + "/final.safetensors").tensors
+        let pruned = try SafeTensors.read(run + "/pruned.safetensors").tensors
+        return log + [try String(contentsOfFile: run + "/masks.json", encoding: .utf8),
+                      try String(contentsOfFile: run + "/pruned.yaml", encoding: .utf8),
+                      weights.keys.sorted().map { "\($0)=\(weights[$0]!.values)" }.joined(),
+                      pruned.keys.sorted().map { "\($0)=\(pruned[$0]!.values)" }.joined()]
+    }
+
+    /// Starts dnalc and kills it with SIGKILL after `seconds` (if it is still running); true when
+    /// it was killed.
+    func killed(_ arguments: [String], after seconds: Double) throws -> Bool {
+        let p = Process()
+        p.executableURL = dnalcBinary()
+        p.arguments = arguments
+        p.currentDirectoryURL = Repository.root
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let deadline = Date().addingTimeInterval(seconds)
+        while p.isRunning && Date() < deadline { usleep(10_000) }
+        guard p.isRunning else { return false }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        return true
+    }
+
+    @Test func killedAndResumedRunsEndAsTheUninterruptedOne() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dnalc-crash-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let reference = dir.appendingPathComponent("reference").path
+        let start = Date()
+        let r = try runDNALC(["search"] + args + ["--out", reference])
+        #expect(r.status == 0, "\(r.stderr)")
+        let duration = Date().timeIntervalSince(start)
+        let expected = try outcome(reference)
+        // kill points spread over the run, the last ones in its final tenth (the write-out)
+        var kills = 0
+        for (k, fraction) in [0.15, 0.4, 0.65, 0.9, 0.97].enumerated() {
+            let run = dir.appendingPathComponent("run\(k)").path
+            let started = FileManager.default.fileExists(atPath: run + "/config.json")
+            if try killed(["search"] + args + ["--out", run], after: duration * fraction) { kills += 1 }
+            // resume (or start again, when the kill came before config.json), until it finishes
+            for _ in 0..<3 {
+                let hasConfig = FileManager.default.fileExists(atPath: run + "/config.json")
+                let result = hasConfig || started
+                    ? try runDNALC(["search", "architectures/vgg6-mnist.yaml", "--resume", run, "--threads", "2"])
+                    : try runDNALC(["search"] + args + ["--out", run])
+                if result.status == 0 { break }
+                if !hasConfig { try? FileManager.default.removeItem(atPath: run) }
+            }
+            #expect(try outcome(run) == expected, "killed at \(Int(fraction * 100))% of the run")
+        }
+        #expect(kills >= 2, "the run finished before most kill points: \(kills) kills")
+    }
+}
