@@ -45,7 +45,7 @@ extension DNALSchedule {
         var report = SearchReport(graph: graph, settings: settings, data: trainer.dataSource, records: state.records,
                                   masks: masks, bestTop1: state.bestTop1, seconds: seconds)
         if let budget, let target = settings.target {
-            report.budget = BudgetOutcome(target: target, budget: budget, achieved: cost(masks, target.metric),
+            report.budget = BudgetOutcome(target: target, budget: budget, achieved: maskedCost(graph, masks: masks, metric: target.metric),
                                           tolerance: settings.targetTolerance, startLambda: settings.lambda,
                                           controller: controller, adjustment: adjustment)
         }

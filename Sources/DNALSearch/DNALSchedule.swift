@@ -31,8 +31,7 @@ public final class DNALSchedule: TrainingSchedule {
             budget = nil
             return
         }
-        let full = computeCost(graph, convention: .dnal)
-        let fullCost = target.metric == .flops ? full.totalFLOPs : full.totalParams
+        let fullCost = computeCost(graph, convention: .dnal).total(target.metric)
         let count = target.count(full: fullCost)
         let unit = target.metric == .flops ? "FLOPs" : "params"
         guard graph.nodes.contains(where: { $0.op == .gate }) else {
@@ -153,14 +152,8 @@ public final class DNALSchedule: TrainingSchedule {
     public func afterStep(_ plan: EpochPlan, trainer: Trainer) {
         if plan.phase == 3 { weightMasks?.apply(to: trainer.train.parameters) }
         if plan.phase == 2, controller != nil, let metric = settings.target?.metric {
-            controller?.update(hardCost: cost(currentMasks(trainer), metric))
+            controller?.update(hardCost: maskedCost(graph, masks: currentMasks(trainer), metric: metric))
         }
-    }
-
-    /// The dnal-convention cost of the network `masks` define, as report.json counts the pruned one.
-    func cost(_ masks: GateMasks, _ metric: CostTarget.Metric) -> Int {
-        let report = computeCost(graph, convention: .dnal, masks: computeChannelMasks(graph, gates: masks))
-        return metric == .flops ? report.totalFLOPs : report.totalParams
     }
 
     /// With a budget, once the masks are binarised: the final adjustment (`adjustToBudget`) when
@@ -168,11 +161,8 @@ public final class DNALSchedule: TrainingSchedule {
     func meetBudget(_ trainer: Trainer) {
         guard let budget, let target = settings.target else { return }
         let p = trainer.train.parameters
-        var masks = GateMasks(keep: [:]), alphas: [Int: [Float]] = [:]
-        for n in graph.nodes where n.op == .gate {
-            masks.keep[n.id] = p.values(of: n.id, .gateMask).map { $0 > 0 }
-            alphas[n.id] = p.values(of: n.id, .gateAlpha)
-        }
+        var masks = p.storedMasks(graph), alphas: [Int: [Float]] = [:]
+        for n in graph.nodes where n.op == .gate { alphas[n.id] = p.values(of: n.id, .gateAlpha) }
         adjustment = adjustToBudget(graph, masks: &masks, alphas: alphas, metric: target.metric, budget: budget,
                                     tolerance: settings.targetTolerance)
         for (node, keep) in masks.keep { p.set(p.name(node, .gateMask), keep.map { $0 ? 1 : 0 }) }

@@ -29,10 +29,7 @@ public struct BudgetAdjustment: Codable, Equatable, Sendable {
 /// budget below what the gates allow ends at the smallest network they allow.
 func adjustToBudget(_ graph: Graph, masks: inout GateMasks, alphas: [Int: [Float]], metric: CostTarget.Metric,
                     budget: Double, tolerance: Double) -> BudgetAdjustment {
-    func cost(_ m: GateMasks) -> Int {
-        let report = computeCost(graph, convention: .dnal, masks: computeChannelMasks(graph, gates: m))
-        return metric == .flops ? report.totalFLOPs : report.totalParams
-    }
+    func cost(_ m: GateMasks) -> Int { maskedCost(graph, masks: m, metric: metric) }
     let before = cost(masks)
     let high = budget * (1 + tolerance), low = budget * (1 - tolerance)
     guard Double(before) > high || Double(before) < low else {
@@ -85,6 +82,5 @@ func smallestGatedCost(_ graph: Graph, metric: CostTarget.Metric) -> Int {
         trial.keep[g.id] = [Bool](repeating: false, count: g.shape.channels)
         if (try? checkMasksKeepNetworkConnected(graph, gates: trial)) != nil { masks = trial }
     }
-    let report = computeCost(graph, convention: .dnal, masks: computeChannelMasks(graph, gates: masks))
-    return metric == .flops ? report.totalFLOPs : report.totalParams
+    return maskedCost(graph, masks: masks, metric: metric)
 }

@@ -29,7 +29,7 @@ public final class FineTuneSchedule: TrainingSchedule {
     /// Every epoch (the masks never change, but a resumed run starts here too), the masks the
     /// weights hold decide the weight masks.
     public func begin(_ plan: EpochPlan, trainer: Trainer) throws {
-        weightMasks = MaskedWeights(graph, gates: masks(trainer))
+        weightMasks = MaskedWeights(graph, gates: trainer.train.parameters.storedMasks(graph))
         weightMasks?.apply(to: trainer.train.parameters)
     }
 
@@ -39,17 +39,8 @@ public final class FineTuneSchedule: TrainingSchedule {
 
     public func endEpoch(_ plan: EpochPlan, trainer: Trainer) throws {}
 
-    /// The masks the weights hold.
-    func masks(_ trainer: Trainer) -> GateMasks {
-        var masks = GateMasks(keep: [:])
-        for n in graph.nodes where n.op == .gate {
-            masks.keep[n.id] = trainer.train.parameters.values(of: n.id, .gateMask).map { $0 > 0 }
-        }
-        return masks
-    }
-
     public func record(_ plan: EpochPlan, loss: Double, test: Evaluation, trainer: Trainer) -> EpochRecord {
-        let masks = masks(trainer)
+        let masks = trainer.train.parameters.storedMasks(graph)
         let cost = computeCost(graph, convention: .dnal, masks: computeChannelMasks(graph, gates: masks))
         let gates = graph.nodes.filter { $0.op == .gate }.reduce(0) { $0 + $1.shape.channels }
         return EpochRecord(phase: 3, epoch: plan.epoch + 1, beta: SearchSettings(training: settings).betaFinal, loss: loss, test: test, openGates: masks.keptChannels,
@@ -59,7 +50,7 @@ public final class FineTuneSchedule: TrainingSchedule {
 
     /// masks.json, final.safetensors, report.json and report.html.
     public func finish(_ state: Checkpoint, seconds: Double, trainer: Trainer) throws -> SearchReport {
-        let masks = masks(trainer)
+        let masks = trainer.train.parameters.storedMasks(graph)
         let search = SearchSettings(training: settings)
         let report = SearchReport(graph: graph, settings: search, data: trainer.dataSource, records: state.records,
                                   masks: masks, bestTop1: state.bestTop1, seconds: seconds)

@@ -43,7 +43,7 @@ final class RunLock {
     static func removeStaleTemporaries(in directory: String) {
         for folder in [directory, (directory as NSString).appendingPathComponent("checkpoints")] {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-            for name in names where name.hasPrefix(".") && name.contains(".tmp-") && name != fileName {
+            for name in names where name.hasPrefix(".") && name.contains(".tmp-") {
                 try? FileManager.default.removeItem(atPath: (folder as NSString).appendingPathComponent(name))
             }
         }

@@ -108,8 +108,9 @@ public final class Trainer {
             onEpoch(record)
         }
         if state.epochsDone == schedule.totalEpochs, schedule.totalEpochs > 0 {
-            // a run resumed after its last epoch trained nothing here: set the gates as that epoch
-            // left them, so the finish writes the same files as the uninterrupted run
+            // the gates as the last epoch left them: a no-op after a loop that ran, and what a run
+            // resumed after its last epoch (which trained nothing here) needs for its finish to
+            // write the same files as the uninterrupted run
             let last = schedule.plan(epoch: schedule.totalEpochs - 1)
             train.gate = last.gate
             eval.gate = last.gate

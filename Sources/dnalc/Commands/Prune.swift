@@ -65,9 +65,7 @@ func pruneNetwork(_ graph: Graph, weights: String, masks: String?, mode: PruneMo
     if let masks {
         gateMasks = try MasksFile.read(masks, for: graph)
     } else {
-        var keep: [Int: [Bool]] = [:]
-        for n in graph.nodes where n.op == .gate { keep[n.id] = original.parameters.values(of: n.id, .gateMask).map { $0 > 0.5 } }
-        gateMasks = GateMasks(keep: keep)
+        gateMasks = original.parameters.storedMasks(graph)
     }
     return (try PrunedNetworkFiles(pruning: graph, weights: original.parameters, masks: gateMasks, mode: mode), normalization)
 }
