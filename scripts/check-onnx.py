@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""The ONNX real-client check: export networks with dnalc and compare onnxruntime's outputs with dnalc's.
+"""The real-client check: export networks with dnalc and compare onnxruntime's and PyTorch's outputs with dnalc's.
 
 For each network: `dnalc train` one short epoch (real weights and batch-norm statistics), a pruned
 network from a short `dnalc search`, then `dnalc predict` and `dnalc export` on the same random
 input; onnx.checker must pass and onnxruntime's logits must match dnalc's within 1e-4 relative.
-Needs numpy, onnx and onnxruntime (`.ci/run` installs them into a throwaway venv):
+When torch is installed, `dnalc export --pytorch` too: the generated model.py must load the weights
+strictly and match dnalc's logits within 1e-5 relative.
+Needs numpy, onnx and onnxruntime, optionally torch (`.ci/run` installs them into a throwaway venv):
 
     python scripts/check-onnx.py [path/to/dnalc]
 """
@@ -12,6 +14,11 @@ import json, os, subprocess, sys, tempfile
 import numpy as np
 import onnx
 import onnxruntime as ort
+
+try:
+    import torch
+except ImportError:
+    torch = None
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DNALC = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, ".build/debug/dnalc")
@@ -42,7 +49,26 @@ def check(name, network, weights, work, shape=(1, 28, 28)):
     want = np.load(logits)
     rel = np.abs(got - want).max() / max(np.abs(want).max(), 1e-12)
     print(f"{name:46s} max relative difference {rel:.2e}  ({len(onnx.load(model).graph.node)} ONNX nodes)")
-    return rel <= 1e-4
+    ok = rel <= 1e-4
+    if torch is not None:
+        ok &= check_pytorch(name, network, weights, work, x, want)
+    return ok
+
+
+def check_pytorch(name, network, weights, work, x, want):
+    """model.py from `dnalc export --pytorch`, loaded strictly with the weights, against dnalc's logits."""
+    import importlib.util
+    directory = os.path.join(work, name.replace(" ", "_") + ".torch")
+    dnalc("export", network, "--weights", weights, "--pytorch", directory)
+    spec = importlib.util.spec_from_file_location("model_" + str(abs(hash(directory))), os.path.join(directory, "model.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    net = module.load(os.path.join(directory, "weights.safetensors")).eval()
+    with torch.no_grad():
+        got = net(torch.from_numpy(x)).numpy()
+    rel = np.abs(got - want).max() / max(np.abs(want).max(), 1e-12)
+    print(f"{'':46s} model.py                  {rel:.2e}")
+    return rel <= 1e-5
 
 
 def write_random_masks(network, weights, path):
@@ -65,7 +91,7 @@ def write_random_masks(network, weights, path):
 def main():
     with tempfile.TemporaryDirectory(prefix="dnalc-onnx-") as work:
         ok = run_checks(work)
-    sys.exit(0 if ok else "onnxruntime disagrees with dnalc beyond 1e-4 relative")
+    sys.exit(0 if ok else "onnxruntime (1e-4) or model.py (1e-5) disagrees with dnalc")
 
 
 def run_checks(work):

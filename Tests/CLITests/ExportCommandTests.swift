@@ -25,5 +25,22 @@ struct ExportCommandTests {
         #expect(!FileManager.default.fileExists(atPath: other))
         let suffix = try runDNALC(["export", "architectures/vgg6-mnist.yaml", "--weights", run + "/final.safetensors", "--onnx", dir.path + "/m.bin"])
         #expect(suffix.status != 0 && suffix.stderr.contains("--onnx must name a .onnx file"))
+
+        // PyTorch: model.py alone, or with the weights and normalisation copied beside it
+        let torchDir = dir.appendingPathComponent("torch").path
+        let p = try runDNALC(["export", "architectures/resnet8-mnist.yaml", "--weights", run + "/final.safetensors", "--pytorch", torchDir])
+        #expect(p.status == 0 && p.stdout == "wrote model.py, weights.safetensors, normalization.json into \(torchDir) (resnet8-mnist, 35 layers)\n",
+                "\(p.stdout)\(p.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: torchDir + "/weights.safetensors")) == Data(contentsOf: URL(fileURLWithPath: run + "/final.safetensors")))
+        let normalization = try String(contentsOfFile: torchDir + "/normalization.json", encoding: .utf8)
+        #expect(normalization.hasPrefix("{\"mean\": [") && normalization.contains("\"std\": ["))
+        let bare = try runDNALC(["export", "architectures/vgg6-mnist.yaml", "--pytorch", dir.appendingPathComponent("bare").path])
+        #expect(bare.status == 0 && FileManager.default.fileExists(atPath: dir.appendingPathComponent("bare/model.py").path))
+        let neither = try runDNALC(["export", "architectures/vgg6-mnist.yaml"])
+        #expect(neither.status != 0 && neither.stderr.contains("give one of --onnx FILE.onnx or --pytorch DIR"))
+        let noWeights = try runDNALC(["export", "architectures/vgg6-mnist.yaml", "--onnx", other])
+        #expect(noWeights.status != 0 && noWeights.stderr.contains("--onnx needs --weights"))
+        let wrongTorch = try runDNALC(["export", "architectures/vgg6-mnist.yaml", "--weights", run + "/final.safetensors", "--pytorch", dir.appendingPathComponent("w").path])
+        #expect(wrongTorch.status == 1 && !FileManager.default.fileExists(atPath: dir.appendingPathComponent("w/model.py").path))
     }
 }
