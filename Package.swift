@@ -52,7 +52,7 @@ let package = Package(
         .target(name: "DNALKernels", dependencies: ["CDNALKernels"]),
         .target(name: "DNALRuntime", dependencies: ["DNALCore", "DNALKernels"]),
         .target(name: "DNALSyntax", dependencies: ["DNALCore", "CYAML"]),
-        .target(name: "DNALSearch", dependencies: ["DNALCore", "DNALSyntax", "DNALPasses", "DNALKernels", "DNALRuntime", "DNALData"]),
+        .target(name: "DNALSearch", dependencies: ["DNALCore", "DNALSyntax", "DNALPasses", "DNALKernels", "DNALRuntime", "DNALData", "DNALExport"]),
         .target(name: "DNALPasses", dependencies: ["DNALCore"]),
         .target(name: "DNALExport", dependencies: ["DNALCore"]),
         .executableTarget(

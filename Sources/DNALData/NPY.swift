@@ -79,18 +79,28 @@ public enum NPY {
 
     /// `.npy` version 1.0 bytes of a float32 array.
     public static func encode(_ array: Array) -> [UInt8] {
-        let dims = array.shape.map(String.init).joined(separator: ", ") + (array.shape.count == 1 ? "," : "")
-        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(dims)), }"
-        // magic(6) + version(2) + length(2) + header + padding + "\n" is a multiple of 64
-        let unpadded = 10 + header.utf8.count + 1
-        header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
-        var bytes = magic + [1, 0, UInt8(header.utf8.count & 0xff), UInt8(header.utf8.count >> 8)] + Swift.Array(header.utf8)
+        var bytes = header(descr: "<f4", shape: array.shape)
         bytes.reserveCapacity(bytes.count + array.values.count * 4)
         for v in array.values {
             let bits = v.bitPattern.littleEndian
             bytes += [UInt8(bits & 0xff), UInt8(bits >> 8 & 0xff), UInt8(bits >> 16 & 0xff), UInt8(bits >> 24)]
         }
         return bytes
+    }
+
+    /// `.npy` version 1.0 bytes of a uint8 array (images, labels).
+    public static func encode(bytes values: [UInt8], shape: [Int]) -> [UInt8] {
+        header(descr: "|u1", shape: shape) + values
+    }
+
+    /// Magic, version 1.0 and the header dict, padded so the data starts at a multiple of 64.
+    static func header(descr: String, shape: [Int]) -> [UInt8] {
+        let dims = shape.map(String.init).joined(separator: ", ") + (shape.count == 1 ? "," : "")
+        var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': (\(dims)), }"
+        // magic(6) + version(2) + length(2) + header + padding + "\n" is a multiple of 64
+        let unpadded = 10 + header.utf8.count + 1
+        header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+        return magic + [1, 0, UInt8(header.utf8.count & 0xff), UInt8(header.utf8.count >> 8)] + Swift.Array(header.utf8)
     }
 
     /// Reads a `.npy` file.

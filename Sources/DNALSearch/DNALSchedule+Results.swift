@@ -26,10 +26,14 @@ extension DNALSchedule {
                 expected = hard.totalFLOPs
             }
         }
-        let beta = plan.phase == 2 ? Double(plan.gate.beta) : (plan.phase == 3 ? settings.betaFinal : 1)
-        return EpochRecord(phase: plan.phase, epoch: plan.epoch + 1, beta: beta, loss: loss, test: test, openGates: open,
+        return EpochRecord(phase: plan.phase, epoch: plan.epoch + 1, beta: recordBeta(plan), loss: loss, test: test, openGates: open,
                            gates: gates, expectedFLOPs: expected, hardFLOPs: hard.totalFLOPs, hardParams: hard.totalParams,
                            seconds: 0, lambda: plan.phase == 2 ? lambda : nil)
+    }
+
+    /// The beta an epoch's record shows: phase 2's of the epoch, beta_final once binarised, else 1.
+    func recordBeta(_ plan: EpochPlan) -> Double {
+        plan.phase == 2 ? Double(plan.gate.beta) : (plan.phase == 3 ? settings.betaFinal : 1)
     }
 
     /// masks.json, final.safetensors, the compact network (`pruned.yaml` + `pruned.safetensors`)
@@ -44,6 +48,7 @@ extension DNALSchedule {
         let masks = currentMasks(trainer)
         var report = SearchReport(graph: graph, settings: settings, data: trainer.dataSource, records: state.records,
                                   masks: masks, bestTop1: state.bestTop1, seconds: seconds)
+        report.backend = backend
         if let budget, let target = settings.target {
             report.budget = BudgetOutcome(target: target, budget: budget, achieved: maskedCost(graph, masks: masks, metric: target.metric),
                                           tolerance: settings.targetTolerance, startLambda: settings.lambda,

@@ -20,6 +20,8 @@ public final class DNALSchedule: TrainingSchedule {
     let budget: Double?
     var controller: LambdaController?
     var adjustment: BudgetAdjustment?
+    /// Where the training ran, when not on the native engine (the report says so).
+    public var backend: SearchReport.Backend?
 
     /// Checks the settings and, with a budget, that it can be met: not above the full network's
     /// cost nor below the smallest network the gates allow.
@@ -131,8 +133,11 @@ public final class DNALSchedule: TrainingSchedule {
     }
 
     public func addLossTerms(_ plan: EpochPlan, trainer: Trainer) -> Double {
-        plan.phase == 2 ? addRegulariser(trainer.train.parameters) : 0
+        regulariserWeight(plan) != nil ? addRegulariser(trainer.train.parameters) : 0
     }
+
+    /// lambda when `plan`'s epoch adds the regulariser (phase 2), else nil.
+    func regulariserWeight(_ plan: EpochPlan) -> Double? { plan.phase == 2 ? lambda : nil }
 
     /// lambda * sum(sigmoid(alpha)) (`Gate.regulariserTerm`): adds lambda times its gradient to
     /// every alpha's and returns its value.

@@ -31,11 +31,29 @@ public struct SearchReport: Codable, Sendable {
     public var prunedNetworkNote: String?
     /// A budget search's target, what it reached and how lambda moved.
     public var budget: BudgetOutcome?
+    /// The PyTorch backend's engine, process count and device, when it trained the network
+    /// (nil: dnalc's native engine).
+    public var backend: Backend?
+
+    /// Where a run trained, when not on the native engine.
+    public struct Backend: Codable, Sendable, Equatable {
+        public var engine: String
+        public var processes: Int
+        public var device: String
+        /// What differs from one process (batch-norm statistics per process on CPU).
+        public var note: String?
+        public init(engine: String, processes: Int, device: String, note: String?) {
+            self.engine = engine
+            self.processes = processes
+            self.device = device
+            self.note = note
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
         case network, data, lambda, settings, baseline, pruned, flopsRatio = "flops_ratio", paramsRatio = "params_ratio"
         case bestTop1 = "best_top1", keptGates = "kept_gates", gates, seconds
-        case prunedNetwork = "pruned_network", prunedNetworkNote = "pruned_network_note", budget
+        case prunedNetwork = "pruned_network", prunedNetworkNote = "pruned_network_note", budget, backend
     }
 
     init(graph: Graph, settings: SearchSettings, data: String, records: [EpochRecord], masks: GateMasks, bestTop1: Double?,

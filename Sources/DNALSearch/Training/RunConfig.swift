@@ -21,6 +21,8 @@ public struct RunConfig: Codable, Sendable {
     /// before they were recorded, which then resume unchecked.
     public var networkFingerprint: String?
     public var dataFingerprint: String?
+    /// How the PyTorch backend launches the run; nil for the native engine.
+    public var torch: TorchSettings?
 
     public init(network: String, file: String, data: String, threads: Int, isa: String, recipe: RunRecipe, weights: String?) {
         self.network = network

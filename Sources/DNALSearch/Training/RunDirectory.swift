@@ -14,6 +14,8 @@ public final class RunDirectory {
     public let schedule: TrainingSchedule
     /// Whether the run continues from a checkpoint (a run killed before its first one starts over).
     public let resuming: Bool
+    /// The PyTorch backend's launch settings when the run trains there (config.json's), else nil.
+    public let torch: TorchSettings?
     /// Held while this object lives (`RunLock`).
     private var lock: RunLock?
 
@@ -21,7 +23,7 @@ public final class RunDirectory {
     /// training, may start from `weights` (whose normalisation it keeps); resuming takes the
     /// recorded recipe, which must be of `command`'s kind and of `graph`'s network.
     public init(graph: Graph, file: String, data: String?, directory: String, resume: Bool, threads: Int,
-                command: String, weights: String? = nil, recipe: () throws -> RunRecipe) throws {
+                command: String, weights: String? = nil, torch: TorchSettings? = nil, recipe: () throws -> RunRecipe) throws {
         path = directory
         var fromCheckpoint = resume
         let configPath = (directory as NSString).appendingPathComponent("config.json")
@@ -43,6 +45,8 @@ public final class RunDirectory {
             }
             self.recipe = recorded
             saved = decoded
+            // the interpreter is the machine's; the rest is the run's
+            self.torch = decoded.torch.map { var t = $0; t.python = torch?.python ?? t.python; return t }
             // the normalisation the run has used so far, as its last checkpoint records it
             let last = (directory as NSString).appendingPathComponent("checkpoints/last.safetensors")
             if FileManager.default.fileExists(atPath: last) {
@@ -58,6 +62,7 @@ public final class RunDirectory {
             }
         } else {
             self.recipe = try recipe()
+            self.torch = torch
             if FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent("log.csv")) {
                 throw SearchError("'\(directory)' already holds a run; continue it with --resume \(directory), or choose another --out")
             }
@@ -88,6 +93,7 @@ public final class RunDirectory {
                                    isa: KernelISA.current.rawValue, recipe: self.recipe, weights: weights)
             config.networkFingerprint = RunFingerprint.network(graph)
             config.dataFingerprint = RunFingerprint.data(splits)
+            config.torch = torch
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try writeAtomically([UInt8](try encoder.encode(config)), to: configPath)

@@ -72,7 +72,7 @@ public final class Trainer {
     /// Runs (or, with `resume`, continues) `schedule`; returns the report its finish writes.
     public func run(_ schedule: TrainingSchedule, resume: Bool) throws -> SearchReport {
         let start = Date()
-        var state = Checkpoint(epochsDone: 0, random: SeededRandom(seed: UInt64(settings.seed) &+ 0x5EED), records: [], bestTop1: nil)
+        var state = freshState
         try RunDirectory.prepare(path("checkpoints"))
         if resume {
             let last = path("checkpoints/last.safetensors")
@@ -116,6 +116,11 @@ public final class Trainer {
             eval.gate = last.gate
         }
         return try schedule.finish(state, seconds: Date().timeIntervalSince(start), trainer: self)
+    }
+
+    /// The state a run starts from: no epoch done, the dropout generator seeded.
+    var freshState: Checkpoint {
+        Checkpoint(epochsDone: 0, random: SeededRandom(seed: UInt64(settings.seed) &+ 0x5EED), records: [], bestTop1: nil)
     }
 
     /// Sets both executors' gates and the frozen groups for `plan`, then lets the schedule prepare.

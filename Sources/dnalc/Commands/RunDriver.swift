@@ -19,15 +19,19 @@ struct RunDriver {
     let threads: Int
     /// A weights file to start from (train --weights); its recorded normalisation is kept.
     var weights: String? = nil
+    /// A new run on the PyTorch backend (or, resuming, the interpreter to use), and whether to
+    /// launch torchrun here or only write the job.
+    var torch: TorchSettings? = nil
+    var launch = true
 
     /// Runs `recipe` (or, resuming, the recipe config.json records).
-    func run(recipe: @escaping () throws -> RunRecipe, header: (RunRecipe, String, String) -> String,
+    func run(recipe: @escaping () throws -> RunRecipe, header: (RunRecipe, String, String, TorchSettings?) -> String,
              epochLine: @escaping (EpochRecord, RunRecipe) -> String, summary: (SearchReport, RunRecipe) -> String) throws {
         let directory = resume ?? out ?? "runs/\(graph.name)-\(timestamp())"
         try exitingOnUserError {
             do {
                 let run = try RunDirectory(graph: graph, file: file, data: data, directory: directory, resume: resume != nil,
-                                           threads: threads, command: command, weights: weights, recipe: recipe)
+                                           threads: threads, command: command, weights: weights, torch: torch, recipe: recipe)
                 try execute(run, header: header, epochLine: epochLine, summary: summary)
             } catch let error as SearchError where error.message == "interrupted" {
                 printError("interrupted: the last checkpoint is in \(directory)/checkpoints; continue with dnalc \(command) \(file) --resume \(directory)")
@@ -36,25 +40,27 @@ struct RunDriver {
         }
     }
 
-    private func execute(_ run: RunDirectory, header: (RunRecipe, String, String) -> String,
+    private func execute(_ run: RunDirectory, header: (RunRecipe, String, String, TorchSettings?) -> String,
                          epochLine: @escaping (EpochRecord, RunRecipe) -> String,
                          summary: (SearchReport, RunRecipe) -> String) throws {
         defer { fflush(nil) }
         let recipe = run.recipe, trainer = run.trainer
-        print(header(recipe, trainer.dataSource, run.path))
+        print(header(recipe, trainer.dataSource, run.path, run.torch))
+        fflush(nil)
         signal(SIGINT) { _ in interrupted = true }
         trainer.shouldStop = { interrupted }
         let terminal = isatty(STDOUT_FILENO) == 1
         var epochStart = Date()
-        trainer.onEpoch = { record in
+        let onEpoch: (EpochRecord) -> Void = { record in
             if terminal { print("\r\u{1B}[K", terminator: "") }
             print(epochLine(record, recipe))
             fflush(nil)
             epochStart = Date()
         }
+        var onBatch: (EpochPlan, Int, Int) -> Void = { _, _, _ in }
         if terminal {
             // a progress bar with the time left in the epoch, redrawn in place
-            trainer.onBatch = { plan, batch, batches in
+            onBatch = { plan, batch, batches in
                 let done = Double(batch + 1) / Double(batches), elapsed = Date().timeIntervalSince(epochStart)
                 let filled = Int(done * 30)
                 let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled)
@@ -64,6 +70,32 @@ struct RunDriver {
                 fflush(nil)
             }
         }
+        if let torch = run.torch {
+            let search = try TorchSearch(run: run, settings: torch, threadsPerProcess: max(1, threads / torch.processes))
+            search.onEpoch = onEpoch
+            search.onBatch = onBatch
+            search.interrupted = { interrupted }
+            guard let report = try search.run(launch: launch) else {
+                let command = torch.command(jobDirectory: search.jobDirectory).map(shellQuoted).joined(separator: " ")
+                print("""
+                    wrote the job into \(search.jobDirectory); run it on \(torch.nodes == 1 ? "the machine" : "every machine") (same directory, or a copy of the run directory):
+                      \(command)
+                    then continue here with: dnalc search \(file) --resume \(run.path)\(launch ? "" : " --launch none")
+                    (it derives phase 3's weight masks natively and prints the command again, or finishes the run)
+                    """)
+                return
+            }
+            print(summary(report, recipe))
+            return
+        }
+        trainer.onEpoch = onEpoch
+        trainer.onBatch = onBatch
         print(summary(try run.run(), recipe))
     }
+}
+
+/// `s` quoted for a POSIX shell when it needs it.
+func shellQuoted(_ s: String) -> String {
+    let safe = s.allSatisfy { $0.isLetter || $0.isNumber || "-_./:=@,+".contains($0) }
+    return safe && !s.isEmpty ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }

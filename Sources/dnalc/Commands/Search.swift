@@ -39,6 +39,8 @@ struct Search: ParsableCommand {
 
     @OptionGroup var workers: ThreadsOption
 
+    @OptionGroup(title: "PyTorch backend") var engine: EngineOptions
+
     @Option(name: .customLong("set"), help: ArgumentHelp("Any search setting, e.g. --set threshold=0.8 or --set train_limit=2000.", valueName: "key=value"))
     var settings: [String] = []
 
@@ -55,17 +57,29 @@ struct Search: ParsableCommand {
                                           || !settings.isEmpty || runDirectory.out != nil) {
             throw ValidationError("--resume continues a run with the settings in its config.json; give no other settings")
         }
+        if runDirectory.resume != nil {
+            if engine.engine != .native || engine.givesTorchOptions && engine.launch == .auto {
+                throw ValidationError("--resume continues a run on the engine its config.json records; only --python and --launch may change")
+            }
+        } else if engine.engine == .native && (engine.givesTorchOptions || engine.python != nil) {
+            throw ValidationError("--nproc, --device, --python, --launch, --nnodes and --rdzv-endpoint need --engine torch")
+        }
     }
 
     func run() throws {
         let graph = try loadNetwork(file)
-        try RunDriver(command: "search", graph: graph, file: file, data: dataSet.data, out: runDirectory.out, resume: runDirectory.resume,
-                      threads: workers.threads).run(
+        var driver = RunDriver(command: "search", graph: graph, file: file, data: dataSet.data, out: runDirectory.out,
+                               resume: runDirectory.resume, threads: workers.threads)
+        driver.torch = engine.settings ?? engine.python.map { TorchSettings(python: $0) }
+        driver.launch = engine.launch == .auto
+        try driver.run(
             recipe: { .search(try resolveSettings(graph)) },
-            header: { recipe, source, directory in
+            header: { recipe, source, directory, torch in
                 guard case .search(let s) = recipe else { return "" }
                 let steering = s.target.map { "\($0) from lambda \(s.lambda)" } ?? "lambda \(s.lambda)"
-                return "dnalc search \(graph.name) on \(source): \(steering), epochs \(s.epochs.map(String.init).joined(separator: "+")), batch \(s.batch), \(workers.threads) threads, \(KernelISA.current.rawValue) kernels -> \(directory)"
+                let engine = torch.map { "PyTorch backend, \($0.worldSize) process\($0.worldSize == 1 ? "" : "es") on \($0.device)" }
+                    ?? "\(workers.threads) threads, \(KernelISA.current.rawValue) kernels"
+                return "dnalc search \(graph.name) on \(source): \(steering), epochs \(s.epochs.map(String.init).joined(separator: "+")), batch \(s.batch), \(engine) -> \(directory)"
             },
             epochLine: { record, recipe in
                 guard case .search(let s) = recipe else { return "" }

@@ -57,7 +57,7 @@ struct Train: ParsableCommand {
         driver.weights = weights
         try driver.run(
             recipe: { .train(try resolveSettings(graph)) },
-            header: { recipe, source, directory in
+            header: { recipe, source, directory, _ in
                 guard case .train(let t) = recipe else { return "" }
                 return "dnalc train \(graph.name)\(weights.map { " from \($0)" } ?? "") on \(source): \(t.epochs) epochs, lr \(t.learningRate), batch \(t.batch), \(workers.threads) threads, \(KernelISA.current.rawValue) kernels -> \(directory)"
             },
