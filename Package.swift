@@ -71,6 +71,7 @@ let package = Package(
         .testTarget(name: "DNALDataTests", dependencies: ["DNALData", "DNALTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DNALSearchTests", dependencies: ["DNALSearch", "DNALSyntax", "DNALTestSupport"]),
         .testTarget(name: "DNALExportTests", dependencies: ["DNALExport", "DNALRuntime", "DNALSyntax", "DNALTestSupport"]),
+        .testTarget(name: "TorchBackendTests", dependencies: ["DNALExport", "DNALRuntime", "DNALSyntax", "DNALTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["dnalc", "DNALData", "DNALRuntime", "DNALTestSupport"]),
     ]
 )

@@ -44,15 +44,19 @@ public struct TorchSettings: Codable, Sendable, Equatable {
 
 /// Runs Python: checks that torch is there (and CUDA, when asked for), and launches the trainer
 /// under torchrun, handing its progress lines to the caller.
-enum TorchLauncher {
+public enum TorchLauncher {
     /// torch's version, or an error saying in one line what is missing and how to get it.
-    static func probe(_ settings: TorchSettings) throws -> String {
+    @discardableResult
+    public static func probe(_ settings: TorchSettings) throws -> String {
         let check = "import torch, sys; print(torch.__version__, torch.cuda.is_available(), torch.distributed.is_available())"
         let result: (status: Int32, output: String)
         do {
             result = try capture([settings.python, "-c", check])
         } catch {
             throw SearchError("cannot run the Python interpreter '\(settings.python)' (\(error.localizedDescription)); give one that has torch with --python")
+        }
+        guard result.status != 127 else {
+            throw SearchError("cannot run the Python interpreter '\(settings.python)': not found; give one that has torch with --python")
         }
         guard result.status == 0 else {
             throw SearchError("'\(settings.python)' cannot import torch; install it (pip install torch, or the CPU wheel: pip install torch --index-url https://download.pytorch.org/whl/cpu) or give another interpreter with --python")
@@ -90,6 +94,7 @@ enum TorchLauncher {
         var environment = ProcessInfo.processInfo.environment
         environment["OMP_NUM_THREADS"] = String(threadsPerProcess)
         environment["PYTHONUNBUFFERED"] = "1"
+        environment["DNALC_PROTOCOL"] = "1"  // progress as JSON lines, for `TorchSearch.handle`
         process.environment = environment
         let pipe = Pipe()
         process.standardOutput = pipe

@@ -59,7 +59,6 @@ public final class TorchSearch {
     /// step between phases 2 and 3), then the native finish. With `launch` false, prepares what
     /// can be prepared here and returns nil: the caller prints the command to run elsewhere.
     public func run(launch: Bool) throws -> SearchReport? {
-        let start = Date()
         try prepare()
         while true {
             let state = try Checkpoint.read(from: lastCheckpoint, into: trainer.train.parameters)
@@ -79,7 +78,7 @@ public final class TorchSearch {
             try fillCosts(&state)
         }
         var report = try trainer.run(schedule, resume: true)
-        report.seconds = Date().timeIntervalSince(start)
+        report.seconds = state.records.reduce(0) { $0 + $1.seconds }  // the epochs' time, over every launch
         return report
     }
 

@@ -192,9 +192,20 @@ class Trainer:
         return os.path.join(self.run_dir, name)
 
     def log(self, kind, value):
-        """A line dnalc reads from the launcher's output (rank 0 only)."""
-        if self.rank == 0:
+        """Progress, rank 0 only: JSON lines when dnalc launched the run (it prints them its own
+        way), else a line for the person who ran the command."""
+        if self.rank != 0:
+            return
+        if os.environ.get("DNALC_PROTOCOL") == "1":
             print(f"DNALC-{kind} {json.dumps(value)}", flush=True)
+        elif kind == "EPOCH":
+            print(f"phase {value['phase']} epoch {value['epoch']}  loss {value['loss']:.4f}  top1 {value['test']['top1']:.2f}%  "
+                  f"gates {value['openGates']}/{value['gates']}  {value['seconds']:.1f} s", flush=True)
+        elif kind == "NEEDS-MASKS":
+            print(f"stopped before phase 3: continue with `dnalc search --resume {self.run_dir} --launch none` (it derives "
+                  "the weight masks), then run this command again", flush=True)
+        elif kind == "DONE":
+            print(f"trained all {value['epochs_done']} epochs: finish with `dnalc search --resume {self.run_dir}`", flush=True)
 
     # -- checkpoints -----------------------------------------------------------------------------
 

@@ -58,7 +58,7 @@ struct Search: ParsableCommand {
             throw ValidationError("--resume continues a run with the settings in its config.json; give no other settings")
         }
         if runDirectory.resume != nil {
-            if engine.engine != .native || engine.givesTorchOptions && engine.launch == .auto {
+            if engine.engine != .native || engine.nproc != nil || engine.device != nil || engine.nnodes != nil || engine.rendezvous != nil {
                 throw ValidationError("--resume continues a run on the engine its config.json records; only --python and --launch may change")
             }
         } else if engine.engine == .native && (engine.givesTorchOptions || engine.python != nil) {
@@ -134,6 +134,9 @@ func summary(_ r: SearchReport) -> String {
     s += "\npruned    \(human(r.pruned.flops)) FLOPs (\(fixed(r.flopsRatio, 2))x)  \(human(r.pruned.params)) params (\(fixed(r.paramsRatio, 2))x)"
     if let t = r.pruned.top1 { s += "  top1 \(fixed(t, 2))%" }
     s += "\nkept \(r.keptGates) of \(r.gates) gate channels; \(fixed(r.seconds, 1)) s"
+    if let b = r.backend {
+        s += "\ntrained on the PyTorch backend: \(b.processes) process\(b.processes == 1 ? "" : "es") on \(b.device)\(b.note.map { " (\($0))" } ?? "")"
+    }
     if let b = r.budget {
         let unit = b.metric == "flops" ? "FLOPs" : "params"
         s += "\nbudget    \(b.target) = \(human(Int(b.budget.rounded()))) \(unit): reached \(human(b.achieved)) (\(String(format: "%+.1f%%", b.error * 100))), lambda \(String(format: "%.3g", b.startLambda)) -> \(String(format: "%.3g", b.finalLambda))"
