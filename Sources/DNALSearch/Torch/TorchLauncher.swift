@@ -90,7 +90,8 @@ public enum TorchLauncher {
                     onLine: (String) -> Void) throws -> Int32 {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = settings.command(jobDirectory: jobDirectory)
+        let command = settings.command(jobDirectory: jobDirectory)
+        process.arguments = [command[0], "-c", orphanGuard] + command.dropFirst(3)
         var environment = ProcessInfo.processInfo.environment
         environment["OMP_NUM_THREADS"] = String(threadsPerProcess)
         environment["PYTHONUNBUFFERED"] = "1"
@@ -118,6 +119,17 @@ public enum TorchLauncher {
         process.waitUntilExit()
         return process.terminationStatus
     }
+
+    /// Starts torchrun (the arguments after the script) so that it is stopped if dnalc dies: on
+    /// Linux the kernel sends it SIGTERM when its parent exits (PR_SET_PDEATHSIG survives exec),
+    /// and torchrun then stops its workers. Without it a killed dnalc would leave a trainer
+    /// writing into a run directory that a `--resume` may already be continuing.
+    static let orphanGuard = """
+        import ctypes, os, sys
+        if sys.platform.startswith("linux"):
+            ctypes.CDLL(None, use_errno=True).prctl(1, 15)  # PR_SET_PDEATHSIG, SIGTERM
+        os.execv(sys.executable, [sys.executable, "-m", "torch.distributed.run"] + sys.argv[1:])
+        """
 
     /// The line of a failed run's log that says why: the trainer's own `error:` line, else the
     /// last exception line of a traceback, else the last line.

@@ -27,13 +27,7 @@ public final class TorchSearch {
 
     public init(run: RunDirectory, settings: TorchSettings, threadsPerProcess: Int) throws {
         guard let schedule = run.schedule as? DNALSchedule else { throw SearchError("the PyTorch backend runs searches (dnalc search), not dnalc train") }
-        guard schedule.settings.target == nil else {
-            throw SearchError("a budget search (--target-flops, --target-params) steers lambda from the native cost counter after every step; run it on the native engine, or give --lambda with --engine torch")
-        }
-        guard settings.processes >= 1, settings.nodes >= 1 else { throw SearchError("--nproc and --nnodes must be at least 1") }
-        guard schedule.settings.batch % settings.worldSize == 0 else {
-            throw SearchError("the batch (\(schedule.settings.batch)) must be a multiple of the process count (\(settings.worldSize)): --batch stays the global batch, split evenly")
-        }
+        try Self.check(schedule.settings, on: settings)
         self.run = run
         self.settings = settings
         self.threadsPerProcess = threadsPerProcess
@@ -41,6 +35,17 @@ public final class TorchSearch {
         schedule.backend = SearchReport.Backend(
             engine: "torch", processes: settings.worldSize, device: settings.device,
             note: settings.worldSize > 1 && settings.device == "cpu" ? "batch-norm statistics per process (SyncBatchNorm needs CUDA)" : nil)
+    }
+
+    /// Refuses what the backend cannot run: a budget search, a batch that does not split evenly.
+    public static func check(_ search: SearchSettings, on settings: TorchSettings) throws {
+        guard search.target == nil else {
+            throw SearchError("a budget search (--target-flops, --target-params) steers lambda from the native cost counter after every step; run it on the native engine, or give --lambda with --engine torch")
+        }
+        guard settings.processes >= 1, settings.nodes >= 1 else { throw SearchError("--nproc and --nnodes must be at least 1") }
+        guard search.batch % settings.worldSize == 0 else {
+            throw SearchError("the batch (\(search.batch)) must be a multiple of the process count (\(settings.worldSize)): --batch stays the global batch, split evenly")
+        }
     }
 
     /// Writes the job (and the first checkpoint, for a new run). Returns the torchrun command.

@@ -29,8 +29,6 @@ struct RunDriver {
              epochLine: @escaping (EpochRecord, RunRecipe) -> String, summary: (SearchReport, RunRecipe) -> String) throws {
         let directory = resume ?? out ?? "runs/\(graph.name)-\(timestamp())"
         try exitingOnUserError {
-            // a new torch run that could not start leaves no directory behind
-            if let torch, resume == nil, launch { try TorchLauncher.probe(torch) }
             do {
                 let run = try RunDirectory(graph: graph, file: file, data: data, directory: directory, resume: resume != nil,
                                            threads: threads, command: command, weights: weights, torch: torch, recipe: recipe)

@@ -73,7 +73,15 @@ struct Search: ParsableCommand {
         driver.torch = engine.settings ?? engine.python.map { TorchSettings(python: $0) }
         driver.launch = engine.launch == .auto
         try driver.run(
-            recipe: { .search(try resolveSettings(graph)) },
+            recipe: {
+                let settings = try resolveSettings(graph)
+                if let torch = engine.settings {
+                    // before the directory exists: a torch run that cannot start leaves nothing behind
+                    try TorchSearch.check(settings, on: torch)
+                    if engine.launch == .auto { try TorchLauncher.probe(torch) }
+                }
+                return .search(settings)
+            },
             header: { recipe, source, directory, torch in
                 guard case .search(let s) = recipe else { return "" }
                 let steering = s.target.map { "\($0) from lambda \(s.lambda)" } ?? "lambda \(s.lambda)"
