@@ -67,8 +67,13 @@ def check_pytorch(name, network, weights, work, x, want):
     with torch.no_grad():
         got = net(torch.from_numpy(x)).numpy()
     rel = np.abs(got - want).max() / max(np.abs(want).max(), 1e-12)
-    print(f"{'':46s} model.py                  {rel:.2e}")
-    return rel <= 1e-5
+    # in eval() mode gates apply their masks whatever their mode, as dnalc eval does
+    for gate in (m for m in net.modules() if isinstance(m, module.Gate)):
+        gate.mode = "identity"
+    with torch.no_grad():
+        same = bool((net(torch.from_numpy(x)).numpy() == got).all())
+    print(f"{'':46s} model.py                  {rel:.2e}{'' if same else '  (eval() did not apply the masks)'}")
+    return rel <= 1e-5 and same
 
 
 def write_random_masks(network, weights, path):
@@ -116,6 +121,9 @@ def run_checks(work):
     search = os.path.join(work, "search")
     dnalc("search", os.path.join(ROOT, "architectures/vgg6-mnist.yaml"), "--epochs", "1,1,1", "--lambda", "0.01", "--out", search, *LIMITS)
     ok &= check("vgg6-mnist pruned", os.path.join(search, "pruned.yaml"), os.path.join(search, "pruned.safetensors"), work)
+    # the searched network itself: gates with closed channels, applied as masks
+    ok &= check("vgg6-mnist searched (hard gates)", os.path.join(ROOT, "architectures/vgg6-mnist.yaml"),
+                os.path.join(search, "final.safetensors"), work)
     # pruned residual, depthwise and candidate-op networks: random masks, so gathers, scatters and
     # removed branches all occur; `--dense` aligns the sums instead
     # (ResNet-20's stages of three blocks run their last two as chains: planar on AVX-512, on

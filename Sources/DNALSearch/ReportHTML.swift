@@ -25,7 +25,7 @@ enum ReportHTML {
         <style>body{font-family:sans-serif;max-width:760px;margin:2em auto;color:#222}table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;padding:4px 10px;text-align:right}td:first-child,th:first-child{text-align:left}h2{margin-top:1.6em;font-size:1.1em}</style>
         </head><body>
         <h1>DNAL search: \(SVGChart.escape(report.network))</h1>
-        <p>Data: \(SVGChart.escape(report.data)). lambda \(report.lambda), epochs \(settings.epochs.map(String.init).joined(separator: " + ")), batch \(settings.batch), threshold \(settings.threshold), beta up to \(String(format: "%g", settings.betaFinal)); \(String(format: "%.1f", report.seconds)) s.</p>
+        <p>Data: \(SVGChart.escape(report.data)). lambda \(report.lambda), epochs \(settings.epochs.map(String.init).joined(separator: " + ")), batch \(settings.batch), threshold \(settings.threshold), beta up to \(String(format: "%g", settings.betaFinal)); \(String(format: "%.1f", report.seconds)) s.\(backendNote(report.backend))</p>
         <table><tr><th>network</th><th>FLOPs (dnal)</th><th>params</th><th>test top-1</th></tr>
         \(row("full (after phase 1)", report.baseline, ratio: ""))
         \(row("pruned (after phase 3)", report.pruned, ratio: String(format: "%.2fx fewer", report.flopsRatio)))
@@ -45,5 +45,12 @@ enum ReportHTML {
         """
         html = html.replacingOccurrences(of: "\n\n", with: "\n")
         return html
+    }
+
+    /// Where the run trained, when not on the native engine.
+    static func backendNote(_ backend: SearchReport.Backend?) -> String {
+        guard let b = backend else { return "" }
+        let note = b.note.map { " (\(SVGChart.escape($0)))" } ?? ""
+        return " Trained on the PyTorch backend: \(b.processes) process\(b.processes == 1 ? "" : "es") on \(SVGChart.escape(b.device))\(note)."
     }
 }

@@ -82,7 +82,8 @@ public enum PyTorchModel {
             Input: float32 [N, \(dims)], normalised as `dnalc predict` takes it; output: [N, \(graph.classes)] logits.
             build().state_dict() has the keys, shapes and layouts of dnalc's weights files:
                 net = load("weights.safetensors")   # or build() and net.load_state_dict(...)
-            Gates start in mode "hard" (multiply by their masks), as `dnalc eval` runs them.
+            Gates start in mode "hard" (multiply by their masks); in eval() mode they apply their masks whatever
+            their mode, as `dnalc eval` does.
             \"\"\"
 
             """

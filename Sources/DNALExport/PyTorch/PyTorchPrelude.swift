@@ -18,6 +18,8 @@ class Gate(nn.Module):
     mode "search":   g = sigmoid(beta * alpha) * mask (phase 2 learns alpha);
     mode "hard":     g = mask (phase 3, and inference: what `dnalc eval` runs).
     A new gate is hard with every channel open; the trainer sets `mode` and `beta` per epoch.
+    In eval() mode a gate applies its hard mask whatever `mode` says, unless `eval_hard` is off
+    (the search evaluates each epoch with that epoch's gates, as dnalc's native engine does).
     """
 
     def __init__(self, channels):
@@ -26,11 +28,13 @@ class Gate(nn.Module):
         self.register_buffer("mask", torch.ones(channels))
         self.mode = "hard"
         self.beta = 1.0
+        self.eval_hard = True
 
     def forward(self, x):
-        if self.mode == "identity":
+        mode = "hard" if not self.training and self.eval_hard else self.mode
+        if mode == "identity":
             return x
-        if self.mode == "hard":
+        if mode == "hard":
             g = self.mask
         else:
             g = torch.sigmoid(self.beta * self.alpha) * self.mask

@@ -245,6 +245,7 @@ class Trainer:
         for g in self.gates:
             g.mode = plan["gate_mode"]
             g.beta = float(plan["beta"])
+            g.eval_hard = False  # evaluate with the epoch's gates, as the native search does
 
     def open_gates(self):
         """Gate channels binarising now would keep (dnalc's EpochRecord.openGates)."""
