@@ -29,6 +29,9 @@ public struct Graph: Sendable, Equatable {
     /// The input shape `[C,H,W]`.
     public var inputShape: Shape { nodes[0].shape }
 
+    /// Channels over all gates: what "N of M gate channels kept" counts.
+    public var gateChannels: Int { nodes.filter { $0.op == .gate }.reduce(0) { $0 + $1.shape.channels } }
+
     /// The node called `name`, if any.
     public func node(named name: String) -> Node? {
         indexByName[name].map { nodes[$0] }

@@ -6,7 +6,7 @@ import Foundation
 extension DNALSchedule {
     /// An epoch's record: open gates, expected and hard cost, besides loss and accuracy.
     public func record(_ plan: EpochPlan, loss: Double, test: Evaluation, trainer: Trainer) -> EpochRecord {
-        let gates = graph.nodes.filter { $0.op == .gate }.reduce(0) { $0 + $1.shape.channels }
+        let gates = graph.gateChannels
         let full = computeCost(graph, convention: .dnal)
         var expected = full.totalFLOPs, hard = full, open = gates
         if plan.phase >= 2 {

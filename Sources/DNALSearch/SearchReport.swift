@@ -70,7 +70,7 @@ public struct SearchReport: Codable, Sendable {
         paramsRatio = Double(full.totalParams) / Double(max(masked.totalParams, 1))
         self.bestTop1 = bestTop1
         keptGates = masks.keptChannels
-        gates = graph.nodes.filter { $0.op == .gate }.reduce(0) { $0 + $1.shape.channels }
+        gates = graph.gateChannels
         self.seconds = seconds
     }
 

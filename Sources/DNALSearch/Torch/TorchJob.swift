@@ -77,7 +77,7 @@ struct TorchJob: Encodable {
         seed = s.seed
         threshold = s.threshold
         betaFinal = s.betaFinal
-        gateChannels = graph.nodes.filter { $0.op == .gate }.reduce(0) { $0 + $1.shape.channels }
+        gateChannels = graph.gateChannels
         normalization = ["mean": trainer.trainSource.normalization.mean, "std": trainer.trainSource.normalization.std]
         self.augmentation = ["crop_padding": augmentation.cropPadding, "horizontal_flip": augmentation.horizontalFlip ? 1 : 0]
         data = Self.dataFiles

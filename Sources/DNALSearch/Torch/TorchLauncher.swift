@@ -99,8 +99,9 @@ public enum TorchLauncher {
         process.environment = environment
         let pipe = Pipe()
         process.standardOutput = pipe
-        FileManager.default.createFile(atPath: log, contents: nil)
-        guard let errors = FileHandle(forWritingAtPath: log) else { throw SearchError("cannot write '\(log)'") }
+        guard FileManager.default.createFile(atPath: log, contents: nil), let errors = FileHandle(forWritingAtPath: log) else {
+            throw SearchError("cannot write '\(log)'")
+        }
         defer { try? errors.close() }
         process.standardError = errors
         try process.run()

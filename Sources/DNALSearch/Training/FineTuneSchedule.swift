@@ -42,7 +42,7 @@ public final class FineTuneSchedule: TrainingSchedule {
     public func record(_ plan: EpochPlan, loss: Double, test: Evaluation, trainer: Trainer) -> EpochRecord {
         let masks = trainer.train.parameters.storedMasks(graph)
         let cost = computeCost(graph, convention: .dnal, masks: computeChannelMasks(graph, gates: masks))
-        let gates = graph.nodes.filter { $0.op == .gate }.reduce(0) { $0 + $1.shape.channels }
+        let gates = graph.gateChannels
         return EpochRecord(phase: 3, epoch: plan.epoch + 1, beta: SearchSettings(training: settings).betaFinal, loss: loss, test: test, openGates: masks.keptChannels,
                            gates: gates, expectedFLOPs: cost.totalFLOPs, hardFLOPs: cost.totalFLOPs,
                            hardParams: cost.totalParams, seconds: 0)
