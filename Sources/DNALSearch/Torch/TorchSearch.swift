@@ -8,6 +8,7 @@ import Foundation
 /// log, and the end of the run (masks.json, final weights, the pruner, report.json and report.html),
 /// so the run directory is that of a native search. Every step reads and writes the run's
 /// checkpoint, so a run stopped anywhere (or trained elsewhere) continues with `--resume`.
+/// docs/pytorch-backend.md describes the job directory and the steps.
 public final class TorchSearch {
     public let run: RunDirectory
     public let settings: TorchSettings
