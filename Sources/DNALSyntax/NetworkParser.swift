@@ -37,6 +37,14 @@ public enum NetworkParser {
     /// Parses `source`, naming it `file` in diagnostics.
     public static func parse(source: [UInt8], file: String) throws(Diagnostic) -> Graph {
         let start = SourceLocation(file: file, line: 1, column: 1)
+        var source = source
+        if source.starts(with: [0xFF, 0xFE]) || source.starts(with: [0xFE, 0xFF]) {
+            // UTF-16 with a byte-order mark (Grammar.md, "Files"): read as the UTF-8 it spells
+            guard source.count % 2 == 0, let text = String(bytes: source, encoding: .utf16) else {
+                throw Diagnostic("the file starts with a UTF-16 byte-order mark but is not valid UTF-16", at: start)
+            }
+            source = Array(text.utf8)
+        }
         if source.contains(0) {
             throw Diagnostic("this is not a text file (it contains NUL bytes); expected a YAML network description", at: start)
         }
@@ -65,6 +73,11 @@ extension Elaborator {
         }
         let a = Attributes(op: "the network", anchor: root, own: header, defaults: [:], variables: [:], elaborator: self)
         guard let name = try a.string("network"), !name.isEmpty else { throw diagnostic("the network needs 'network:', its name", at: root) }
+        // the name is printed on terminals and names run directories
+        if name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0 == "/" }) || name.count > 200 {
+            throw diagnostic("invalid network name \(name.debugDescription): at most 200 characters, no control characters and no '/'",
+                             at: a.node("network") ?? root)
+        }
         let inputNode = a.node("input") ?? root
         let input = try inputShape(a)
         let classes = try a.int("classes")

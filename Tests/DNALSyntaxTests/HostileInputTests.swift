@@ -60,4 +60,23 @@ struct HostileInputTests {
         let error = firstError("network: t\ninput: [3, 8, 8]\nclasses: 2\nwidth_multiplier: 16\nwidth_divisor: 9223372036854775807\nlayers:\n  - gap\n  - linear: {out: 2}\n")
         #expect(error == "t.yaml:5:16: error: 'width_divisor' must be at most 1048576, got 9223372036854775807", "\(error)")
     }
+
+    @Test func utf16WithAByteOrderMarkReadsAsItsText() throws {
+        let text = network("  - conv: {name: c1, out: 4, kernel: 3}\n  - gap\n  - linear: {out: 2}\n")
+        let utf8 = try NetworkParser.parse(source: Array(text.utf8), file: "n.yaml")
+        for (bom, bigEndian) in [([UInt8](arrayLiteral: 0xFF, 0xFE), false), ([0xFE, 0xFF], true)] {
+            let units = text.utf16.flatMap { u -> [UInt8] in bigEndian ? [UInt8(u >> 8), UInt8(u & 0xFF)] : [UInt8(u & 0xFF), UInt8(u >> 8)] }
+            #expect(try NetworkParser.parse(source: bom + units, file: "n.yaml") == utf8)
+        }
+        // an odd byte count after a UTF-16 mark is not UTF-16
+        #expect(throws: Diagnostic.self) { try NetworkParser.parse(source: [0xFF, 0xFE, 0x41], file: "n.yaml") }
+    }
+
+    @Test func networkNamesCannotCarryTerminalControlsOrPaths() {
+        for name in ["\"evil\\u001b[2J\"", "\"a\\nb\"", "../../etc", "x/y"] {
+            let text = "network: \(name)\ninput: [3, 8, 8]\nclasses: 2\nlayers:\n  - gap\n  - linear: {out: 2}\n"
+            #expect(firstError(text).contains("invalid network name"), "\(name): \(firstError(text))")
+        }
+        #expect(!firstError("network: ok-name.v2\ninput: [3, 8, 8]\nclasses: 2\nlayers:\n  - gap\n  - linear: {out: 2}\n").contains("invalid"))
+    }
 }
