@@ -1,3 +1,4 @@
+import DNALCore
 import Foundation
 
 /// What a run's `config.json` records: enough to resume and to reproduce.
@@ -21,6 +22,8 @@ public struct RunConfig: Codable, Sendable {
     /// before they were recorded, which then resume unchecked.
     public var networkFingerprint: String?
     public var dataFingerprint: String?
+    /// The dnalc release that started the run (absent in runs from before it was recorded).
+    public var dnalcVersion: String?
     /// How the PyTorch backend launches the run; nil for the native engine.
     public var torch: TorchSettings?
 
@@ -31,6 +34,7 @@ public struct RunConfig: Codable, Sendable {
         self.threads = threads
         self.isa = isa
         self.weights = weights
+        dnalcVersion = DNALCVersion.string
         switch recipe {
         case .search(let s): settings = s
         case .train(let t): training = t
