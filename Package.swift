@@ -62,6 +62,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // libFuzzer targets for the readers of user files (scripts/fuzz.sh); a replay tool otherwise
+        .executableTarget(name: "dnalc-fuzz", dependencies: ["DNALSyntax", "DNALPasses", "DNALRuntime", "DNALData"], path: "Fuzz",
+                          exclude: ["Regressions", "Seeds"]),
         .target(name: "DNALTestSupport", dependencies: ["DNALCore"], path: "Tests/DNALTestSupport"),
         .testTarget(name: "DNALCoreTests", dependencies: ["DNALCore", "DNALTestSupport"]),
         .testTarget(name: "DNALSyntaxTests", dependencies: ["DNALSyntax", "DNALTestSupport"], exclude: ["Golden"]),
