@@ -14,7 +14,10 @@ enum FuzzTarget: String, CaseIterable {
     func run(_ bytes: [UInt8]) {
         switch self {
         case .yaml:
-            _ = try? NetworkParser.parse(source: bytes, file: "fuzz.yaml")
+            // as `dnalc analyze` takes a file: parse, elaborate, verify, then cost and couple it
+            guard let graph = try? NetworkParser.parse(source: bytes, file: "fuzz.yaml") else { return }
+            for convention in CostConvention.allCases { _ = computeCost(graph, convention: convention) }
+            _ = computeChannelCoupling(graph)
         case .safetensors:
             _ = try? SafeTensors.decode(bytes, file: "fuzz.safetensors")
         case .npy:
