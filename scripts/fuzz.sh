@@ -33,5 +33,5 @@ seeds=()
 [ -d "Fuzz/Seeds/$target" ] && seeds+=("Fuzz/Seeds/$target")
 [ "$target" = yaml ] && seeds+=(architectures examples)
 DNALC_FUZZ_TARGET=$target SWIFT_BACKTRACE=enable=no \
-    .build-fuzz/release/dnalc-fuzz -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=4096 \
+    .build-fuzz/release/dnalc-fuzz -max_total_time="$seconds" -max_len=65536 -timeout=30 -rss_limit_mb=4096 \
     -artifact_prefix="$crashes/" -print_final_stats=1 "$@" "$corpus" "${seeds[@]}"

@@ -85,7 +85,7 @@ struct MalformedInputTests {
         (head + "layers:\n  - conv: {out: '${4 // 0}'}\n" + tail, "t.yaml:5:20: error: division by zero"),
         (head + "layers:\n  - conv: {out: '${4 +}'}\n" + tail, "t.yaml:5:23: error: the expression ends too early"),
         (head + "layers:\n  - repeat: {times: 0, layers: [gap]}\n" + tail, "t.yaml:5:21: error: 'times' must be at least 1, got 0"),
-        (head + "layers:\n  - repeat: {times: 1000000000, layers: [gap]}\n" + tail, "t.yaml:5:21: error: repeat of 1000000000 would exceed 1000000 layers"),
+        (head + "layers:\n  - repeat: {times: 1000000000, layers: [gap]}\n" + tail, "t.yaml:5:21: error: repeat of 1000000000 would exceed 100000 layers"),
         // hostile files
         (head + "layers: !!python/object:os.system [gap]\n", "t.yaml:4:9: error: YAML tags are not allowed (found 'tag:yaml.org,2002:python/object:os.system'); dnalc reads plain data only"),
         (head + "x: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\ny: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nz: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
