@@ -1,3 +1,4 @@
+import DNALCore
 import Foundation
 
 /// The safetensors format (8-byte little-endian header length, a JSON header, then raw
@@ -65,6 +66,7 @@ public enum SafeTensors {
                   let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2 else {
                 throw fail("tensor '\(name)' has a malformed header entry")
             }
+            if name.hasSuffix("." + ParameterRole.pytorchBatchCounterSuffix) { continue }  // PyTorch's batch-norm step counter
             guard dtype == "F32" else { throw fail("tensor '\(name)' is \(dtype); dnalc reads F32 tensors") }
             guard shape.allSatisfy({ $0 >= 0 }) else { throw fail("tensor '\(name)' has a negative dimension") }
             let count = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }

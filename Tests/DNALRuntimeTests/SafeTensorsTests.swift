@@ -40,7 +40,7 @@ struct SafeTensorsTests {
         #expect(throws: RuntimeError(message)) { try SafeTensors.decode(bytes, file: "f") }
     }
 
-    @Test func truncatedWrongTypeAndWrongSize() {
+    @Test func truncatedWrongTypeAndWrongSize() throws {
         func file(_ header: String, data: Int) -> [UInt8] {
             var b: [UInt8] = []
             withUnsafeBytes(of: UInt64(header.utf8.count).littleEndian) { b.append(contentsOf: $0) }
@@ -48,6 +48,12 @@ struct SafeTensorsTests {
         }
         #expect(throws: RuntimeError("f: tensor 'w' lies outside the file (bytes 0..<16 of 8); is it truncated?")) {
             try SafeTensors.decode(file(#"{"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#, data: 8), file: "f")
+        }
+        // PyTorch's batch-norm step counter (I64) is read past: weights trained in PyTorch load
+        let fromTorch = try SafeTensors.decode(file(#"{"bn.num_batches_tracked":{"dtype":"I64","shape":[],"data_offsets":[0,8]}}"#, data: 8), file: "f")
+        #expect(fromTorch.tensors.isEmpty)
+        #expect(throws: RuntimeError("f: tensor 'bn.running_count' is I64; dnalc reads F32 tensors")) {
+            try SafeTensors.decode(file(#"{"bn.running_count":{"dtype":"I64","shape":[],"data_offsets":[0,8]}}"#, data: 8), file: "f")
         }
         #expect(throws: RuntimeError("f: tensor 'w' is F16; dnalc reads F32 tensors")) {
             try SafeTensors.decode(file(#"{"w":{"dtype":"F16","shape":[4],"data_offsets":[0,8]}}"#, data: 8), file: "f")

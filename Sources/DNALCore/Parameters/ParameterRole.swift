@@ -43,6 +43,11 @@ public enum ParameterRole: String, CaseIterable, Sendable, Hashable {
 
     /// `layer.suffix`: the tensor's name in weights files.
     public func name(of layer: String) -> String { layer + "." + suffix }
+
+    /// The suffix of the step counter PyTorch's batch norms save (an I64 scalar). dnalc's
+    /// batch-norm momentum is fixed, so the counter means nothing to it: files written by
+    /// PyTorch load with it read past.
+    public static let pytorchBatchCounterSuffix = "num_batches_tracked"
 }
 
 /// What a parameter belongs to, so training phases can freeze and unfreeze whole groups: DNAL's
