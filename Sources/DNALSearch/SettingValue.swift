@@ -23,6 +23,6 @@ enum SettingValue {
     static func unknown(_ key: String, among keys: [String]) -> SearchError {
         var message = "unknown setting '\(key)'"
         if let near = closestMatch(to: key, in: keys) { message += "; did you mean '\(near)'?" }
-        return SearchError(message)
+        return SearchError(message + " (the settings: \(keys.joined(separator: ", ")))")
     }
 }

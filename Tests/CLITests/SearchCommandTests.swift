@@ -75,7 +75,8 @@ struct SearchCommandTests {
         #expect(wrongData.stderr.hasPrefix("error: 'vgg8-cifar10' takes [3,32,32] images, but bundled Fashion-MNIST subset has [1,28,28]"))
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("a").path))  // nothing left behind
         let badSetting = try runDNALC(["search", "architectures/vgg6-mnist.yaml", "--set", "lamda=1", "--out", dir.appendingPathComponent("b").path])
-        #expect(badSetting.status == 1 && badSetting.stderr == "error: unknown setting 'lamda'; did you mean 'lambda'?\n")
+        #expect(badSetting.status == 1 && badSetting.stderr.hasPrefix("error: unknown setting 'lamda'; did you mean 'lambda'? (the settings: lambda, epochs, ")
+                && badSetting.stderr.hasSuffix(", train_limit, test_limit)\n"), "\(badSetting.stderr)")
         let noRun = try runDNALC(["search", "architectures/vgg6-mnist.yaml", "--resume", dir.path])
         #expect(noRun.status == 1 && noRun.stderr == "error: '\(dir.path)' is not a dnalc run directory (no readable config.json)\n")
         let noData = try runDNALC(["search", "architectures/vgg6-mnist.yaml", "--data", "/no/such/dir", "--out", dir.appendingPathComponent("c").path])

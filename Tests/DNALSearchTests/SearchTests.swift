@@ -200,7 +200,10 @@ struct SearchTests {
             try SearchRun(graph: try graph(), data: Self.data, settings: settings(lambda: 50), directory: try directory(), threads: 2).run(resume: false)
         }
         var s = settings()
-        #expect(throws: SearchError("unknown setting 'lamda'; did you mean 'lambda'?")) { try s.set("lamda", "1") }
+        #expect(throws: SearchError("unknown setting 'lamda'; did you mean 'lambda'? (the settings: \(SearchSettings.keys.joined(separator: ", ")))")) {
+            try s.set("lamda", "1")
+        }
+        #expect(SearchSettings.keys.contains("train_limit") && SearchSettings.keys.contains("test_limit"))
         #expect(throws: SearchError("'epochs' takes one value or three (phase 1, 2, 3), got 2")) { try s.set("epochs", "1,2") }
         #expect(throws: SearchError("threshold must be in (0, 1), got 1.5")) { try s.set("threshold", "1.5") }
     }
