@@ -7,10 +7,12 @@ extension Normalization {
     /// The safetensors metadata key.
     public static let metadataKey = "dnalc.normalization"
 
-    /// `[metadataKey: {"mean": [...], "std": [...]}]`.
-    public var metadata: [String: String] {
-        let text = "{\"mean\": [\(mean.map { "\($0)" }.joined(separator: ", "))], \"std\": [\(std.map { "\($0)" }.joined(separator: ", "))]}"
-        return [Self.metadataKey: text]
+    /// `[metadataKey: json]`.
+    public var metadata: [String: String] { [Self.metadataKey: json] }
+
+    /// `{"mean": [...], "std": [...]}`, as weights files record it and `export --pytorch` writes it.
+    public var json: String {
+        "{\"mean\": [\(mean.map { "\($0)" }.joined(separator: ", "))], \"std\": [\(std.map { "\($0)" }.joined(separator: ", "))]}"
     }
 
     /// The normalisation recorded in a weights file's metadata: nil when there is none;

@@ -50,7 +50,6 @@ enum ReportHTML {
     /// Where the run trained, when not on the native engine.
     static func backendNote(_ backend: SearchReport.Backend?) -> String {
         guard let b = backend else { return "" }
-        let note = b.note.map { " (\(SVGChart.escape($0)))" } ?? ""
-        return " Trained on the PyTorch backend: \(b.processes) process\(b.processes == 1 ? "" : "es") on \(SVGChart.escape(b.device))\(note)."
+        return " Trained on \(SVGChart.escape(b.description))."
     }
 }

@@ -48,6 +48,11 @@ public struct SearchReport: Codable, Sendable {
             self.device = device
             self.note = note
         }
+
+        /// "the PyTorch backend: 2 processes on cpu (NOTE)", as the terminal and report.html say it.
+        public var description: String {
+            "the PyTorch backend: \(processes) process\(processes == 1 ? "" : "es") on \(device)\(note.map { " (\($0))" } ?? "")"
+        }
     }
 
     enum CodingKeys: String, CodingKey {

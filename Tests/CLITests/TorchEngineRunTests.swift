@@ -41,6 +41,9 @@ struct TorchEngineRunTests {
         let r = try runDNALC(["search"] + args + ["--engine", "torch", "--nproc", "2", "--python", python, "--out", run])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("PyTorch backend, 2 processes on cpu") && r.stdout.contains("phase 3 fine-tune 1/1"), "\(r.stdout)")
+        #expect(r.stdout.contains("\ntrained on the PyTorch backend: 2 processes on cpu (batch-norm statistics per process"), "\(r.stdout)")
+        let html = try String(contentsOfFile: run + "/report.html", encoding: .utf8)
+        #expect(html.contains(" Trained on the PyTorch backend: 2 processes on cpu (batch-norm statistics per process"))
         let report = try json(run + "/report.json")
         let backend = report["backend"] as? [String: Any], pruned = report["pruned"] as! [String: Any]
         #expect(backend?["engine"] as? String == "torch" && backend?["processes"] as? Int == 2)

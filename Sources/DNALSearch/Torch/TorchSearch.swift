@@ -66,20 +66,20 @@ public final class TorchSearch {
     /// can be prepared here and returns nil: the caller prints the command to run elsewhere.
     public func run(launch: Bool) throws -> SearchReport? {
         try prepare()
+        var state: Checkpoint
         while true {
-            let state = try Checkpoint.read(from: lastCheckpoint, into: trainer.train.parameters)
+            state = try Checkpoint.read(from: lastCheckpoint, into: trainer.train.parameters)
             guard state.epochsDone >= 0, state.epochsDone <= schedule.totalEpochs, state.records.count == state.epochsDone else {
                 throw SearchError("\(lastCheckpoint) records \(state.epochsDone) epochs done and \(state.records.count) records; this run has \(schedule.totalEpochs) epochs: the checkpoint is damaged or from another run")
             }
             if state.epochsDone == schedule.totalEpochs { break }
-            if schedule.plan(epoch: state.epochsDone).phase == 3 && !FileManager.default.fileExists(atPath: weightMasksFile) {
+            if awaitsWeightMasks(state.epochsDone) {
                 try beginPhase3(state)
                 continue
             }
             guard launch else { return nil }
             try train(from: state.epochsDone)
         }
-        var state = try Checkpoint.read(from: lastCheckpoint, into: trainer.train.parameters)
         if state.records.contains(where: { $0.expectedFLOPs == 0 }) {
             try fillCosts(&state)
         }
@@ -101,11 +101,16 @@ public final class TorchSearch {
             throw SearchError("the PyTorch trainer failed (exit \(status)): \(TorchLauncher.reason(inLog: log)); its output is in \(log); the last checkpoint is kept, \(resume)")
         }
         let after = try Checkpoint.read(from: lastCheckpoint, into: trainer.train.parameters)
-        let waitsForMasks = after.epochsDone < schedule.totalEpochs && schedule.plan(epoch: after.epochsDone).phase == 3
-            && !FileManager.default.fileExists(atPath: weightMasksFile)
-        guard after.epochsDone > epochsDone || waitsForMasks else {
+        guard after.epochsDone > epochsDone || awaitsWeightMasks(after.epochsDone) else {
             throw SearchError("the PyTorch trainer exited without training an epoch (see \(log)); \(resume)")
         }
+    }
+
+    /// Whether the run, `epochsDone` epochs in, stands at a phase-3 epoch whose weight masks dnalc
+    /// has not yet derived (the trainer stops there).
+    func awaitsWeightMasks(_ epochsDone: Int) -> Bool {
+        epochsDone < schedule.totalEpochs && schedule.plan(epoch: epochsDone).phase == 3
+            && !FileManager.default.fileExists(atPath: weightMasksFile)
     }
 
     /// A line from the trainer: an epoch record or batch progress (rank 0's `DNALC-` lines);
@@ -116,9 +121,7 @@ public final class TorchSearch {
         } else if line.hasPrefix("DNALC-BATCH "),
                   let p = try? JSONDecoder().decode([String: Int].self, from: Data(line.dropFirst(12).utf8)),
                   let phase = p["phase"], let epoch = p["epoch"], let batch = p["batch"], let batches = p["batches"] {
-            var plan = schedule.plan(phase: phase, epoch: epoch)
-            plan.epochs = p["epochs"] ?? plan.epochs
-            onBatch(plan, batch, batches)
+            onBatch(schedule.plan(phase: phase, epoch: epoch), batch, batches)
         } else if !line.hasPrefix("DNALC-") {
             print(line)
         }
@@ -149,13 +152,13 @@ public final class TorchSearch {
         try trainer.begin(schedule.plan(epoch: state.epochsDone), schedule: schedule)
         try state.write(trainer.train.parameters, to: lastCheckpoint, metadata: trainer.weightsMetadata)
         guard let masks = schedule.weightMasks else { return }
+        // the masks are what applying them leaves of all-ones tensors
         let ones = ParameterStore(graph: schedule.graph)
-        for e in ones.entries where [.weight, .bias, .normScale, .normShift].contains(e.spec.role) {
-            ones.pointer(e.name).update(repeating: 1, count: e.count)
-        }
+        let maskable = ones.entries.filter { [.weight, .bias, .normScale, .normShift].contains($0.spec.role) }
+        for e in maskable { ones.pointer(e.name).update(repeating: 1, count: e.count) }
         masks.apply(to: ones)
         var tensors: [String: SafeTensors.Tensor] = [:]
-        for e in ones.entries where [.weight, .bias, .normScale, .normShift].contains(e.spec.role) {
+        for e in maskable {
             let values = ones.pytorchValues(e.spec)
             if values.contains(0) { tensors[e.name] = SafeTensors.Tensor(shape: e.spec.shape, values: values) }
         }
@@ -166,21 +169,25 @@ public final class TorchSearch {
     /// saves the gates after every phase-2 epoch for it.
     func fillCosts(_ state: inout Checkpoint) throws {
         let p = trainer.train.parameters
+        let gateSpecs = p.table.specs.filter { $0.group == .alpha }
+        let finalGates = gateSpecs.map { p.values(of: $0.name) }  // what phases 1 and 3 are counted with
+        func setGates(_ values: [[Float]]) { for (spec, v) in zip(gateSpecs, values) { p.set(spec.name, v) } }
         for (e, old) in state.records.enumerated() {
-            let plan = schedule.plan(epoch: e)
-            if plan.phase == 2 {
+            if schedule.plan(epoch: e).phase == 2 {
                 let snapshot = (jobDirectory as NSString).appendingPathComponent("gates/epoch-\(e + 1).safetensors")
                 let file = try SafeTensors.read(snapshot)
-                for spec in p.table.specs where spec.group == .alpha {
+                setGates(try gateSpecs.map { spec in
                     guard let t = file.tensors[spec.name], t.values.count == spec.count else {
                         throw SearchError("\(snapshot) lacks the gate tensor '\(spec.name)'")
                     }
-                    p.set(spec.name, t.values)
-                }
+                    return t.values
+                })
+            } else {
+                setGates(finalGates)
             }
             state.records[e] = withCosts(old, epoch: e)
-            if plan.phase == 2 { _ = try Checkpoint.read(from: lastCheckpoint, into: p) }  // the final weights again
         }
+        setGates(finalGates)
         try state.write(p, to: lastCheckpoint, metadata: trainer.weightsMetadata)
         try state.records.writeCSV(to: trainer.path("log.csv"))
     }

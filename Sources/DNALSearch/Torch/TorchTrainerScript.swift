@@ -26,6 +26,7 @@ engine draws them (SplitMix64), so one process sees the native engine's batches;
 each takes every N-th image of each global batch (`batch` stays the global batch size). Batch-norm
 statistics are per process on CPU (SyncBatchNorm needs CUDA) and synchronised on CUDA.
 """
+import ast
 import importlib.util
 import json
 import math
@@ -86,7 +87,7 @@ def read_npy(path):
     major = data[6]
     size_bytes = 2 if major == 1 else 4
     (size,) = struct.unpack("<H" if major == 1 else "<I", data[8:8 + size_bytes])
-    header = eval(data[8 + size_bytes:8 + size_bytes + size].decode("latin1"), {"__builtins__": {}})  # a dict literal
+    header = ast.literal_eval(data[8 + size_bytes:8 + size_bytes + size].decode("latin1"))  # a dict literal
     if header["descr"] not in ("|u1", "<u1") or header["fortran_order"]:
         raise SystemExit(f"error: {path} must hold a C-ordered uint8 array")
     body = bytearray(data[8 + size_bytes + size:])
@@ -185,7 +186,6 @@ class Trainer:
         shape = [1, -1, 1, 1]
         self.mean = torch.tensor(job["normalization"]["mean"]).view(shape)
         self.std = torch.tensor(job["normalization"]["std"]).view(shape)
-        self.gates = [m for m in self.net.modules() if isinstance(m, self.model_module.Gate)]
         self.groups = job["groups"]
 
     def path(self, name):

@@ -3,7 +3,6 @@ import DNALCore
 import DNALData
 import DNALExport
 import DNALRuntime
-import DNALSearch
 import Foundation
 
 /// `dnalc export FILE --weights W --onnx OUT.onnx` or `dnalc export FILE --pytorch DIR [--weights W]`.
@@ -64,18 +63,17 @@ struct Export: ParsableCommand {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
-            throw SearchError("cannot create '\(directory)': \((error as NSError).localizedDescription)")
+            throw RuntimeError("cannot create '\(directory)': \((error as NSError).localizedDescription)")
         }
         let model = PyTorchModel.generate(graph, source: (file as NSString).lastPathComponent)
         try writeAtomically([UInt8](model.utf8), to: (directory as NSString).appendingPathComponent("model.py"))
         var written = ["model.py"]
         if let weights {
-            guard let bytes = FileManager.default.contents(atPath: weights) else { throw SearchError("cannot read '\(weights)'") }
+            guard let bytes = FileManager.default.contents(atPath: weights) else { throw RuntimeError("cannot read '\(weights)'") }
             try writeAtomically([UInt8](bytes), to: (directory as NSString).appendingPathComponent("weights.safetensors"))
             written.append("weights.safetensors")
             if let normalization {
-                let json = "{\"mean\": [\(normalization.mean.map { "\($0)" }.joined(separator: ", "))], \"std\": [\(normalization.std.map { "\($0)" }.joined(separator: ", "))]}\n"
-                try writeAtomically([UInt8](json.utf8), to: (directory as NSString).appendingPathComponent("normalization.json"))
+                try writeAtomically([UInt8]((normalization.json + "\n").utf8), to: (directory as NSString).appendingPathComponent("normalization.json"))
                 written.append("normalization.json")
             }
         }

@@ -143,7 +143,7 @@ func summary(_ r: SearchReport) -> String {
     if let t = r.pruned.top1 { s += "  top1 \(fixed(t, 2))%" }
     s += "\nkept \(r.keptGates) of \(r.gates) gate channels; \(fixed(r.seconds, 1)) s"
     if let b = r.backend {
-        s += "\ntrained on the PyTorch backend: \(b.processes) process\(b.processes == 1 ? "" : "es") on \(b.device)\(b.note.map { " (\($0))" } ?? "")"
+        s += "\ntrained on \(b.description)"
     }
     if let b = r.budget {
         let unit = b.metric == "flops" ? "FLOPs" : "params"
