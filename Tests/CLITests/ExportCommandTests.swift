@@ -36,6 +36,8 @@ struct ExportCommandTests {
         #expect(normalization.hasPrefix("{\"mean\": [") && normalization.contains("\"std\": ["))
         let bare = try runDNALC(["export", "architectures/vgg6-mnist.yaml", "--pytorch", dir.appendingPathComponent("bare").path])
         #expect(bare.status == 0 && FileManager.default.fileExists(atPath: dir.appendingPathComponent("bare/model.py").path))
+        let blocked = try runDNALC(["export", "architectures/vgg6-mnist.yaml", "--pytorch", run + "/final.safetensors/sub"])
+        #expect(blocked.status == 1 && blocked.stderr.hasPrefix("error: cannot create '\(run)/final.safetensors/sub': "), "\(blocked.stderr)")
         let neither = try runDNALC(["export", "architectures/vgg6-mnist.yaml"])
         #expect(neither.status != 0 && neither.stderr.contains("give one of --onnx FILE.onnx or --pytorch DIR"))
         let noWeights = try runDNALC(["export", "architectures/vgg6-mnist.yaml", "--onnx", other])

@@ -80,7 +80,7 @@ struct RunDriver {
                 print("""
                     wrote the job into \(search.jobDirectory); run it on \(torch.nodes == 1 ? "the machine" : "every machine") (same directory, or a copy of the run directory):
                       \(command)
-                    then continue here with: dnalc search \(file) --resume \(run.path)\(launch ? "" : " --launch none")
+                    then continue here with: dnalc search \(file) --resume \(run.path) --launch none
                     (it derives phase 3's weight masks natively and prints the command again, or finishes the run)
                     """)
                 return
