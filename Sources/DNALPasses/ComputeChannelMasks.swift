@@ -71,6 +71,18 @@ public func computeChannelMasks(_ graph: Graph, gates: GateMasks) -> ChannelMask
     return ChannelMasks(rows: a.rows, columns: a.columns)
 }
 
+/// The weight masks the reference's own counter sees (docs/dnal-method.md 7.1), for comparing with
+/// the paper's tables: every conv keeps the rows its gate keeps and reads the columns the gate in
+/// front of it keeps, whether or not a later gate closes everything the conv feeds. It differs from
+/// `computeChannelMasks` only when a gate closes entirely (a residual block's output gate, a
+/// projection gate, a candidate op): the reference still counts the convs in front of that gate,
+/// which the compact network drops because nothing reads them. Dead channels are not removed
+/// either: a channel counts as alive while its row is kept and it reads a kept column.
+public func computeReferenceChannelMasks(_ graph: Graph, gates: GateMasks) -> ChannelMasks {
+    let a = analyzeChannels(graph, gates: gates.keep, readersAlwaysRead: true)
+    return ChannelMasks(rows: a.rows, columns: a.columns)
+}
+
 /// The hard analysis with dead channels (`liveChannels`) zero, what the pruner builds on, and
 /// per conv the dead output channels the masks alone would keep (`deadRows`).
 func hardChannelAnalysis(_ graph: Graph, gates: GateMasks) -> (analysis: ChannelAnalysis<Bool>, deadRows: [Int: [Int]]) {
@@ -100,7 +112,10 @@ struct ChannelAnalysis<V: ChannelValue> {
 
 /// The analysis behind `computeChannelMasks`, over hard or soft channel values.
 /// With `live` (`liveChannels`), dead channels count as zero: never possible, never read.
-func analyzeChannels<V: ChannelValue>(_ graph: Graph, gates: [Int: [V]], live: [[Bool]]? = nil) -> ChannelAnalysis<V> {
+/// With `readersAlwaysRead`, a masked conv or linear needs its columns even when none of its rows
+/// is needed (the reference counter's view); otherwise it needs nothing then (the compact view).
+func analyzeChannels<V: ChannelValue>(_ graph: Graph, gates: [Int: [V]], live: [[Bool]]? = nil,
+                                      readersAlwaysRead: Bool = false) -> ChannelAnalysis<V> {
     let n = graph.nodes.count
     var possible = [[V]](repeating: [], count: n)    // may be non-zero in the hard-gated network
     var reference = [[V]](repeating: [], count: n)   // what a reader's columns keep
@@ -144,7 +159,7 @@ func analyzeChannels<V: ChannelValue>(_ graph: Graph, gates: [Int: [V]], live: [
     func need(_ id: Int, _ mask: [V]) { needed[id] = zip(needed[id], mask).map { V.either($0, $1) } }
     for node in graph.nodes.reversed() where node.id != 0 {
         let out = needed[node.id], x = node.inputs[0]
-        let anyNeeded = out.contains { $0.weight > 0 }
+        let anyNeeded = readersAlwaysRead || out.contains { $0.weight > 0 }
         switch node.op {
         case .conv(let c):
             let depthwise = c.groups > 1 && c.groups == width(x) && c.groups == c.outChannels

@@ -35,6 +35,14 @@ public func computeCost(_ graph: Graph, convention: CostConvention, masks: Chann
     cost(graph, convention: convention, live: masks.map { liveWeights(graph, rows: $0.rows, columns: $0.columns) } ?? [:])
 }
 
+/// The cost the reference's own counter gives the hard-gated network `gates` define
+/// (`computeReferenceChannelMasks`): the figure to compare with the paper's tables. It equals
+/// `computeCost(masks: computeChannelMasks(...))`, what the compact network costs, unless a gate
+/// closes entirely; then it is higher, since it still counts the convs in front of that gate.
+public func computeReferenceCost(_ graph: Graph, convention: CostConvention, gates: GateMasks) -> CostReport {
+    computeCost(graph, convention: convention, masks: computeReferenceChannelMasks(graph, gates: gates))
+}
+
 /// The expected cost under soft masks (each row and column surviving with its probability):
 /// the search's "expected FLOPs", rounded to whole FLOPs and parameters.
 public func computeExpectedCost(_ graph: Graph, convention: CostConvention, masks: SoftChannelMasks) -> CostReport {

@@ -11,13 +11,16 @@ public enum CostConvention: String, CaseIterable, Sendable {
     /// 2 x MACs (a multiply and an add each); params as in `macs`.
     case flops
 
+    /// What the compute column counts: "MACs" under `macs`, "FLOPs" otherwise.
+    public var unit: String { self == .macs ? "MACs" : "FLOPs" }
+
     /// One line saying what the convention counts, printed above every cost table.
     public var summary: String {
         switch self {
         case .dnal:
             return "dnal: FLOPs = conv/linear MACs + 1 per bias + 1 per channel of a prunable conv's BN; params = weights + biases + 2 per channel of a prunable conv's BN"
         case .macs:
-            return "macs: FLOPs = conv/linear multiply-accumulates; params = weights + biases + every BN's gamma and beta"
+            return "macs: MACs = conv/linear multiply-accumulates; params = weights + biases + every BN's gamma and beta"
         case .flops:
             return "flops: FLOPs = 2 x conv/linear MACs; params = weights + biases + every BN's gamma and beta"
         }

@@ -29,6 +29,7 @@ enum ReportHTML {
         <table><tr><th>network</th><th>FLOPs (dnal)</th><th>params</th><th>test top-1</th></tr>
         \(row("full (after phase 1)", report.baseline, ratio: ""))
         \(row("pruned (after phase 3)", report.pruned, ratio: String(format: "%.2fx fewer", report.flopsRatio)))
+        \(referenceRow(report))
         </table>
         <p>\(report.keptGates) of \(report.gates) gate channels kept.</p>
         <h2>Kept channels per layer</h2>
@@ -45,6 +46,15 @@ enum ReportHTML {
         """
         html = html.replacingOccurrences(of: "\n\n", with: "\n")
         return html
+    }
+
+    /// The reference counter's figure for the same masks, and why it is higher when it is.
+    static func referenceRow(_ report: SearchReport) -> String {
+        guard let r = report.reference else { return "" }
+        let ratio = String(format: "%.2fx fewer", Double(report.baseline.flops) / Double(max(r.flops, 1)))
+        let why = r.flops == report.pruned.flops && r.params == report.pruned.params
+            ? "equal: no gate closed entirely" : "higher: a gate closed entirely, and the reference still counts the convs in front of it"
+        return "<tr><td>pruned, by the reference counter (\(why))</td><td>\(SVGChart.escape(human(r.flops))) (\(ratio))</td><td>\(human(r.params))</td><td></td></tr>"
     }
 
     /// Where the run trained, when not on the native engine.

@@ -17,8 +17,19 @@ public struct SearchReport: Codable, Sendable {
     public var settings: SearchSettings
     /// The full network (top-1 at the end of phase 1).
     public var baseline: Network
-    /// The hard-gated network the masks define (top-1 at the end of phase 3).
+    /// The hard-gated network the masks define, counted as its compact network (`pruned.yaml`)
+    /// costs (top-1 at the end of phase 3).
     public var pruned: Network
+    /// The same masks under the reference's own counter (docs/dnal-method.md 7.1), the figure the
+    /// paper's tables give. It exceeds `pruned` only when a gate closed entirely: the reference
+    /// still counts the convs in front of it, which nothing reads (`computeReferenceCost`).
+    public var reference: Cost?
+
+    /// A cost without an accuracy.
+    public struct Cost: Codable, Sendable, Equatable {
+        public var flops: Int
+        public var params: Int
+    }
     public var flopsRatio: Double
     public var paramsRatio: Double
     /// Best test top-1 during fine-tuning.
@@ -56,7 +67,7 @@ public struct SearchReport: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case network, data, lambda, settings, baseline, pruned, flopsRatio = "flops_ratio", paramsRatio = "params_ratio"
+        case network, data, lambda, settings, baseline, pruned, reference, flopsRatio = "flops_ratio", paramsRatio = "params_ratio"
         case bestTop1 = "best_top1", keptGates = "kept_gates", gates, seconds
         case prunedNetwork = "pruned_network", prunedNetworkNote = "pruned_network_note", budget, backend
     }
@@ -71,6 +82,8 @@ public struct SearchReport: Codable, Sendable {
         self.settings = settings
         baseline = Network(flops: full.totalFLOPs, params: full.totalParams, top1: records.last { $0.phase == 1 }?.test.top1)
         pruned = Network(flops: masked.totalFLOPs, params: masked.totalParams, top1: records.last { $0.phase == 3 }?.test.top1)
+        let counted = computeReferenceCost(graph, convention: .dnal, gates: masks)
+        reference = Cost(flops: counted.totalFLOPs, params: counted.totalParams)
         flopsRatio = Double(full.totalFLOPs) / Double(max(masked.totalFLOPs, 1))
         paramsRatio = Double(full.totalParams) / Double(max(masked.totalParams, 1))
         self.bestTop1 = bestTop1

@@ -47,12 +47,20 @@ struct AnalyzeCommandTests {
         let md = try runDNALC(["analyze", "architectures/vgg8-cifar10.yaml", "--format", "markdown"])
         #expect(md.stdout.contains("| name | op | channels | output | params | FLOPs | % FLOPs |"))
         #expect(md.stdout.contains("Total: 11.06M FLOPs, 0.15M params."))
+        // the macs convention names its column for what it counts
+        let macsTable = try runDNALC(["analyze", "architectures/vgg8-cifar10.yaml", "--convention", "macs", "--format", "markdown"])
+        #expect(macsTable.stdout.contains("| name | op | channels | output | params | MACs | % MACs |"))
+        #expect(!macsTable.stdout.contains("FLOPs"))
+        let groupsCSV = try runDNALC(["analyze", "architectures/vgg8-cifar10.yaml", "--groups", "--format", "csv"])
+        #expect(groupsCSV.status != 0 && groupsCSV.stderr.contains("--groups has no CSV form"))
     }
 
     @Test func compareGivesThePaperTablesRatios() throws {
         let r = try runDNALC(["analyze", "architectures/vgg16-cifar10.yaml", "--compare", "architectures/resnet56-cifar10.yaml"])
         #expect(r.status == 0)
-        #expect(r.stdout.contains("resnet56-cifar10  125.49M (2.50x)  0.85M (17.57x)          60.0%           94.3%"))
+        // rows are named by file: a pruned network usually keeps its parent's name
+        #expect(r.stdout.contains("architectures/vgg16-cifar10.yaml             313.47M"))
+        #expect(r.stdout.contains("architectures/resnet56-cifar10.yaml  125.49M (2.50x)  0.85M (17.57x)          60.0%           94.3%"))
         let j = try json(["architectures/vgg16-cifar10.yaml", "--compare", "architectures/resnet56-cifar10.yaml"])
         let c = try #require(j["comparison"] as? [String: Any])
         #expect(c["flops_ratio"] as? Double == 2.498)
@@ -126,5 +134,30 @@ struct AnalyzeMasksTests {
         #expect(wrong.stderr == "error: \(file.path): these masks are for 'vgg8-cifar10', not 'resnet8-cifar10'\n")
         let both = try runDNALC(["analyze", "architectures/vgg8-cifar10.yaml", "--masks", file.path, "--compare", "architectures/vgg6-mnist.yaml"])
         #expect(both.status != 0 && both.stderr.contains("--masks and --compare cannot be combined"))
+        // no gate closes entirely: the reference counter agrees, and says so
+        #expect(r.stdout.contains("the reference counter gives the same figure"))
+        #expect((report["reference"] as? [String: Any])?["flops"] as? Int == masked)
+    }
+
+    @Test func aClosedBlockGateGivesTheReferenceCounterItsOwnFigure() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dnalc-masks-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("closed.json")
+        let widths = [("stem.gate", 16), ("stage1.0.conv1.gate", 16), ("stage1.0.conv2.gate", 16), ("stage2.0.conv1.gate", 32),
+                      ("stage2.0.conv2.gate", 0), ("stage3.0.conv1.gate", 64), ("stage3.0.conv2.gate", 64)]
+        let gates = widths.map { "\"\($0.0)\": [" + (0..<$0.1).map(String.init).joined(separator: ",") + "]" }.joined(separator: ", ")
+        try #"{"network": "resnet8-cifar10", "gates": {\#(gates)}}"#.write(to: file, atomically: true, encoding: .utf8)
+        let j = try runDNALC(["analyze", "architectures/resnet8-cifar10.yaml", "--masks", file.path, "--format", "json"])
+        #expect(j.status == 0, "\(j.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(j.stdout.utf8)) as? [String: Any])
+        let compact = try #require((report["total"] as? [String: Any])?["flops"] as? Int)
+        let reference = try #require((report["reference"] as? [String: Any])?["flops"] as? Int)
+        // the reference still counts stage2.0.conv1 (32x16x9 weights at 16x16, + 32 for its BN)
+        // and stage3.0.conv2, which the compact network drops with stage3.0.conv1
+        #expect(reference - compact >= 32 * 16 * 9 * 256 + 32)
+        let t = try runDNALC(["analyze", "architectures/resnet8-cifar10.yaml", "--masks", file.path])
+        #expect(t.stdout.contains("  by the reference counter"))
+        #expect(t.stdout.contains("also counts the convs in front of a gate that closes entirely"))
     }
 }

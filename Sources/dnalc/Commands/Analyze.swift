@@ -37,6 +37,9 @@ struct Analyze: ParsableCommand {
 
     func validate() throws {
         if masks != nil && other != nil { throw ValidationError("--masks and --compare cannot be combined") }
+        if groups && format == .csv {
+            throw ValidationError("--groups has no CSV form (the groups are not one row per layer); use --format json or table")
+        }
     }
 
     func run() throws {
@@ -59,11 +62,17 @@ struct Analyze: ParsableCommand {
             let full = report
             report = computeCost(graph, convention: convention, masks: computeChannelMasks(graph, gates: gateMasks))
             report.network = "\(graph.name) with \((masks as NSString).lastPathComponent)"
-            comparison = Comparison(base: full, other: report)
+            var reference = computeReferenceCost(graph, convention: convention, gates: gateMasks)
+            reference.network = report.network + " (reference counter)"
+            comparison = Comparison(base: full, other: report, reference: reference)
         }
         if let other {
-            let otherGraph = try loadNetwork(other)
-            comparison = Comparison(base: report, other: computeCost(otherGraph, convention: convention))
+            // rows named by file: a pruned network usually keeps its parent's name
+            var otherReport = computeCost(try loadNetwork(other), convention: convention)
+            otherReport.network = other
+            var base = report
+            base.network = file
+            comparison = Comparison(base: base, other: otherReport)
         }
         switch format {
         case .json:

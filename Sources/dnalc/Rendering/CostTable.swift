@@ -3,7 +3,8 @@ import DNALPasses
 
 /// The per-layer cost table (plain columns or markdown), with a header naming the convention.
 func costTable(_ report: CostReport, graph: Graph, markdown: Bool, all: Bool) -> String {
-    let header = ["name", "op", "channels", "output", "params", "FLOPs", "% FLOPs"]
+    let unit = report.convention.unit
+    let header = ["name", "op", "channels", "output", "params", unit, "% \(unit)"]
     let right: Set<Int> = [4, 5, 6]
     var rows: [[String]] = []
     var hidden = 0
@@ -27,7 +28,7 @@ func costTable(_ report: CostReport, graph: Graph, markdown: Bool, all: Bool) ->
     out += "convention \(report.convention.summary)\n\n"
     if markdown {
         out += markdownTable(header, rows + [total.map { $0 == "total" ? "**total**" : $0 }], rightAligned: right)
-        out += "\nTotal: \(human(report.totalFLOPs)) FLOPs, \(human(report.totalParams)) params.\n"
+        out += "\nTotal: \(human(report.totalFLOPs)) \(unit), \(human(report.totalParams)) params.\n"
     } else {
         out += columns([header] + rows + [total, totalHuman], rightAligned: right)
     }
@@ -39,6 +40,8 @@ func costTable(_ report: CostReport, graph: Graph, markdown: Bool, all: Bool) ->
 struct Comparison {
     var base: CostReport
     var other: CostReport
+    /// With `--masks`: the same masks under the reference's own counter (`computeReferenceCost`).
+    var reference: CostReport? = nil
 
     /// base / other: how many times smaller the other network is.
     var flopsRatio: Double { Double(base.totalFLOPs) / Double(max(other.totalFLOPs, 1)) }
@@ -50,16 +53,25 @@ func comparisonTable(_ c: Comparison, markdown: Bool) -> String {
     func reduction(_ base: Int, _ other: Int) -> String {
         base > 0 ? fixed(100 * (1 - Double(other) / Double(base)), 1) + "%" : "-"
     }
-    let header = ["network", "FLOPs", "params", "FLOPs removed", "params removed"]
-    let rows = [
-        [c.base.network, human(c.base.totalFLOPs), human(c.base.totalParams), "", ""],
-        [c.other.network, "\(human(c.other.totalFLOPs)) (\(fixed(c.flopsRatio, 2))x)",
-         "\(human(c.other.totalParams)) (\(fixed(c.paramsRatio, 2))x)",
-         reduction(c.base.totalFLOPs, c.other.totalFLOPs), reduction(c.base.totalParams, c.other.totalParams)],
-    ]
-    let title = "comparison (\(c.base.convention.rawValue) convention)\n"
-    return title + (markdown ? markdownTable(header, rows, rightAligned: [1, 2, 3, 4])
-                             : columns([header] + rows, rightAligned: [1, 2, 3, 4]))
+    func row(_ r: CostReport, name: String) -> [String] {
+        let flopsRatio = Double(c.base.totalFLOPs) / Double(max(r.totalFLOPs, 1))
+        let paramsRatio = Double(c.base.totalParams) / Double(max(r.totalParams, 1))
+        return [name, "\(human(r.totalFLOPs)) (\(fixed(flopsRatio, 2))x)", "\(human(r.totalParams)) (\(fixed(paramsRatio, 2))x)",
+                reduction(c.base.totalFLOPs, r.totalFLOPs), reduction(c.base.totalParams, r.totalParams)]
+    }
+    let unit = c.base.convention.unit
+    let header = ["network", unit, "params", "\(unit) removed", "params removed"]
+    var rows = [[c.base.network, human(c.base.totalFLOPs), human(c.base.totalParams), "", ""], row(c.other, name: c.other.network)]
+    if let reference = c.reference { rows.append(row(reference, name: "  by the reference counter")) }
+    var out = "comparison (\(c.base.convention.rawValue) convention)\n"
+    out += markdown ? markdownTable(header, rows, rightAligned: [1, 2, 3, 4]) : columns([header] + rows, rightAligned: [1, 2, 3, 4])
+    if let reference = c.reference {
+        out += reference.totalFLOPs == c.other.totalFLOPs && reference.totalParams == c.other.totalParams
+            ? "(the reference counter gives the same figure: no gate closes entirely)\n"
+            : "(the first masked row is what the compact network costs; the reference counter, docs/dnal-method.md, "
+              + "also counts the convs in front of a gate that closes entirely, which nothing reads)\n"
+    }
+    return out
 }
 
 /// Groups each conv or linear line's `.bn`, `.gate` and `.act` nodes with it, as the DSL wrote them.

@@ -4,7 +4,8 @@ import Foundation
 
 /// `analyze --format json`: `{"network", "convention", "input", "classes", "total": {"flops", "params"},
 /// "gates": {"layers", "channels"}, "layers": [{"name", "op", "input", "output", "flops", "params"}],
-/// "groups"?, "comparison"?}`, keys sorted for stable output.
+/// "groups"?, "comparison"?, "reference"?}`, keys sorted for stable output. With `--masks`, `total` is
+/// what the compact network costs and `reference` what the reference's counter gives the same masks.
 func jsonReport(_ report: CostReport, graph: Graph, coupling: CouplingReport?, comparison: Comparison?) -> String {
     struct Total: Encodable { var flops: Int; var params: Int }
     struct Gates: Encodable { var layers: Int; var channels: Int }
@@ -15,6 +16,7 @@ func jsonReport(_ report: CostReport, graph: Graph, coupling: CouplingReport?, c
     struct Report: Encodable {
         var network: String; var convention: String; var input: [Int]; var classes: Int
         var total: Total; var gates: Gates; var layers: [Layer]; var groups: [Group]?; var comparison: Compared?
+        var reference: Total?
     }
     let name = { (id: Int) in graph.nodes[id].name }
     let groups = coupling?.groups.map { g in
@@ -31,7 +33,8 @@ func jsonReport(_ report: CostReport, graph: Graph, coupling: CouplingReport?, c
                    gates: Gates(layers: report.gateLayers, channels: report.gateChannels),
                    layers: report.layers.map { Layer(name: $0.name, op: $0.op, input: $0.input?.dims, output: $0.output.dims,
                                                      flops: $0.flops, params: $0.params) },
-                   groups: groups, comparison: compared)
+                   groups: groups, comparison: compared,
+                   reference: comparison?.reference.map { Total(flops: $0.totalFLOPs, params: $0.totalParams) })
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     return (try? encoder.encode(r)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
