@@ -95,4 +95,10 @@ extension Gate {
     public static func beta(epoch k: Int, of epochs: Int, betaFinal: Double) -> Double {
         pow(betaFinal, Double(k + 1) / Double(max(epochs, 1)))
     }
+
+    /// Beta at step t (from 0) of the `steps` steps of phase 2 under the per-step ramp:
+    /// betaFinal^((t+1)/steps), which meets `beta(epoch:of:betaFinal:)` at each epoch's last step.
+    public static func beta(step t: Int, of steps: Int, betaFinal: Double) -> Double {
+        pow(betaFinal, Double(t + 1) / Double(max(steps, 1)))
+    }
 }

@@ -27,6 +27,14 @@ public struct SearchConfig: Hashable, Sendable {
     /// The lambda controller's gain and its largest change of ln(lambda) per step.
     public var targetGain: Double?
     public var targetRate: Double?
+    /// How each phase's learning rate moves (`LearningRateSchedule`).
+    public var learningRateSchedules: [LearningRateSchedule]?
+    /// How beta rises over phase 2.
+    public var betaSchedule: BetaSchedule?
+    /// Training augmentation.
+    public var augment: AugmentChoice?
+    /// How weights that are not loaded start.
+    public var initialization: WeightInitialization?
 
     public init() {}
 

@@ -10,6 +10,16 @@ public struct Augmentation: Sendable, Equatable {
         self.horizontalFlip = horizontalFlip
     }
     public static let none = Augmentation(cropPadding: 0, horizontalFlip: false)
+    /// What `choice` means for `dataset`: `auto` is `standard(for:)`; a crop pads as `standard` does.
+    public init(_ choice: AugmentChoice, for dataset: Dataset) {
+        let standard = Augmentation.standard(for: dataset)
+        switch choice {
+        case .auto: self = standard
+        case .none: self = .none
+        case .crop: self = Augmentation(cropPadding: standard.cropPadding, horizontalFlip: false)
+        case .cropFlip: self = Augmentation(cropPadding: standard.cropPadding, horizontalFlip: true)
+        }
+    }
     /// What suits a data set: CIFAR-10 crop 4 and flip; Fashion-MNIST crop 2 and flip; other
     /// MNIST-family sets (digits: a flip changes their meaning) crop 2 only.
     public static func standard(for dataset: Dataset) -> Augmentation {

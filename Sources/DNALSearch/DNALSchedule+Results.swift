@@ -39,15 +39,14 @@ extension DNALSchedule {
     /// masks.json, final.safetensors, the compact network (`pruned.yaml` + `pruned.safetensors`)
     /// when phase 2 ran, report.json and report.html.
     public func finish(_ state: Checkpoint, seconds: Double, trainer: Trainer) throws -> SearchReport {
-        if budget != nil && settings.epochs[2] == 0 {
-            // no phase 3 binarised the gates: do it here, so the budget's adjustment applies
-            deriveMasks(trainer.train.parameters)
-            meetBudget(trainer)
-            trainer.train.gate = Gate(mode: .hard)
+        var binarisedTop1: Double?
+        if settings.epochs[1] > 0 && settings.epochs[2] == 0 {
+            binarisedTop1 = try binariseWithoutFineTuning(trainer)
         }
         let masks = currentMasks(trainer)
         var report = SearchReport(graph: graph, settings: settings, data: trainer.dataSource, records: state.records,
                                   masks: masks, bestTop1: state.bestTop1, seconds: seconds)
+        if let binarisedTop1 { report.pruned.top1 = binarisedTop1 }
         report.backend = backend
         if let budget, let target = settings.target {
             report.budget = BudgetOutcome(target: target, budget: budget, achieved: maskedCost(graph, masks: masks, metric: target.metric),
@@ -71,5 +70,22 @@ extension DNALSchedule {
                                      masks: masks.keep, settings: settings)
         try writeAtomically([UInt8](html.utf8), to: trainer.path("report.html"))
         return report
+    }
+
+    /// A search without phase 3 ends here as phase 3 would begin: the gates are binarised (and
+    /// a budget's adjustment applied) into the mask buffers, the weight masks and dead channels
+    /// applied, so final.safetensors holds the hard-gated network that pruned.yaml computes.
+    /// Returns that network's test top-1, which the report gives as the pruned top-1 (and
+    /// `dnalc eval` of final.safetensors reproduces).
+    func binariseWithoutFineTuning(_ trainer: Trainer) throws -> Double {
+        let p = trainer.train.parameters
+        deriveMasks(p)
+        meetBudget(trainer)
+        trainer.train.gate = Gate(mode: .hard)
+        trainer.eval.gate = Gate(mode: .hard)
+        let masks = currentMasks(trainer)
+        try checkConnected(masks)
+        MaskedWeights(graph, gates: masks).apply(to: p)
+        return try Evaluation.run(trainer.eval, source: trainer.testSource).top1
     }
 }

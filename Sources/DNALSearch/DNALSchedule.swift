@@ -68,14 +68,15 @@ public final class DNALSchedule: TrainingSchedule {
         return plan(phase: phase, epoch: k)
     }
 
-    /// Phase 1: identity gates, alphas frozen; phase 2: search gates at this epoch's beta, conv
-    /// and 2-D batch norm frozen, the rate constant; phase 3: hard gates, alphas frozen.
-    /// Phases 1 and 3 anneal their rate by cosine.
+    /// Phase 1: identity gates, alphas frozen; phase 2: search gates at this epoch's beta (or
+    /// rising every step under the `step` beta schedule), conv and 2-D batch norm frozen; phase 3:
+    /// hard gates, alphas frozen. Each phase's rate follows its `lr_schedule`.
     func plan(phase: Int, epoch k: Int) -> EpochPlan {
         let weights: Set<ParameterGroup> = [.conv, .batchNorm2d, .linear, .batchNorm1d]
         var plan = EpochPlan(phase: phase, epoch: k, epochs: settings.epochs[phase - 1], gate: Gate(mode: .identity),
                              frozen: [.alpha], stepping: weights, learningRate: settings.learningRates[phase - 1],
-                             annealing: .cosine, weightDecay: settings.weightDecay[phase - 1],
+                             learningRateSchedule: settings.learningRateSchedules[phase - 1],
+                             weightDecay: settings.weightDecay[phase - 1],
                              tracksBest: phase == 3 || settings.epochs[2] == 0)
         switch phase {
         case 1:
@@ -84,7 +85,7 @@ public final class DNALSchedule: TrainingSchedule {
             plan.gate = Gate(mode: .search, beta: Float(settings.beta(phase2Epoch: k)))
             plan.frozen = [.conv, .batchNorm2d]
             plan.stepping = [.alpha, .linear, .batchNorm1d]
-            plan.annealing = .constant
+            if settings.betaSchedule == .step { plan.betaRampTo = settings.betaFinal }
         default:
             plan.gate = Gate(mode: .hard)
         }
@@ -111,14 +112,19 @@ public final class DNALSchedule: TrainingSchedule {
             if plan.epoch == 0 && settings.epochs[1] > 0 {
                 deriveMasks(p)
                 meetBudget(trainer)
-                do {
-                    try checkMasksKeepNetworkConnected(graph, gates: currentMasks(trainer))
-                } catch {
-                    throw SearchError("the learned masks \(error.message.replacingOccurrences(of: "the masks ", with: "")); the regulariser was too strong for this schedule: try a smaller --lambda (now \(settings.lambda))")
-                }
+                try checkConnected(currentMasks(trainer))
             }
             weightMasks = MaskedWeights(graph, gates: currentMasks(trainer))
             weightMasks?.apply(to: p)
+        }
+    }
+
+    /// Refuses binarised masks that cut the input from the output, blaming the regulariser.
+    func checkConnected(_ masks: GateMasks) throws {
+        do {
+            try checkMasksKeepNetworkConnected(graph, gates: masks)
+        } catch {
+            throw SearchError("the learned masks \(error.message.replacingOccurrences(of: "the masks ", with: "")); the regulariser was too strong for this schedule: try a smaller --lambda (now \(settings.lambda))")
         }
     }
 

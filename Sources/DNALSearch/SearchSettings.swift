@@ -10,8 +10,17 @@ public struct SearchSettings: Codable, Equatable, Sendable {
     /// Epochs of phase 1 (weights), phase 2 (gates), phase 3 (fine-tuning).
     public var epochs = [10, 10, 10]
     public var batch = 64
-    /// Learning rate of each phase: cosine-annealed to 0 over phases 1 and 3, constant in phase 2.
+    /// Base learning rate of each phase.
     public var learningRates = [0.05, 0.01, 0.01]
+    /// How each phase's rate moves: by default cosine-annealed to 0 over phases 1 and 3 and
+    /// constant in phase 2 (the network files of the paper's networks carry the reference's).
+    public var learningRateSchedules: [LearningRateSchedule] = [.cosine, .constant, .cosine]
+    /// How beta rises over phase 2: per epoch, as the reference does, by default.
+    public var betaSchedule = BetaSchedule.epoch
+    /// Training augmentation (`auto`: what suits the data set).
+    public var augment = AugmentChoice.auto
+    /// How the weights start (the reference's initialisation by default).
+    public var initialization = WeightInitialization.reference
     public var momentum = 0.9
     /// Weight decay of each phase (the reference uses none in phase 2).
     public var weightDecay = [1e-4, 0, 1e-4]
@@ -53,6 +62,10 @@ public struct SearchSettings: Codable, Equatable, Sendable {
         if let v = file.targetTolerance { targetTolerance = v }
         if let v = file.targetGain { targetGain = v }
         if let v = file.targetRate { targetRate = v }
+        if let v = file.learningRateSchedules { learningRateSchedules = v }
+        if let v = file.betaSchedule { betaSchedule = v }
+        if let v = file.augment { augment = v }
+        if let v = file.initialization { initialization = v }
     }
 
     /// Applies `key=value` (lists as `a,b,c`, or one value for all three phases).
@@ -87,6 +100,13 @@ public struct SearchSettings: Codable, Equatable, Sendable {
         case "target_tolerance": targetTolerance = try number(value)
         case "target_gain": targetGain = try number(value)
         case "target_rate": targetRate = try number(value)
+        case "lr_schedule":
+            learningRateSchedules = try phases { (s) throws(SearchError) in
+                do throws(ScheduleSyntaxError) { return try LearningRateSchedule(parsing: s) } catch { throw SearchError(error.message) }
+            }
+        case "beta_schedule": betaSchedule = try SettingValue.choice(key, value, BetaSchedule.self)
+        case "augment": augment = try SettingValue.choice(key, value, AugmentChoice.self)
+        case "init": initialization = try SettingValue.choice(key, value, WeightInitialization.self)
         case "train_limit": trainLimit = try integer(value, min: 1)
         case "test_limit": testLimit = try integer(value, min: 1)
         default:
@@ -107,6 +127,9 @@ public struct SearchSettings: Codable, Equatable, Sendable {
         guard weightDecay.count == 3, weightDecay.allSatisfy({ $0 >= 0 && $0 < 1 }) else {
             throw SearchError("weight_decay must be three values in [0, 1), got \(weightDecay)")
         }
+        guard learningRateSchedules.count == 3 else {
+            throw SearchError("lr_schedule must be three schedules (phase 1, 2, 3), got \(learningRateSchedules.count)")
+        }
         guard momentum >= 0 && momentum < 1 else { throw SearchError("momentum must be in [0, 1), got \(momentum)") }
         guard threshold > 0 && threshold < 1 else { throw SearchError("threshold must be in (0, 1), got \(threshold)") }
         guard betaFinal >= 1 else { throw SearchError("beta_final must be at least 1, got \(betaFinal)") }
@@ -120,7 +143,8 @@ public struct SearchSettings: Codable, Equatable, Sendable {
         }
     }
 
-    /// Beta during phase-2 epoch k (0-based) of `epochs[1]` (`Gate.beta`).
+    /// Beta during phase-2 epoch k (0-based) of `epochs[1]` (`Gate.beta`); under the `step`
+    /// schedule, the value the epoch ends at.
     public func beta(phase2Epoch k: Int) -> Double {
         Gate.beta(epoch: k, of: epochs[1], betaFinal: betaFinal)
     }
@@ -154,5 +178,9 @@ extension SearchSettings {
         targetRate = try c.decodeIfPresent(Double.self, forKey: .targetRate) ?? targetRate
         trainLimit = try c.decodeIfPresent(Int.self, forKey: .trainLimit)
         testLimit = try c.decodeIfPresent(Int.self, forKey: .testLimit)
+        learningRateSchedules = try c.decodeIfPresent([LearningRateSchedule].self, forKey: .learningRateSchedules) ?? learningRateSchedules
+        betaSchedule = try c.decodeIfPresent(BetaSchedule.self, forKey: .betaSchedule) ?? betaSchedule
+        augment = try c.decodeIfPresent(AugmentChoice.self, forKey: .augment) ?? augment
+        initialization = try c.decodeIfPresent(WeightInitialization.self, forKey: .initialization) ?? initialization
     }
 }

@@ -19,6 +19,15 @@ enum SettingValue {
         return v
     }
 
+    /// One of an enumeration's spellings.
+    static func choice<T: RawRepresentable & CaseIterable>(_ key: String, _ s: String, _: T.Type) throws(SearchError) -> T
+        where T.RawValue == String {
+        guard let v = T(rawValue: s.trimmingCharacters(in: .whitespaces)) else {
+            throw SearchError("'\(key)' takes one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), got '\(s)'")
+        }
+        return v
+    }
+
     /// The error for a key that is not one of `keys`, with the nearest one and the full list.
     static func unknown(_ key: String, among keys: [String]) -> SearchError {
         var message = "unknown setting '\(key)'"

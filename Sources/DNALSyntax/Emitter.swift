@@ -143,6 +143,10 @@ public enum Emitter {
         if let v = s.targetTolerance { lines.append("target_tolerance: \(number(v))") }
         if let v = s.targetGain { lines.append("target_gain: \(number(v))") }
         if let v = s.targetRate { lines.append("target_rate: \(number(v))") }
+        if let v = s.learningRateSchedules { lines.append("lr_schedule: \(list(v) { scalar($0.description) })") }
+        if let v = s.betaSchedule { lines.append("beta_schedule: \(v.rawValue)") }
+        if let v = s.augment { lines.append("augment: \(scalar(v.rawValue))") }
+        if let v = s.initialization { lines.append("init: \(v.rawValue)") }
         return "search:\n" + lines.map { "  " + $0 + "\n" }.joined()
     }
 

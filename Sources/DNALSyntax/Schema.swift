@@ -48,7 +48,8 @@ public enum Schema {
     /// Keys of the `search:` section.
     public static let searchKeys = ["lambda", "epochs", "batch", "lr", "momentum", "weight_decay",
                                     "threshold", "beta_final", "seed", "target_flops", "target_params",
-                                    "target_tolerance", "target_gain", "target_rate"]
+                                    "target_tolerance", "target_gain", "target_rate", "lr_schedule", "beta_schedule",
+                                    "augment", "init"]
 
     /// Keys of a `bn:` mapping inside conv and linear.
     public static let bnKeys = ["eps", "momentum"]

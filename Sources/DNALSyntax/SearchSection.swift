@@ -37,7 +37,30 @@ extension Elaborator {
         if a.has("target_tolerance") { s.targetTolerance = try a.double("target_tolerance", range: 0.001...0.5) }
         if a.has("target_gain") { s.targetGain = try a.double("target_gain", range: 0.01...100) }
         if a.has("target_rate") { s.targetRate = try a.double("target_rate", range: 0.001...1) }
+        if a.has("lr_schedule") {
+            s.learningRateSchedules = try perPhase(a, "lr_schedule") { (x) throws(Diagnostic) in
+                let text = try x.string("lr_schedule") ?? ""
+                do throws(ScheduleSyntaxError) {
+                    return try LearningRateSchedule(parsing: text)
+                } catch {
+                    throw diagnostic(error.message, at: x.node("lr_schedule")!)
+                }
+            }
+        }
+        if a.has("beta_schedule") { s.betaSchedule = try choice(a, "beta_schedule", BetaSchedule.self) }
+        if a.has("augment") { s.augment = try choice(a, "augment", AugmentChoice.self) }
+        if a.has("init") { s.initialization = try choice(a, "init", WeightInitialization.self) }
         return s
+    }
+
+    /// One of an enumeration's spellings.
+    private func choice<T: RawRepresentable & CaseIterable>(_ a: Attributes, _ key: String, _: T.Type) throws(Diagnostic) -> T
+        where T.RawValue == String {
+        let text = try a.string(key) ?? ""
+        guard let value = T(rawValue: text) else {
+            throw diagnostic("'\(key)' must be one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), got '\(text)'", at: a.node(key)!)
+        }
+        return value
     }
 
     /// A value per phase: a list of exactly three, or one value for all three phases.

@@ -35,6 +35,10 @@ struct SearchCommandTests {
         let analyze = try runDNALC(["analyze", "architectures/vgg6-mnist.yaml", "--masks", out + "/masks.json", "--format", "json"])
         let total = (try JSONSerialization.jsonObject(with: Data(analyze.stdout.utf8)) as? [String: Any])?["total"] as? [String: Any]
         #expect(String(total?["flops"] as? Int ?? -1) == String(log[3].split(separator: ",")[8]))
+        // report.json carries the reference counter's figure for the same masks, as analyze does
+        let reference = (try JSONSerialization.jsonObject(with: Data(analyze.stdout.utf8)) as? [String: Any])?["reference"] as? [String: Any]
+        #expect((report["reference"] as? [String: Any])?["flops"] as? Int == reference?["flops"] as? Int)
+        #expect(reference?["flops"] as? Int != nil)
         let pruned = try runDNALC(["analyze", out + "/pruned.yaml", "--format", "json"])
         let prunedTotal = (try JSONSerialization.jsonObject(with: Data(pruned.stdout.utf8)) as? [String: Any])?["total"] as? [String: Any]
         #expect(String(prunedTotal?["flops"] as? Int ?? -1) == String(log[3].split(separator: ",")[8]))

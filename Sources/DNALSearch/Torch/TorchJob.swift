@@ -20,8 +20,12 @@ struct TorchJob: Encodable {
         var recordBeta: Double
         /// Groups the optimiser steps; every other parameter gets no gradient.
         var stepping: [String]
+        /// The epoch's base rate (a step schedule's factor applied), and where a cosine stands:
+        /// [the epoch it starts at, its horizon], both in epochs; nil for a constant rate.
         var learningRate: Double
-        var annealing: String
+        var cosine: [Int]?
+        /// Under the `step` beta schedule, the beta phase 2 rises to, step by step.
+        var betaRampTo: Double?
         var weightDecay: Double
         var tracksBest: Bool
         /// Set every alpha to 0 before the epoch (the first of phase 2).
@@ -32,7 +36,7 @@ struct TorchJob: Encodable {
         var weightMasks: Bool
 
         enum CodingKeys: String, CodingKey {
-            case phase, epoch, epochs, beta, stepping, annealing, regulariser
+            case phase, epoch, epochs, beta, stepping, cosine, regulariser, betaRampTo = "beta_ramp_to"
             case gateMode = "gate_mode", recordBeta = "record_beta", learningRate = "learning_rate", weightDecay = "weight_decay"
             case tracksBest = "tracks_best", resetAlpha = "reset_alpha", weightMasks = "weight_masks"
         }
@@ -110,10 +114,12 @@ extension DNALSchedule {
     /// `addLossTerms`, `afterStep` and `record` do in that epoch.
     func torchPlan(epoch e: Int) -> TorchJob.Plan {
         let p = plan(epoch: e)
+        let rate = p.learningRateSchedule.epoch(p.epoch, of: p.epochs)
         return TorchJob.Plan(
             phase: p.phase, epoch: p.epoch, epochs: p.epochs, gateMode: p.gate.mode.rawValue, beta: Double(p.gate.beta),
             recordBeta: recordBeta(p),
-            stepping: p.stepping.map(\.rawValue).sorted(), learningRate: p.learningRate, annealing: p.annealing.rawValue,
+            stepping: p.stepping.map(\.rawValue).sorted(), learningRate: p.learningRate * rate.factor,
+            cosine: rate.cosine.map { [$0.start, $0.horizon] }, betaRampTo: p.betaRampTo,
             weightDecay: p.weightDecay, tracksBest: p.tracksBest, resetAlpha: p.phase == 2 && p.epoch == 0,
             regulariser: regulariserWeight(p), weightMasks: p.phase == 3)
     }

@@ -53,7 +53,7 @@ public final class TorchSearch {
     @discardableResult
     public func prepare() throws -> [String] {
         if !FileManager.default.fileExists(atPath: lastCheckpoint) {
-            trainer.train.parameters.initialize(seed: UInt64(schedule.settings.seed))
+            trainer.train.parameters.initialize(seed: UInt64(schedule.settings.seed), scheme: schedule.settings.initialization)
             try trainer.freshState.write(trainer.train.parameters, to: lastCheckpoint, metadata: trainer.weightsMetadata)
         }
         try TorchJob(schedule: schedule, trainer: trainer, device: settings.device, threadsPerProcess: threadsPerProcess)

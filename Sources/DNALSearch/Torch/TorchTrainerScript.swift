@@ -285,11 +285,16 @@ class Trainer:
             x = batch_images(self.train, index, draws[mine], self.mean, self.std, padding).to(self.device)
             y = self.train.labels[index].to(self.device)
             lr = plan["learning_rate"]
-            if plan["annealing"] == "cosine":
-                steps = plan["epochs"] * batches
-                lr = lr * 0.5 * (1 + math.cos(math.pi * (plan["epoch"] * batches + b) / max(steps, 1)))
+            if plan.get("cosine") is not None:  # [the epoch the cosine stands at, its horizon], in epochs
+                start, horizon = plan["cosine"]
+                lr = lr * 0.5 * (1 + math.cos(math.pi * (start * batches + b) / max(horizon * batches, 1)))
             for group in optimizer.param_groups:
                 group["lr"] = lr
+            if plan.get("beta_ramp_to") is not None:  # the per-step beta schedule
+                step, steps = plan["epoch"] * batches + b, plan["epochs"] * batches
+                beta = math.pow(plan["beta_ramp_to"], (step + 1) / max(steps, 1))
+                for g in self.gates:
+                    g.beta = beta
             optimizer.zero_grad(set_to_none=True)
             loss = F.cross_entropy(model(x), y)
             value = loss.detach().double().cpu()
@@ -308,6 +313,7 @@ class Trainer:
             if self.rank == 0 and (b % 10 == 9 or b == batches - 1):
                 self.log("BATCH", {"phase": plan["phase"], "epoch": plan["epoch"], "epochs": plan["epochs"],
                                    "batch": b, "batches": batches})
+        self.set_gates(plan)  # evaluate at the epoch's beta, as the native trainer does
         if self.world > 1:
             dist.all_reduce(total)
         return float(total[0] / max(total[1], 1))

@@ -23,7 +23,7 @@ public final class FineTuneSchedule: TrainingSchedule {
     public func plan(epoch: Int) -> EpochPlan {
         EpochPlan(phase: 3, epoch: epoch, epochs: settings.epochs, gate: Gate(mode: .hard), frozen: [.alpha],
                   stepping: [.conv, .batchNorm2d, .linear, .batchNorm1d], learningRate: settings.learningRate,
-                  annealing: .cosine, weightDecay: settings.weightDecay, tracksBest: true)
+                  learningRateSchedule: .cosine, weightDecay: settings.weightDecay, tracksBest: true)
     }
 
     /// Every epoch (the masks never change, but a resumed run starts here too), the masks the

@@ -70,7 +70,8 @@ public enum RunRecipe: Sendable, Equatable {
     public var trainer: TrainerSettings {
         switch self {
         case .search(let s):
-            return TrainerSettings(batch: s.batch, momentum: s.momentum, seed: s.seed, trainLimit: s.trainLimit, testLimit: s.testLimit)
+            return TrainerSettings(batch: s.batch, momentum: s.momentum, seed: s.seed, trainLimit: s.trainLimit, testLimit: s.testLimit,
+                                   augment: s.augment, initialization: s.initialization)
         case .train(let t):
             return t.trainer
         }

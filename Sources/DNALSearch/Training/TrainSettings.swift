@@ -13,11 +13,15 @@ public struct TrainSettings: Codable, Equatable, Sendable {
     /// Use only the first N training / test images; nil for all.
     public var trainLimit: Int?
     public var testLimit: Int?
+    /// Training augmentation, and how weights that are not loaded start (a network trained from scratch).
+    public var augment = AugmentChoice.auto
+    public var initialization = WeightInitialization.reference
 
     /// Keys `--set key=value` accepts for training.
-    public static let keys = ["batch", "lr", "momentum", "weight_decay", "seed", "train_limit", "test_limit"]
+    public static let keys = ["batch", "lr", "momentum", "weight_decay", "seed", "train_limit", "test_limit", "augment", "init"]
     /// Search keys that mean nothing without gates being learned.
-    public static let searchOnlyKeys = ["epochs", "lambda", "threshold", "beta_final"]
+    public static let searchOnlyKeys = ["epochs", "lambda", "threshold", "beta_final", "beta_schedule", "lr_schedule",
+                                        "target_flops", "target_params", "target_tolerance", "target_gain", "target_rate"]
 
     /// The phase-3 recipe of `search` (a network file's `search:` section over dnalc's defaults).
     public init(fineTuningOf search: SearchSettings) {
@@ -29,11 +33,14 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         seed = search.seed
         trainLimit = search.trainLimit
         testLimit = search.testLimit
+        augment = search.augment
+        initialization = search.initialization
     }
 
     /// What the trainer itself needs.
     public var trainer: TrainerSettings {
-        TrainerSettings(batch: batch, momentum: momentum, seed: seed, trainLimit: trainLimit, testLimit: testLimit)
+        TrainerSettings(batch: batch, momentum: momentum, seed: seed, trainLimit: trainLimit, testLimit: testLimit,
+                        augment: augment, initialization: initialization)
     }
 
     /// Applies `key=value`.
@@ -46,6 +53,8 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         case "seed": seed = try SettingValue.integer(key, value, min: 0)
         case "train_limit": trainLimit = try SettingValue.integer(key, value, min: 1)
         case "test_limit": testLimit = try SettingValue.integer(key, value, min: 1)
+        case "augment": augment = try SettingValue.choice(key, value, AugmentChoice.self)
+        case "init": initialization = try SettingValue.choice(key, value, WeightInitialization.self)
         case _ where Self.searchOnlyKeys.contains(key):
             throw SearchError("'\(key)' is a search setting; dnalc train takes --epochs and no gate settings")
         default:
@@ -60,5 +69,23 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         guard learningRate > 0 && learningRate <= 10 else { throw SearchError("lr must be in (0, 10], got \(learningRate)") }
         guard weightDecay >= 0 && weightDecay < 1 else { throw SearchError("weight_decay must be in [0, 1), got \(weightDecay)") }
         guard momentum >= 0 && momentum < 1 else { throw SearchError("momentum must be in [0, 1), got \(momentum)") }
+    }
+}
+
+extension TrainSettings {
+    /// Reads config.json; `augment` and `init`, which runs written before they existed lack, take
+    /// their defaults (what those runs did), so older runs still resume.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        epochs = try c.decode(Int.self, forKey: .epochs)
+        batch = try c.decode(Int.self, forKey: .batch)
+        learningRate = try c.decode(Double.self, forKey: .learningRate)
+        momentum = try c.decode(Double.self, forKey: .momentum)
+        weightDecay = try c.decode(Double.self, forKey: .weightDecay)
+        seed = try c.decode(Int.self, forKey: .seed)
+        trainLimit = try c.decodeIfPresent(Int.self, forKey: .trainLimit)
+        testLimit = try c.decodeIfPresent(Int.self, forKey: .testLimit)
+        augment = try c.decodeIfPresent(AugmentChoice.self, forKey: .augment) ?? .auto
+        initialization = try c.decodeIfPresent(WeightInitialization.self, forKey: .initialization) ?? .reference
     }
 }

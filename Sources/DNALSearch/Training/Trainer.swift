@@ -60,7 +60,7 @@ public final class Trainer {
             throw SearchError("the input normalisation has \(normalization.mean.count) channels, \(data.source) has \(data.train.channels)")
         }
         let normalization = normalization ?? Normalization.compute(from: data.train)
-        trainSource = BatchSource(dataset: data.train, batchSize: settings.batch, augmentation: .standard(for: data.train),
+        trainSource = BatchSource(dataset: data.train, batchSize: settings.batch, augmentation: Augmentation(settings.augment, for: data.train),
                                   normalization: normalization, seed: UInt64(settings.seed))
         testSource = BatchSource(dataset: data.test, batchSize: max(settings.batch, 256), augmentation: .none,
                                  normalization: normalization, seed: UInt64(settings.seed))
@@ -82,7 +82,7 @@ public final class Trainer {
             }
             try schedule.restore(state.schedule)
         } else if !startsFromWeights {
-            train.parameters.initialize(seed: UInt64(settings.seed))
+            train.parameters.initialize(seed: UInt64(settings.seed), scheme: settings.initialization)
         }
         train.random = state.random
         for e in state.epochsDone..<schedule.totalEpochs {
@@ -145,6 +145,7 @@ public final class Trainer {
         for b in 0..<batches {
             if shouldStop() { throw SearchError("interrupted") }
             let n = trainSource.fill(order: order, index: b, epoch: e, augment: true, images: images, labels: labels)
+            if plan.betaRampTo != nil { train.gate.beta = plan.gateBeta(batch: b, batches: batches) }
             train.setInput(chw: images, batch: n)
             try train.forward(batch: n)
             var loss: Double

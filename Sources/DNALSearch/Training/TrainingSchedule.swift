@@ -18,28 +18,23 @@ public struct EpochPlan: Sendable, Equatable {
     public var stepping: Set<ParameterGroup>
     /// The phase's base rate and how it moves within the phase.
     public var learningRate: Double
-    public var annealing: Annealing
+    public var learningRateSchedule: LearningRateSchedule
     public var weightDecay: Double
     /// Whether this epoch's test top-1 competes for `checkpoints/best.safetensors`.
     public var tracksBest: Bool
-
-    /// How the learning rate moves within a phase.
-    public enum Annealing: String, Sendable, Equatable {
-        /// The base rate throughout.
-        case constant
-        /// Cosine annealing from the base rate to 0 over the phase, step by step.
-        case cosine
-    }
+    /// Under the `step` beta schedule, the beta phase 2 rises to: beta then moves every step
+    /// (`gateBeta`); nil keeps `gate.beta` for the whole epoch.
+    public var betaRampTo: Double? = nil
 
     /// The rate at batch `b` of `batches` in this epoch.
     public func learningRate(batch b: Int, batches: Int) -> Double {
-        switch annealing {
-        case .constant:
-            return learningRate
-        case .cosine:
-            let total = Double(epochs * batches), t = Double(epoch * batches + b)
-            return learningRate * 0.5 * (1 + cos(Double.pi * t / max(total, 1)))
-        }
+        learningRateSchedule.rate(base: learningRate, epoch: epoch, of: epochs, batch: b, batches: batches)
+    }
+
+    /// The gates' beta at batch `b` of `batches` in this epoch.
+    public func gateBeta(batch b: Int, batches: Int) -> Float {
+        guard let final = betaRampTo else { return gate.beta }
+        return Float(Gate.beta(step: epoch * batches + b, of: epochs * batches, betaFinal: final))
     }
 }
 
