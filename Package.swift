@@ -8,7 +8,8 @@ import PackageDescription
 /// DNALKernels wraps the C kernels; DNALRuntime runs graphs on them; DNALSearch trains (the DNAL
 /// schedule and plain training); DNALExport writes ONNX from Core graphs; the `dnalc` executable
 /// sits on top. libyaml is reached only through CYAML (used by DNALSyntax), zlib through CZlib
-/// (used by DNALData). README.md's stage map lists each target's place.
+/// (used by DNALData), libjpeg(-turbo) and libpng through CJPEG and CPNG, wrapped by the C target
+/// CImageCodecs (used by DNALData). README.md's stage map lists each target's place.
 let package = Package(
     name: "dnalc",
     platforms: [.macOS(.v13)],
@@ -35,10 +36,22 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
         ),
+        .systemLibrary(
+            name: "CJPEG",
+            pkgConfig: "libjpeg",
+            providers: [.apt(["libjpeg-dev"]), .brew(["jpeg-turbo"])]
+        ),
+        .systemLibrary(
+            name: "CPNG",
+            pkgConfig: "libpng",
+            providers: [.apt(["libpng-dev"]), .brew(["libpng"])]
+        ),
+        // JPEG and PNG decoding in C: libjpeg's errors longjmp, which must not cross Swift frames
+        .target(name: "CImageCodecs", dependencies: ["CJPEG", "CPNG"], cSettings: [.unsafeFlags(["-O2"])]),
         .target(name: "DNALCore"),
         .target(
             name: "DNALData",
-            dependencies: ["DNALCore", "CZlib"],
+            dependencies: ["DNALCore", "CZlib", "CImageCodecs"],
             resources: [.copy("Resources/fashion-mnist-subset")]
         ),
         // Hot kernels are optimised in every configuration, debug included: a debug build of
@@ -75,6 +88,6 @@ let package = Package(
         .testTarget(name: "DNALSearchTests", dependencies: ["DNALSearch", "DNALSyntax", "DNALTestSupport"]),
         .testTarget(name: "DNALExportTests", dependencies: ["DNALExport", "DNALRuntime", "DNALSyntax", "DNALTestSupport"]),
         .testTarget(name: "TorchBackendTests", dependencies: ["DNALExport", "DNALRuntime", "DNALSyntax", "DNALTestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["dnalc", "DNALData", "DNALRuntime", "DNALTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["dnalc", "DNALCore", "DNALData", "DNALRuntime", "DNALTestSupport"]),
     ]
 )

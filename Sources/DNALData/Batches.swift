@@ -1,4 +1,5 @@
 import DNALCore
+import Foundation
 
 /// Standard training augmentation: a random crop of the image padded with `cropPadding` zeros
 /// on each side, and a random horizontal flip.
@@ -37,8 +38,23 @@ public struct Normalization: Sendable, Equatable {
         self.std = std
     }
 
-    /// Mean and standard deviation per channel over the data set.
+    /// Mean and standard deviation per channel over the data set (an image folder: over the
+    /// evaluation view of up to 2,000 of its images, spread over the split).
     public static func compute(from d: Dataset) -> Normalization {
+        if let folder = d.folder {
+            let n = min(d.count, 2000), step = max(d.count / max(n, 1), 1)
+            var sample = Dataset(name: d.name, channels: d.channels, height: d.height, width: d.width, classes: d.classes,
+                                 images: [UInt8](repeating: 0, count: n * d.sampleBytes), labels: [UInt16](repeating: 0, count: n))
+            sample.images.withUnsafeMutableBufferPointer { out in
+                for k in 0..<n {
+                    var none: SeededRandom? = nil
+                    if let image = try? folder.image(k * step) {
+                        folder.transform.apply(image, random: &none, flip: false, into: out.baseAddress! + k * d.sampleBytes)
+                    }
+                }
+            }
+            return compute(from: sample)
+        }
         var sum = [Double](repeating: 0, count: d.channels), squares = sum
         let plane = d.height * d.width
         for i in 0..<d.count {
@@ -93,36 +109,78 @@ public struct BatchSource: Sendable {
     /// Writes batch `index` of an epoch's `order` into `images` (NCHW) and `labels`; returns its size.
     /// Augmentation draws from a generator seeded by (seed, epoch, index) when `augment` is set.
     public func fill(order: [Int], index: Int, epoch: Int, augment: Bool, images: UnsafeMutablePointer<Float>,
-                     labels: UnsafeMutablePointer<Int32>) -> Int {
+                     labels: UnsafeMutablePointer<Int32>) throws -> Int {
         let start = index * batchSize
         let n = min(batchSize, order.count - start)
-        let d = dataset, plane = d.height * d.width
+        let d = dataset
         var rng = SeededRandom(seed: seed ^ (UInt64(epoch) << 32) ^ UInt64(index) &* 0xBF58_476D)
         let pad = augment ? augmentation.cropPadding : 0
+        // the draws first, in sample order, so that they do not depend on how decoding is split
+        var draws: [(dy: Int, dx: Int, flip: Bool)] = []
         for k in 0..<n {
-            let sample = order[start + k]
-            labels[k] = Int32(d.labels[sample])
+            labels[k] = Int32(d.labels[order[start + k]])
             let dy = pad > 0 ? Int(rng.next() % UInt64(2 * pad + 1)) - pad : 0
             let dx = pad > 0 ? Int(rng.next() % UInt64(2 * pad + 1)) - pad : 0
-            let flip = augment && augmentation.horizontalFlip && rng.next() & 1 == 1
-            for c in 0..<d.channels {
-                let src = sample * d.sampleBytes + c * plane
-                let dst = images + (k * d.channels + c) * plane
-                let m = normalization.mean[c], s = 1 / normalization.std[c]
-                let zero = (0 - m) * s
-                for y in 0..<d.height {
-                    let sy = y + dy
-                    for x in 0..<d.width {
-                        let sx = flip ? d.width - 1 - (x + dx) : x + dx
-                        if sy < 0 || sy >= d.height || sx < 0 || sx >= d.width {
-                            dst[y * d.width + x] = zero
-                        } else {
-                            dst[y * d.width + x] = (Float(d.images[src + sy * d.width + sx]) / 255 - m) * s
-                        }
+            draws.append((dy, dx, augment && augmentation.horizontalFlip && rng.next() & 1 == 1))
+        }
+        guard let folder = d.folder else {
+            d.images.withUnsafeBufferPointer { pixels in
+                for k in 0..<n {
+                    write(pixels.baseAddress! + order[start + k] * d.sampleBytes, draws[k], into: images + k * d.sampleBytes)
+                }
+            }
+            return n
+        }
+        // an image folder: decode (or take the decoded image), crop and resize on the worker pool
+        nonisolated(unsafe) let out = images
+        nonisolated(unsafe) var failure: Error?
+        let lock = NSLock()
+        let frozenDraws = draws
+        // a large image trains on a random resized crop unless augmentation is off
+        let cropsAtRandom = augment && augmentation != .none
+        let base = seed ^ (UInt64(epoch) << 32) ^ UInt64(index) &* 0x94D0_49BB
+        DispatchQueue.concurrentPerform(iterations: n) { k in
+            let sample = order[start + k]
+            var bytes = [UInt8](repeating: 0, count: d.sampleBytes)
+            do {
+                let image = try folder.image(sample)
+                var random: SeededRandom? = cropsAtRandom && !folder.transform.isSmall(image) ? SeededRandom(seed: base &+ UInt64(k) &* 0x2545_F491) : nil
+                // a large image's random resized crop flips by its own draw; a small one crops and flips as in memory
+                let flip = random != nil ? frozenDraws[k].flip : false
+                folder.transform.apply(image, random: &random, flip: flip, into: &bytes)
+                let small = folder.transform.isSmall(image)
+                bytes.withUnsafeBufferPointer {
+                    write($0.baseAddress!, small ? frozenDraws[k] : (0, 0, false), into: out + k * d.sampleBytes)
+                }
+            } catch {
+                lock.lock()
+                failure = failure ?? error
+                lock.unlock()
+            }
+        }
+        if let failure { throw failure }
+        return n
+    }
+
+    /// One sample's planar bytes, shifted by (dy, dx) with zero fill and optionally mirrored,
+    /// normalised into `dst`.
+    func write(_ src: UnsafePointer<UInt8>, _ draw: (dy: Int, dx: Int, flip: Bool), into dst: UnsafeMutablePointer<Float>) {
+        let d = dataset, plane = d.height * d.width
+        for c in 0..<d.channels {
+            let from = src + c * plane, to = dst + c * plane
+            let m = normalization.mean[c], s = 1 / normalization.std[c]
+            let zero = (0 - m) * s
+            for y in 0..<d.height {
+                let sy = y + draw.dy
+                for x in 0..<d.width {
+                    let sx = draw.flip ? d.width - 1 - (x + draw.dx) : x + draw.dx
+                    if sy < 0 || sy >= d.height || sx < 0 || sx >= d.width {
+                        to[y * d.width + x] = zero
+                    } else {
+                        to[y * d.width + x] = (Float(from[sy * d.width + sx]) / 255 - m) * s
                     }
                 }
             }
         }
-        return n
     }
 }

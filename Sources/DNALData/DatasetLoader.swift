@@ -1,13 +1,15 @@
 import Foundation
 
-/// Finds and reads data sets: `--data DIR` holding CIFAR-10 binary batches or MNIST-family IDX
-/// files, or the bundled Fashion-MNIST subset when no directory is given.
+/// Finds and reads data sets: `--data DIR` holding CIFAR-10 binary batches, MNIST-family IDX
+/// files or an image folder (`train/CLASS/*`, `val/CLASS/*` or `test/CLASS/*`, JPEG or PNG), or the
+/// bundled Fashion-MNIST subset when no directory is given.
 public enum DatasetLoader {
     /// The largest data file read (the full CIFAR-10 training batches are 30 MB each).
     static let maxFileBytes = 1 << 31
 
-    /// Reads `directory`, or the bundled subset when it is nil.
-    public static func load(directory: String?) throws -> DataSplits {
+    /// Reads `directory`, or the bundled subset when it is nil. An image folder is read at the
+    /// size `images` gives (the network's input); without it, an image folder is refused.
+    public static func load(directory: String?, images: ImageFolderOptions? = nil) throws -> DataSplits {
         guard let directory else { return try bundled() }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
@@ -21,7 +23,11 @@ public enum DatasetLoader {
             let name = directory.lowercased().contains("fashion") ? "fashion-mnist" : "mnist-family"
             return try IDXReader.read(directory: directory, name: name)
         }
-        throw DataError("'\(directory)' holds neither CIFAR-10 binary batches (data_batch_1.bin ... test_batch.bin) nor MNIST-family IDX files (train-images-idx3-ubyte[.gz] ...)")
+        if ImageFolderReader.recognises(directory) {
+            guard let images else { throw DataError("'\(directory)' is an image folder, which this command cannot read") }
+            return try ImageFolderReader.read(directory: directory, options: images)
+        }
+        throw DataError("'\(directory)' holds neither CIFAR-10 binary batches (data_batch_1.bin ... test_batch.bin), MNIST-family IDX files (train-images-idx3-ubyte[.gz] ...) nor an image folder (train/CLASS/IMAGE and val/CLASS/IMAGE, JPEG or PNG)")
     }
 
     /// The Fashion-MNIST subset shipped with dnalc (10,000 training and 2,000 test images).

@@ -36,7 +36,12 @@ public enum SafeTensors {
         withUnsafeBytes(of: UInt64(json.count).littleEndian) { bytes.append(contentsOf: $0) }
         bytes.append(contentsOf: json)
         for name in names {
+            #if _endian(little)
+            // one copy per tensor: the file's byte order is the machine's (fast in debug builds too)
+            tensors[name]!.values.withUnsafeBytes { bytes.append(contentsOf: $0) }
+            #else
             for v in tensors[name]!.values { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
+            #endif
         }
         return bytes
     }
@@ -80,11 +85,18 @@ public enum SafeTensors {
             }
             var values = [Float](repeating: 0, count: count)
             let base = headerEnd + offsets[0]
+            #if _endian(little)
+            // one copy per tensor (the bounds were checked above)
+            values.withUnsafeMutableBytes { out in
+                bytes.withUnsafeBytes { out.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[base..<(base + 4 * count)])) }
+            }
+            #else
             for i in 0..<count {
                 let p = base + 4 * i
                 let bits = UInt32(bytes[p]) | UInt32(bytes[p + 1]) << 8 | UInt32(bytes[p + 2]) << 16 | UInt32(bytes[p + 3]) << 24
                 values[i] = Float(bitPattern: bits)
             }
+            #endif
             tensors[name] = Tensor(shape: shape, values: values)
         }
         return (tensors, metadata)

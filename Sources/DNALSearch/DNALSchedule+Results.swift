@@ -46,6 +46,7 @@ extension DNALSchedule {
         let masks = currentMasks(trainer)
         var report = SearchReport(graph: graph, settings: settings, data: trainer.dataSource, records: state.records,
                                   masks: masks, bestTop1: state.bestTop1, seconds: seconds)
+        report.classNames = trainer.classNames
         if let binarisedTop1 { report.pruned.top1 = binarisedTop1 }
         report.backend = backend
         if let budget, let target = settings.target {

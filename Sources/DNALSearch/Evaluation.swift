@@ -21,7 +21,7 @@ extension Evaluation {
         defer { images.deallocate(); labels.deallocate(); scratch.deallocate() }
         var lossSum = 0.0, top1 = 0, top5 = 0
         for b in 0..<source.batchesPerEpoch {
-            let n = source.fill(order: order, index: b, epoch: 0, augment: false, images: images, labels: labels)
+            let n = try source.fill(order: order, index: b, epoch: 0, augment: false, images: images, labels: labels)
             executor.setInput(chw: images, batch: n)
             try executor.forward(batch: n)
             guard let loss = LossKernel.softmaxCrossEntropy(logits: executor.logits, labels: labels, batch: n, classes: classes,

@@ -13,6 +13,8 @@ public struct SearchReport: Codable, Sendable {
     }
     public var network: String
     public var data: String
+    /// The data's class names in label order, when it names them (an image folder).
+    public var classNames: [String]?
     public var lambda: Double
     public var settings: SearchSettings
     /// The full network (top-1 at the end of phase 1).
@@ -67,7 +69,7 @@ public struct SearchReport: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case network, data, lambda, settings, baseline, pruned, reference, flopsRatio = "flops_ratio", paramsRatio = "params_ratio"
+        case network, data, classNames = "class_names", lambda, settings, baseline, pruned, reference, flopsRatio = "flops_ratio", paramsRatio = "params_ratio"
         case bestTop1 = "best_top1", keptGates = "kept_gates", gates, seconds
         case prunedNetwork = "pruned_network", prunedNetworkNote = "pruned_network_note", budget, backend
     }

@@ -39,13 +39,15 @@ public struct SearchSettings: Codable, Equatable, Sendable {
     public var targetRate = 0.05
     /// Use only the first N training / test images (quick runs); nil for all.
     public var trainLimit: Int?
+    /// How an image folder is read (crop scale, unreadable images).
+    public var images = ImageReading()
     public var testLimit: Int?
 
     public init() {}
 
     /// Keys `--set key=value` accepts: the `search:` keys (`Schema.searchKeys`) plus the subset
     /// limits, which belong to a run rather than to a network.
-    public static let keys = Schema.searchKeys + ["train_limit", "test_limit"]
+    public static let keys = Schema.searchKeys + ["train_limit", "test_limit"] + ImageReading.keys
 
     /// Defaults, then the file's `search:` section.
     public init(file: SearchConfig) {
@@ -108,6 +110,7 @@ public struct SearchSettings: Codable, Equatable, Sendable {
         case "augment": augment = try SettingValue.choice(key, value, AugmentChoice.self)
         case "init": initialization = try SettingValue.choice(key, value, WeightInitialization.self)
         case "train_limit": trainLimit = try integer(value, min: 1)
+        case _ where ImageReading.keys.contains(key): try images.set(key, value)
         case "test_limit": testLimit = try integer(value, min: 1)
         default:
             throw SettingValue.unknown(key, among: Self.keys)
@@ -177,6 +180,7 @@ extension SearchSettings {
         targetGain = try c.decodeIfPresent(Double.self, forKey: .targetGain) ?? targetGain
         targetRate = try c.decodeIfPresent(Double.self, forKey: .targetRate) ?? targetRate
         trainLimit = try c.decodeIfPresent(Int.self, forKey: .trainLimit)
+        images = try c.decodeIfPresent(ImageReading.self, forKey: .images) ?? images
         testLimit = try c.decodeIfPresent(Int.self, forKey: .testLimit)
         learningRateSchedules = try c.decodeIfPresent([LearningRateSchedule].self, forKey: .learningRateSchedules) ?? learningRateSchedules
         betaSchedule = try c.decodeIfPresent(BetaSchedule.self, forKey: .betaSchedule) ?? betaSchedule

@@ -80,7 +80,7 @@ struct SearchCommandTests {
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("a").path))  // nothing left behind
         let badSetting = try runDNALC(["search", "architectures/vgg6-mnist.yaml", "--set", "lamda=1", "--out", dir.appendingPathComponent("b").path])
         #expect(badSetting.status == 1 && badSetting.stderr.hasPrefix("error: unknown setting 'lamda'; did you mean 'lambda'? (the settings: lambda, epochs, ")
-                && badSetting.stderr.hasSuffix(", train_limit, test_limit)\n"), "\(badSetting.stderr)")
+                && badSetting.stderr.hasSuffix(", train_limit, test_limit, crop_scale, bad_images)\n"), "\(badSetting.stderr)")
         let noRun = try runDNALC(["search", "architectures/vgg6-mnist.yaml", "--resume", dir.path])
         #expect(noRun.status == 1 && noRun.stderr == "error: '\(dir.path)' is not a dnalc run directory (no readable config.json)\n")
         let noData = try runDNALC(["search", "architectures/vgg6-mnist.yaml", "--data", "/no/such/dir", "--out", dir.appendingPathComponent("c").path])

@@ -93,11 +93,11 @@ struct DataTests {
         var a = [Float](repeating: 0, count: 16 * 784), b = a
         var la = [Int32](repeating: 0, count: 16), lb = la
         let order = source.order(epoch: 1)
-        #expect(source.fill(order: order, index: 3, epoch: 1, augment: true, images: &a, labels: &la) == 16)
-        _ = source.fill(order: order, index: 3, epoch: 1, augment: true, images: &b, labels: &lb)
+        #expect(try source.fill(order: order, index: 3, epoch: 1, augment: true, images: &a, labels: &la) == 16)
+        _ = try source.fill(order: order, index: 3, epoch: 1, augment: true, images: &b, labels: &lb)
         #expect(a == b && la == lb)
         // without augmentation the pixels are the normalised originals
-        _ = source.fill(order: Array(0..<64), index: 0, epoch: 0, augment: false, images: &a, labels: &la)
+        _ = try source.fill(order: Array(0..<64), index: 0, epoch: 0, augment: false, images: &a, labels: &la)
         #expect(abs(a[100] - (Float(d.images[100]) / 255 - norm.mean[0]) / norm.std[0]) < 1e-6)
         #expect(la[0] == Int32(d.labels[0]))
         let mean = a.reduce(0, +) / Float(a.count)

@@ -28,7 +28,7 @@ struct EvaluationTests {
         var image = [Float](repeating: 0, count: test.sampleBytes), label: Int32 = 0
         var top1 = 0, top5 = 0, loss = 0.0
         for i in 0..<test.count {
-            _ = single.fill(order: order, index: i, epoch: 0, augment: false, images: &image, labels: &label)
+            _ = try single.fill(order: order, index: i, epoch: 0, augment: false, images: &image, labels: &label)
             executor.setInput(chw: image, batch: 1)
             try executor.forward(batch: 1)
             let row = (0..<graph.classes).map { Double(executor.logits[$0]) }

@@ -100,16 +100,23 @@ private func permute(_ values: [Float], from shape: [Int], axes: [Int]) -> [Floa
     var out = [Float](repeating: 0, count: values.count)
     var position = [Int](repeating: 0, count: axes.count)
     var source = 0
-    for i in 0..<out.count {
-        out[i] = values[source]
-        var a = axes.count - 1
-        while a >= 0 {
-            position[a] += 1
-            source += outStrides[a]
-            if position[a] < outShape[a] { break }
-            source -= outStrides[a] * outShape[a]
-            position[a] = 0
-            a -= 1
+    // raw pointers: checkpoints permute every weight, and debug builds check each array access
+    out.withUnsafeMutableBufferPointer { o in
+        values.withUnsafeBufferPointer { v in
+            position.withUnsafeMutableBufferPointer { p in
+                for i in 0..<o.count {
+                    o[i] = v[source]
+                    var a = axes.count - 1
+                    while a >= 0 {
+                        p[a] += 1
+                        source += outStrides[a]
+                        if p[a] < outShape[a] { break }
+                        source -= outStrides[a] * outShape[a]
+                        p[a] = 0
+                        a -= 1
+                    }
+                }
+            }
         }
     }
     return out

@@ -103,7 +103,7 @@ struct TorchJob: Encodable {
             let images = path(Self.dataFiles["\(split)_images"]!), labels = path(Self.dataFiles["\(split)_labels"]!)
             if !FileManager.default.fileExists(atPath: labels) {
                 try writeAtomically(NPY.encode(bytes: dataset.images, shape: [dataset.count, dataset.channels, dataset.height, dataset.width]), to: images)
-                try writeAtomically(NPY.encode(bytes: dataset.labels, shape: [dataset.count]), to: labels)
+                try writeAtomically(NPY.encode(bytes: dataset.labels.map { UInt8(truncatingIfNeeded: $0) }, shape: [dataset.count]), to: labels)
             }
         }
     }

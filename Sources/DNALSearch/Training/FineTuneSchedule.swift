@@ -52,8 +52,9 @@ public final class FineTuneSchedule: TrainingSchedule {
     public func finish(_ state: Checkpoint, seconds: Double, trainer: Trainer) throws -> SearchReport {
         let masks = trainer.train.parameters.storedMasks(graph)
         let search = SearchSettings(training: settings)
-        let report = SearchReport(graph: graph, settings: search, data: trainer.dataSource, records: state.records,
+        var report = SearchReport(graph: graph, settings: search, data: trainer.dataSource, records: state.records,
                                   masks: masks, bestTop1: state.bestTop1, seconds: seconds)
+        report.classNames = trainer.classNames
         try writeAtomically([UInt8](MasksFile.encode(masks, for: graph).utf8), to: trainer.path("masks.json"))
         try trainer.train.parameters.save(to: trainer.path("final.safetensors"), metadata: trainer.weightsMetadata)
         try report.write(to: trainer.path("report.json"))
@@ -76,6 +77,9 @@ extension SearchSettings {
         weightDecay = [t.weightDecay, t.weightDecay, t.weightDecay]
         seed = t.seed
         trainLimit = t.trainLimit
+        images = t.images
+        augment = t.augment
+        initialization = t.initialization
         testLimit = t.testLimit
     }
 }

@@ -24,6 +24,9 @@ public struct RunConfig: Codable, Sendable {
     public var dataFingerprint: String?
     /// The dnalc release that started the run (absent in runs from before it was recorded).
     public var dnalcVersion: String?
+    /// An image folder's class names (label order) and image count per split.
+    public var classNames: [String]?
+    public var images: [String: Int]?
     /// How the PyTorch backend launches the run; nil for the native engine.
     public var torch: TorchSettings?
 
@@ -71,7 +74,7 @@ public enum RunRecipe: Sendable, Equatable {
         switch self {
         case .search(let s):
             return TrainerSettings(batch: s.batch, momentum: s.momentum, seed: s.seed, trainLimit: s.trainLimit, testLimit: s.testLimit,
-                                   augment: s.augment, initialization: s.initialization)
+                                   augment: s.augment, initialization: s.initialization, images: s.images)
         case .train(let t):
             return t.trainer
         }

@@ -77,7 +77,10 @@ public final class RunDirectory {
         case .search(let s): schedule = try DNALSchedule(graph: graph, settings: s)
         case .train(let t): schedule = try FineTuneSchedule(graph: graph, settings: t)
         }
-        let splits = try DatasetLoader.load(directory: data)
+        let splits = try DatasetLoader.load(directory: data, images: self.recipe.trainer.images.options(for: graph.inputShape))
+        if self.torch != nil && splits.train.folder != nil {
+            throw SearchError("the PyTorch backend takes CIFAR-10, IDX files or the bundled data; an image folder trains on the native engine (leave out --engine torch)")
+        }
         if let saved { try Self.check(resuming: saved, directory: directory, graph: graph, splits: splits, threads: threads, command: command) }
         trainer = try Trainer(graph: graph, data: splits, settings: self.recipe.trainer, directory: directory, threads: threads,
                               normalization: normalization, initialWeights: initial)
@@ -93,6 +96,8 @@ public final class RunDirectory {
                                    isa: KernelISA.current.rawValue, recipe: self.recipe, weights: weights)
             config.networkFingerprint = RunFingerprint.network(graph)
             config.dataFingerprint = RunFingerprint.data(splits)
+            config.classNames = splits.classNames
+            config.images = splits.train.folder.map { _ in ["train": splits.train.count, "test": splits.test.count] }
             config.torch = torch
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

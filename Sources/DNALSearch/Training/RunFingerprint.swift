@@ -1,6 +1,7 @@
 import DNALCore
 import DNALData
 import DNALSyntax
+import Foundation
 
 /// What makes a run the run it is, recorded in config.json and compared when it resumes: the
 /// network (its canonical form, so comments and spacing do not count but relu -> relu6 does) and
@@ -29,13 +30,20 @@ enum RunFingerprint {
         return hex(h)
     }
 
-    /// Both splits' shapes and labels and every 61st pixel byte, hashed.
+    /// Both splits' shapes and labels and every 61st pixel byte (an image folder: its file
+    /// paths and sizes), hashed.
     static func data(_ splits: DataSplits) -> String {
         var h = seed
         for d in [splits.train, splits.test] {
             hash("\(d.count) \(d.channels)x\(d.height)x\(d.width) \(d.classes);".utf8, into: &h)
-            hash(d.labels, into: &h)
+            // one byte per label up to 256 classes, as fingerprints recorded before 16-bit labels
+            hash(d.labels.lazy.map { UInt8(truncatingIfNeeded: $0) }, into: &h)
+            if d.classes > 256 { hash(d.labels.lazy.map { UInt8($0 >> 8) }, into: &h) }
             hash(stride(from: 0, to: d.images.count, by: 61).lazy.map { d.images[$0] }, into: &h)
+            for file in d.folder?.files ?? [] {
+                let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? -1
+                hash("\(file) \(size);".utf8, into: &h)
+            }
         }
         return hex(h)
     }

@@ -12,13 +12,15 @@ public struct TrainSettings: Codable, Equatable, Sendable {
     public var seed: Int
     /// Use only the first N training / test images; nil for all.
     public var trainLimit: Int?
+    /// How an image folder is read (crop scale, unreadable images).
+    public var images = ImageReading()
     public var testLimit: Int?
     /// Training augmentation, and how weights that are not loaded start (a network trained from scratch).
     public var augment = AugmentChoice.auto
     public var initialization = WeightInitialization.reference
 
     /// Keys `--set key=value` accepts for training.
-    public static let keys = ["batch", "lr", "momentum", "weight_decay", "seed", "train_limit", "test_limit", "augment", "init"]
+    public static let keys = ["batch", "lr", "momentum", "weight_decay", "seed", "train_limit", "test_limit", "augment", "init"] + ImageReading.keys
     /// Search keys that mean nothing without gates being learned.
     public static let searchOnlyKeys = ["epochs", "lambda", "threshold", "beta_final", "beta_schedule", "lr_schedule",
                                         "target_flops", "target_params", "target_tolerance", "target_gain", "target_rate"]
@@ -32,6 +34,7 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         weightDecay = search.weightDecay[2]
         seed = search.seed
         trainLimit = search.trainLimit
+        images = search.images
         testLimit = search.testLimit
         augment = search.augment
         initialization = search.initialization
@@ -40,7 +43,7 @@ public struct TrainSettings: Codable, Equatable, Sendable {
     /// What the trainer itself needs.
     public var trainer: TrainerSettings {
         TrainerSettings(batch: batch, momentum: momentum, seed: seed, trainLimit: trainLimit, testLimit: testLimit,
-                        augment: augment, initialization: initialization)
+                        augment: augment, initialization: initialization, images: images)
     }
 
     /// Applies `key=value`.
@@ -52,6 +55,7 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         case "weight_decay": weightDecay = try SettingValue.number(key, value)
         case "seed": seed = try SettingValue.integer(key, value, min: 0)
         case "train_limit": trainLimit = try SettingValue.integer(key, value, min: 1)
+        case _ where ImageReading.keys.contains(key): try images.set(key, value)
         case "test_limit": testLimit = try SettingValue.integer(key, value, min: 1)
         case "augment": augment = try SettingValue.choice(key, value, AugmentChoice.self)
         case "init": initialization = try SettingValue.choice(key, value, WeightInitialization.self)
@@ -84,6 +88,7 @@ extension TrainSettings {
         weightDecay = try c.decode(Double.self, forKey: .weightDecay)
         seed = try c.decode(Int.self, forKey: .seed)
         trainLimit = try c.decodeIfPresent(Int.self, forKey: .trainLimit)
+        images = try c.decodeIfPresent(ImageReading.self, forKey: .images) ?? ImageReading()
         testLimit = try c.decodeIfPresent(Int.self, forKey: .testLimit)
         augment = try c.decodeIfPresent(AugmentChoice.self, forKey: .augment) ?? .auto
         initialization = try c.decodeIfPresent(WeightInitialization.self, forKey: .initialization) ?? .reference

@@ -21,6 +21,8 @@ public final class Trainer {
     let testSource: BatchSource
     /// The data's description (`DataSplits.source`).
     public let dataSource: String
+    /// The data's class names, when it names them (an image folder).
+    public let classNames: [String]?
     /// Called after every epoch with its record.
     public var onEpoch: (EpochRecord) -> Void = { _ in }
     /// Called after every training batch with the epoch's plan, the batch (from 0) and the batch count.
@@ -50,6 +52,7 @@ public final class Trainer {
         self.settings = settings
         self.directory = directory
         dataSource = data.source
+        classNames = data.classNames
         train = try Executor(graph: graph, maxBatch: settings.batch, training: true, threads: threads)
         eval = try Executor(graph: graph, maxBatch: max(settings.batch, 256), training: false, threads: threads,
                             parameters: train.parameters)
@@ -144,7 +147,7 @@ public final class Trainer {
         let at = "phase \(plan.phase) epoch \(plan.epoch + 1)"
         for b in 0..<batches {
             if shouldStop() { throw SearchError("interrupted") }
-            let n = trainSource.fill(order: order, index: b, epoch: e, augment: true, images: images, labels: labels)
+            let n = try trainSource.fill(order: order, index: b, epoch: e, augment: true, images: images, labels: labels)
             if plan.betaRampTo != nil { train.gate.beta = plan.gateBeta(batch: b, batches: batches) }
             train.setInput(chw: images, batch: n)
             try train.forward(batch: n)

@@ -12,9 +12,12 @@ public struct TrainerSettings: Sendable, Equatable {
     /// Training augmentation, and how weights that are not loaded start.
     public var augment: AugmentChoice
     public var initialization: WeightInitialization
+    /// How an image folder is read.
+    public var images: ImageReading
 
     public init(batch: Int, momentum: Double, seed: Int, trainLimit: Int? = nil, testLimit: Int? = nil,
-                augment: AugmentChoice = .auto, initialization: WeightInitialization = .reference) {
+                augment: AugmentChoice = .auto, initialization: WeightInitialization = .reference, images: ImageReading = ImageReading()) {
+        self.images = images
         self.batch = batch
         self.momentum = momentum
         self.seed = seed

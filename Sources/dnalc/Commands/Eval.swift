@@ -46,7 +46,7 @@ struct Eval: ParsableCommand {
         let graph = try loadNetwork(file)
         try exitingOnUserError {
             let (executor, recorded) = try inferenceExecutor(graph, weights: weightsFile.weights, batch: batch, threads: workers.threads)
-            var splits = try DatasetLoader.load(directory: dataSet.data)
+            var splits = try DatasetLoader.load(directory: dataSet.data, images: ImageReading().options(for: graph.inputShape))
             try splits.check(fits: graph)
             let normalization = recorded ?? Normalization.compute(from: splits.train)
             if let limit { splits.test = splits.test.prefix(limit) }

@@ -61,3 +61,15 @@ func inferenceExecutor(_ graph: Graph, weights: String, batch: Int = 1, threads:
     executor.gate = Gate(mode: .hard)
     return (executor, normalization)
 }
+
+/// Refuses an output path whose folder does not exist (or is not a folder), naming the flag and
+/// the folder, before any work is done.
+func checkWritable(_ path: String, flag: String) throws {
+    let folder = (path as NSString).deletingLastPathComponent
+    var isDirectory: ObjCBool = false
+    if folder.isEmpty { return }
+    guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) else {
+        throw DataError("\(flag) \(path): the folder '\(folder)' does not exist")
+    }
+    guard isDirectory.boolValue else { throw DataError("\(flag) \(path): '\(folder)' is a file, not a folder") }
+}

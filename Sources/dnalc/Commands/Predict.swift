@@ -11,10 +11,12 @@ struct Predict: ParsableCommand {
         abstract: "Run a network with its weights and write the logits as a NumPy .npy file.",
         discussion: """
             --input X.npy is the network's input tensor exactly as fed to it: float32 (or float64) NCHW \
-            [N, C, H, W], or one image [C, H, W], already normalised. --input DIR (CIFAR-10 binary batches or \
-            MNIST-family IDX files) or --input bundled takes that data's test split, normalised with the mean \
-            and std recorded in the weights. The output is float32 [N, classes], in input order; gated networks \
-            run with their hard gates.
+            [N, C, H, W], or one image [C, H, W], already normalised. --input IMAGE.png|.jpg, or a folder of \
+            PNG/JPEG files, runs those images, in sorted file-name order, resized and centre-cropped as an image \
+            folder's evaluation split is, normalised with the mean and std recorded in the weights; it also \
+            prints each file's top class. --input DIR (CIFAR-10 binary batches, MNIST-family IDX files or an \
+            image folder with train/ and val/) or --input bundled takes that data's test split. The output is \
+            float32 [N, classes], in input order; gated networks run with their hard gates.
             """
     )
 
@@ -23,7 +25,8 @@ struct Predict: ParsableCommand {
 
     @OptionGroup var weightsFile: WeightsOption
 
-    @Option(help: ArgumentHelp("A .npy tensor, a data directory, or 'bundled'.", valueName: "X.npy|dir|bundled"))
+    @Option(help: ArgumentHelp("A .npy tensor, a PNG/JPEG image or a folder of them, a data directory, or 'bundled'.",
+                               valueName: "X.npy|image|dir|bundled"))
     var input: String
 
     @Option(help: ArgumentHelp("The logits file to write.", valueName: "logits.npy"))
@@ -42,6 +45,7 @@ struct Predict: ParsableCommand {
     func run() throws {
         let graph = try loadNetwork(file)
         try exitingOnUserError {
+            try checkWritable(output, flag: "--output")
             let (executor, recorded) = try inferenceExecutor(graph, weights: weightsFile.weights, batch: batch, threads: workers.threads)
             let images = try inputImages(graph: graph, normalization: recorded)
             let sample = graph.inputShape.elementCount, count = images.count / sample, classes = graph.classes
@@ -58,8 +62,32 @@ struct Predict: ParsableCommand {
                 }
             }
             try writeAtomically(NPY.encode(NPY.Array(shape: [count, classes], values: logits)), to: output)
+            if let files = try imageFiles() {
+                for (i, f) in files.enumerated() {
+                    let row = logits[(i * classes)..<((i + 1) * classes)]
+                    let top = row.indices.max { row[$0] < row[$1] }! - i * classes
+                    print("\(f): class \(top)")
+                }
+            }
             print("wrote \(count) x \(classes) logits to \(output)")
         }
+    }
+
+    /// With --input an image file or a folder of image files (no train/ inside): those files,
+    /// sorted; else nil.
+    func imageFiles() throws -> [String]? {
+        let lower = input.lowercased()
+        if [".png", ".jpg", ".jpeg"].contains(where: { lower.hasSuffix($0) }) {
+            guard FileManager.default.fileExists(atPath: input) else { throw DataError("--input \(input): no such file") }
+            return [input]
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory), isDirectory.boolValue,
+              !ImageFolderReader.recognises(input) else { return nil }
+        let entries = try FileManager.default.contentsOfDirectory(atPath: input).sorted()
+        let images = entries.filter { name in [".png", ".jpg", ".jpeg"].contains { name.lowercased().hasSuffix($0) } }
+        guard !images.isEmpty else { return nil }
+        return images.map { (input as NSString).appendingPathComponent($0) }
     }
 
     /// The images to run, NCHW and normalised: the .npy tensor as it is, or a test split.
@@ -73,13 +101,31 @@ struct Predict: ParsableCommand {
             guard array.values.allSatisfy({ $0.isFinite }) else { throw DataError("\(input): contains NaN or infinite values") }
             return array.values
         }
-        let splits = try DatasetLoader.load(directory: input == "bundled" ? nil : input)
+        if let files = try imageFiles() {
+            guard let recorded else {
+                throw DataError("--input \(input): images need the normalisation the weights record (search, train and export --weights record it); these weights have none")
+            }
+            let transform = ImageTransform(channels: dims[0], height: dims[1], width: dims[2])
+            var bytes: [UInt8] = []
+            for f in files { bytes += try transform.evaluationView(ofFile: f) }
+            let plane = dims[1] * dims[2]
+            return bytes.enumerated().map { i, b in
+                let c = (i / plane) % dims[0]
+                return (Float(b) / 255 - recorded.mean[c]) / recorded.std[c]
+            }
+        }
+        var isDirectory: ObjCBool = false
+        if input != "bundled", FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw DataError("--input \(input): not a .npy tensor nor a PNG or JPEG image (--input also takes a folder of images, a data directory or 'bundled')")
+        }
+        let splits = try DatasetLoader.load(directory: input == "bundled" ? nil : input,
+                                            images: ImageReading().options(for: graph.inputShape))
         try splits.check(fits: graph)
         let source = BatchSource(dataset: splits.test, batchSize: splits.test.count, augmentation: .none,
                                  normalization: recorded ?? Normalization.compute(from: splits.train), seed: 0)
         var images = [Float](repeating: 0, count: splits.test.count * splits.test.sampleBytes)
         var labels = [Int32](repeating: 0, count: splits.test.count)
-        _ = source.fill(order: source.order(epoch: 0, shuffle: false), index: 0, epoch: 0, augment: false, images: &images, labels: &labels)
+        _ = try source.fill(order: source.order(epoch: 0, shuffle: false), index: 0, epoch: 0, augment: false, images: &images, labels: &labels)
         return images
     }
 }
