@@ -8,7 +8,7 @@ import Foundation
 /// The readers a user's file reaches, each as one fuzz target: given any bytes, a reader returns
 /// a value or throws its error; a trap, a crash or a hang is a bug (scripts/fuzz.sh, FUZZING.md).
 enum FuzzTarget: String, CaseIterable {
-    case yaml, safetensors, npy, masks, idx, cifar
+    case yaml, safetensors, npy, masks, idx, cifar, image
 
     /// Runs the target on one input; errors are the expected outcome for most inputs.
     func run(_ bytes: [UInt8]) {
@@ -31,6 +31,15 @@ enum FuzzTarget: String, CaseIterable {
             _ = try? IDXReader.labels(plain, file: "fuzz-idx1-ubyte")
         case .cifar:
             _ = try? CIFAR10Reader.batch(bytes, file: "fuzz_batch.bin")
+        case .image:
+            // JPEG or PNG, as an image folder's files: grey and colour, with and without DCT scaling,
+            // then the evaluation view of what decoded
+            for channels in [1, 3] {
+                guard let image = try? ImageDecoder.decode(bytes, name: "fuzz.img", channels: channels, minSide: channels == 1 ? 8 : 0) else { continue }
+                var out = [UInt8](repeating: 0, count: channels * 16 * 16)
+                var none: SeededRandom? = nil
+                ImageTransform(channels: channels, height: 16, width: 16).apply(image, random: &none, flip: true, into: &out)
+            }
         }
     }
 

@@ -2,7 +2,7 @@
 # Fuzzes one reader of user files with libFuzzer for SECONDS seconds (or replays the regression
 # inputs through every target with "check"):
 #
-#   scripts/fuzz.sh TARGET SECONDS [libFuzzer options...]   # TARGET: yaml safetensors npy masks idx cifar
+#   scripts/fuzz.sh TARGET SECONDS [libFuzzer options...]   # TARGET: yaml safetensors npy masks idx cifar image
 #   scripts/fuzz.sh check                                    # Fuzz/Regressions/TARGET/* through a normal build
 #
 # The fuzz build (.build-fuzz) uses Swift's -sanitize=fuzzer; Swift's own backtracer is turned off
