@@ -27,6 +27,9 @@ public final class DNALSchedule: TrainingSchedule {
     /// cost nor below the smallest network the gates allow.
     public init(graph: Graph, settings: SearchSettings) throws {
         try settings.validate()
+        guard graph.nodes.contains(where: { $0.op == .gate }) else {
+            throw SearchError("'\(graph.name)' has no gates, so there is nothing to search (Grammar.md: gate: true on a conv); dnalc train trains it as it is")
+        }
         self.graph = graph
         self.settings = settings
         guard let target = settings.target else {
@@ -36,9 +39,6 @@ public final class DNALSchedule: TrainingSchedule {
         let fullCost = computeCost(graph, convention: .dnal).total(target.metric)
         let count = target.count(full: fullCost)
         let unit = target.metric == .flops ? "FLOPs" : "params"
-        guard graph.nodes.contains(where: { $0.op == .gate }) else {
-            throw SearchError("\(target) needs gates to search, and '\(graph.name)' has none")
-        }
         guard settings.epochs[1] > 0 else { throw SearchError("\(target) needs a phase 2 (epochs e1,e2,e3 with e2 > 0)") }
         guard count <= Double(fullCost) else {
             throw SearchError("\(target) asks for \(human(Int(count.rounded()))) \(unit), more than the full network's \(human(fullCost))")

@@ -96,7 +96,7 @@ public struct SearchReport: Codable, Sendable {
 
     func write(to path: String) throws {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try writeAtomically([UInt8](try encoder.encode(self)), to: path)
     }
 }

@@ -24,7 +24,7 @@ struct SearchCommandTests {
         #expect(r.stdout.contains("phase 2 gates 1/1  beta 10000"))
         #expect(r.stdout.contains("pruned "))
         let files = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
-        #expect(files == ["checkpoints", "config.json", "final.safetensors", "log.csv", "masks.json", "pruned.safetensors", "pruned.yaml",
+        #expect(files == ["checkpoints", "config.json", "final.safetensors", "log.csv", "masks.json", "network.yaml", "pruned.safetensors", "pruned.yaml",
                           "report.html", "report.json"])
         let log = try String(contentsOfFile: out + "/log.csv", encoding: .utf8).split(separator: "\n")
         #expect(log.count == 4 && log[0] == "phase,epoch,beta,loss,top1,top5,open_gates,expected_flops,hard_flops,hard_params,lambda,seconds")  // lambda: budget search

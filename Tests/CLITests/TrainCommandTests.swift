@@ -23,7 +23,7 @@ struct TrainCommandTests {
         #expect(t.stdout.hasPrefix("dnalc train vgg6-mnist from \(prunedWeights) on bundled Fashion-MNIST subset: 2 epochs, lr 1e-09, batch 32"))
         #expect(t.stdout.contains("\nepoch 1/2  loss ") && t.stdout.contains("\nepoch 2/2  loss "))
         let files = try FileManager.default.contentsOfDirectory(atPath: run).sorted()
-        #expect(files == ["checkpoints", "config.json", "final.safetensors", "log.csv", "masks.json", "report.html", "report.json"])
+        #expect(files == ["checkpoints", "config.json", "final.safetensors", "log.csv", "masks.json", "network.yaml", "report.html", "report.json"])
         let log = try String(contentsOfFile: run + "/log.csv", encoding: .utf8).split(separator: "\n")
         #expect(log.count == 3 && log[1].hasPrefix("3,1,") && log[2].hasPrefix("3,2,"))
         let before = try SafeTensors.read(prunedWeights), after = try SafeTensors.read(run + "/final.safetensors")

@@ -97,7 +97,7 @@ struct TorchJob: Encodable {
         try writeAtomically([UInt8](PyTorchModel.generate(graph).utf8), to: path("model.py"))
         try writeAtomically([UInt8](TorchTrainerScript.source.utf8), to: path(TorchTrainerScript.fileName))
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try writeAtomically([UInt8](try encoder.encode(self)), to: path("job.json"))
         for (split, dataset) in [("train", trainer.trainSource.dataset), ("test", trainer.testSource.dataset)] {
             let images = path(Self.dataFiles["\(split)_images"]!), labels = path(Self.dataFiles["\(split)_labels"]!)

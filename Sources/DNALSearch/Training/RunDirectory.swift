@@ -100,8 +100,12 @@ public final class RunDirectory {
             config.images = splits.train.folder.map { _ in ["train": splits.train.count, "test": splits.test.count] }
             config.torch = torch
             let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             try writeAtomically([UInt8](try encoder.encode(config)), to: configPath)
+            // the network file as it was, so the run stays readable when the file changes or moves
+            if let source = FileManager.default.contents(atPath: file) {
+                try writeAtomically([UInt8](source), to: (directory as NSString).appendingPathComponent("network.yaml"))
+            }
         }
     }
 

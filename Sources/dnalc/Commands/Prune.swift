@@ -36,6 +36,7 @@ struct Prune: ParsableCommand {
     func run() throws {
         let graph = try loadNetwork(file)
         try exitingOnUserError {
+            try checkWritable(out, flag: "--out")
             let (result, normalization) = try pruneNetwork(graph, weights: weightsFile.weights, masks: masks, mode: dense ? .dense : .indexMaps)
             let source = masks.map { ($0 as NSString).lastPathComponent } ?? "the masks in \((weightsFile.weights as NSString).lastPathComponent)"
             let metadata = ["pruned_from": file].merging(normalization?.metadata ?? [:]) { a, _ in a }

@@ -10,7 +10,7 @@ import Foundation
 struct Search: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run DNAL: train the weights, learn the channel gates with beta rising to 1e4, binarise them, fine-tune.",
-        discussion: "Writes config.json, log.csv (one row per epoch), checkpoints/last and best, masks.json, final.safetensors and report.json into the run directory."
+        discussion: "Writes into the run directory: config.json (the settings, to resume and reproduce), network.yaml (a copy of the network file), log.csv (one row per epoch), checkpoints/last.safetensors and best.safetensors, masks.json, final.safetensors (the hard-gated network's weights), pruned.yaml and pruned.safetensors (the compact network), report.json and report.html (the outcome, with charts). Settings not given take the network file's search: section, else dnalc's defaults (Grammar.md section 9)."
     )
 
     @Argument(help: "The network file (YAML, see Grammar.md); its gates define the search space.")
@@ -29,10 +29,10 @@ struct Search: ParsableCommand {
     @Option(name: .customLong("target-params"), help: ArgumentHelp("Search to a parameter budget instead (as --target-flops).", valueName: "budget"))
     var targetParams: String?
 
-    @Option(help: ArgumentHelp("Epochs of phase 1, 2 and 3 (weights, gates, fine-tuning).", valueName: "e1,e2,e3"))
+    @Option(help: ArgumentHelp("Epochs of phase 1, 2 and 3 (weights, gates, fine-tuning) (default: the network file's search: section, else 10,10,10).", valueName: "e1,e2,e3"))
     var epochs: String?
 
-    @Option(help: ArgumentHelp("Learning rate of each phase (one value for all).", valueName: "lr1,lr2,lr3"))
+    @Option(help: ArgumentHelp("Learning rate of each phase, or one value for all (default: the network file's search: section, else 0.05,0.01,0.01).", valueName: "lr1,lr2,lr3"))
     var lr: String?
 
     @OptionGroup var recipe: RecipeOptions

@@ -48,7 +48,7 @@ struct BenchReport: Encodable {
                       layers: layers.map { Layer(name: $0.name, op: $0.op, forwardMilliseconds: r($0.forwardMilliseconds, 1000),
                                                  backwardMilliseconds: r($0.backwardMilliseconds, 1000)) })
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return (try? encoder.encode(out)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 
