@@ -23,6 +23,8 @@ struct RunDriver {
     /// launch torchrun here or only write the job.
     var torch: TorchSettings? = nil
     var launch = true
+    /// Print only the final summary (errors still go to standard error).
+    var quiet = false
 
     /// Runs `recipe` (or, resuming, the recipe config.json records).
     func run(recipe: @escaping () throws -> RunRecipe, header: (RunRecipe, String, String, TorchSettings?) -> String,
@@ -45,28 +47,43 @@ struct RunDriver {
                          summary: (SearchReport, RunRecipe) -> String) throws {
         defer { fflush(nil) }
         let recipe = run.recipe, trainer = run.trainer
-        print(header(recipe, trainer.dataSource, run.path, run.torch))
+        if !quiet { print(header(recipe, trainer.dataSource, run.path, run.torch)) }
         fflush(nil)
         signal(SIGINT) { _ in interrupted = true }
         trainer.shouldStop = { interrupted }
-        let terminal = isatty(STDOUT_FILENO) == 1
-        var epochStart = Date()
+        let terminal = isatty(STDOUT_FILENO) == 1 && !quiet
+        let totalEpochs: Int = {
+            switch recipe {
+            case .search(let s): return s.epochs.reduce(0, +)
+            case .train(let t): return t.epochs
+            }
+        }()
+        // a resumed run has its finished epochs in log.csv (header + one row each)
+        let logRows = (try? String(contentsOfFile: run.path + "/log.csv", encoding: .utf8))?.split(separator: "\n").count ?? 0
+        let resumedEpochs = max(logRows - 1, 0)
+        var epochStart = Date(), epochsSeen = 0, epochSeconds = 0.0
         let onEpoch: (EpochRecord) -> Void = { record in
+            epochsSeen += 1
+            epochSeconds += Date().timeIntervalSince(epochStart)
+            epochStart = Date()
+            guard !quiet else { return }
             if terminal { print("\r\u{1B}[K", terminator: "") }
             print(epochLine(record, recipe))
             fflush(nil)
-            epochStart = Date()
         }
         var onBatch: (EpochPlan, Int, Int) -> Void = { _, _, _ in }
         if terminal {
-            // a progress bar with the time left in the epoch, redrawn in place
+            // a progress line fitted to the terminal, redrawn in place, with the time left in the
+            // epoch and in the run (later epochs estimated at this run's mean epoch so far)
             onBatch = { plan, batch, batches in
                 let done = Double(batch + 1) / Double(batches), elapsed = Date().timeIntervalSince(epochStart)
-                let filled = Int(done * 30)
-                let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled)
-                let eta = elapsed / done - elapsed
-                print("\r\u{1B}[K\(command == "train" ? "epoch" : "phase \(plan.phase)") \(plan.epoch + 1)/\(plan.epochs) [\(bar)] \(Int(done * 100))%  \(fixed(eta, 1)) s left in the epoch (then evaluation)",
-                      terminator: "")
+                let epochLeft = elapsed / done - elapsed
+                let perEpoch = epochsSeen > 0 ? epochSeconds / Double(epochsSeen) : elapsed / done
+                let epochsAfter = totalEpochs - (resumedEpochs + epochsSeen) - 1
+                let runLeft = epochsAfter >= 0 ? epochLeft + Double(epochsAfter) * perEpoch : nil
+                let position = "\(command == "train" ? "epoch" : "phase \(plan.phase)") \(plan.epoch + 1)/\(plan.epochs)"
+                let line = ProgressLine(position: position, done: done, epochLeft: epochLeft, runLeft: runLeft)
+                print("\r\u{1B}[K" + line.render(columns: ProgressLine.terminalColumns()), terminator: "")
                 fflush(nil)
             }
         }

@@ -72,6 +72,7 @@ struct Search: ParsableCommand {
                                resume: runDirectory.resume, threads: workers.threads)
         driver.torch = engine.settings ?? engine.python.map { TorchSettings(python: $0) }
         driver.launch = engine.launch == .auto
+        driver.quiet = runDirectory.quiet
         try driver.run(
             recipe: {
                 let settings = try resolveSettings(graph)

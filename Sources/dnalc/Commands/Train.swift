@@ -55,6 +55,7 @@ struct Train: ParsableCommand {
         var driver = RunDriver(command: "train", graph: graph, file: file, data: dataSet.data, out: out, resume: runDirectory.resume,
                                threads: workers.threads)
         driver.weights = weights
+        driver.quiet = runDirectory.quiet
         try driver.run(
             recipe: { .train(try resolveSettings(graph)) },
             header: { recipe, source, directory, _ in

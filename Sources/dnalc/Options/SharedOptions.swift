@@ -20,6 +20,9 @@ struct RunDirectoryOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp("Continue the run in this directory from its last checkpoint, with the settings in its config.json.", valueName: "run-dir"))
     var resume: String?
+
+    @Flag(help: "Print only the final summary: no header, epoch lines or progress (errors still go to standard error).")
+    var quiet = false
 }
 
 /// `--batch` and `--seed` of a training recipe (`@OptionGroup var recipe`); unset, the network
