@@ -15,8 +15,11 @@ public struct SearchReport: Codable, Sendable {
     public var data: String
     /// The data's class names in label order, when it names them (an image folder).
     public var classNames: [String]?
-    public var lambda: Double
-    public var settings: SearchSettings
+    /// A search's lambda and settings (nil for a `dnalc train` run, which has `training`).
+    public var lambda: Double?
+    public var settings: SearchSettings?
+    /// A `dnalc train` run's settings.
+    public var training: TrainSettings?
     /// The full network (top-1 at the end of phase 1).
     public var baseline: Network
     /// The hard-gated network the masks define, counted as its compact network (`pruned.yaml`)
@@ -69,7 +72,7 @@ public struct SearchReport: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case network, data, classNames = "class_names", lambda, settings, baseline, pruned, reference, flopsRatio = "flops_ratio", paramsRatio = "params_ratio"
+        case network, data, classNames = "class_names", lambda, training, settings, baseline, pruned, reference, flopsRatio = "flops_ratio", paramsRatio = "params_ratio"
         case bestTop1 = "best_top1", keptGates = "kept_gates", gates, seconds
         case prunedNetwork = "pruned_network", prunedNetworkNote = "pruned_network_note", budget, backend
     }

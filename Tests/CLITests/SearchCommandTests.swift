@@ -27,7 +27,7 @@ struct SearchCommandTests {
         #expect(files == ["checkpoints", "config.json", "final.safetensors", "log.csv", "masks.json", "network.yaml", "pruned.safetensors", "pruned.yaml",
                           "report.html", "report.json"])
         let log = try String(contentsOfFile: out + "/log.csv", encoding: .utf8).split(separator: "\n")
-        #expect(log.count == 4 && log[0] == "phase,epoch,beta,loss,top1,top5,open_gates,expected_flops,hard_flops,hard_params,lambda,seconds")  // lambda: budget search
+        #expect(log.count == 4 && log[0] == "phase,epoch,beta,loss,top1,top5,open_gates,expected_flops,hard_flops,hard_params,lambda,cross_entropy,regulariser,lr,seconds")  // lambda: budget search
         let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/report.json"))) as? [String: Any])
         #expect(report["lambda"] as? Double == 0.01)
         #expect((report["baseline"] as? [String: Any])?["flops"] as? Int == 7_339_114)

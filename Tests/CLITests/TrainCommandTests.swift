@@ -25,7 +25,12 @@ struct TrainCommandTests {
         let files = try FileManager.default.contentsOfDirectory(atPath: run).sorted()
         #expect(files == ["checkpoints", "config.json", "final.safetensors", "log.csv", "masks.json", "network.yaml", "report.html", "report.json"])
         let log = try String(contentsOfFile: run + "/log.csv", encoding: .utf8).split(separator: "\n")
-        #expect(log.count == 3 && log[1].hasPrefix("3,1,") && log[2].hasPrefix("3,2,"))
+        // training's own columns: no phase, beta, gates or costs
+        #expect(log.count == 3 && log[0] == "epoch,loss,lr,top1,top5,seconds" && log[1].hasPrefix("1,") && log[2].hasPrefix("2,"))
+        let html = try String(contentsOfFile: run + "/report.html", encoding: .utf8)
+        #expect(html.contains("<title>dnalc train: vgg6-mnist</title>") && !html.contains("DNAL search") && !html.contains("alpha"))
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/report.json"))) as? [String: Any]
+        #expect(report?["training"] != nil && report?["settings"] == nil && report?["lambda"] == nil)
         let before = try SafeTensors.read(prunedWeights), after = try SafeTensors.read(run + "/final.safetensors")
         let w0 = try #require(before.tensors["conv2.weight"]), w1 = try #require(after.tensors["conv2.weight"])
         #expect(w0.shape == w1.shape && zip(w0.values, w1.values).allSatisfy { abs($0 - $1) <= 1e-5 })

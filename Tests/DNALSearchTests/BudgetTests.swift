@@ -123,7 +123,7 @@ struct BudgetTests {
         #expect(computeCost(pruned, convention: .dnal).totalFLOPs == b.achieved)
         #expect(b.trajectory.count == 64 && b.finalLambda != b.startLambda)  // 2 epochs of 32 steps
         let log = try String(contentsOfFile: dir + "/log.csv", encoding: .utf8).split(separator: "\n")
-        #expect(log[0].hasSuffix(",lambda,seconds") && log[2].split(separator: ",", omittingEmptySubsequences: false)[10] != "")
+        #expect(log[0].hasSuffix(",lambda,cross_entropy,regulariser,lr,seconds") && log[2].split(separator: ",", omittingEmptySubsequences: false)[10] != "")
         #expect(log[1].split(separator: ",", omittingEmptySubsequences: false)[10] == "")  // no lambda in phase 1
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/report.json"))) as? [String: Any]
         let budget = try #require(json?["budget"] as? [String: Any])

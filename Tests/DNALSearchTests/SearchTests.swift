@@ -224,7 +224,7 @@ struct ReportHTMLTests {
         }
     }
 
-    @Test func aSelfContainedPageWithTheFourCharts() throws {
+    @Test func aSelfContainedPageWithItsCharts() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dnalc-html-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var s = SearchSettings()
@@ -236,7 +236,13 @@ struct ReportHTMLTests {
         let parser = XMLParser(data: Data(html.utf8))
         parser.delegate = counter
         #expect(parser.parse(), "report.html is not well-formed: \(String(describing: parser.parserError))")
-        #expect(counter.svgs == 4)
+        // kept channels, loss, top-1, FLOPs, alphas
+        #expect(counter.svgs == 5)
+        // charts in real units: FLOPs ticks in the page's number format, axes labelled, phases marked
+        #expect(html.contains(">FLOPs (dnal convention)</text>") && html.contains("M</text>"))
+        #expect(html.contains(">test top-1 (%)</text>") && html.contains(">mean training loss</text>") && html.contains(">final alpha</text>"))
+        #expect(html.contains(">phase 2</text>") && html.contains(">phase 3</text>"))
+        #expect(html.contains(">0</text>"))
         #expect(counter.rects >= 2 * 6 + 40)  // paired bars for the 6 gated layers, the histogram's 40 bins
         #expect(html.contains("\(report.keptGates) of 224 gate channels kept"))
         // self-contained: no scripts, nothing loaded from elsewhere

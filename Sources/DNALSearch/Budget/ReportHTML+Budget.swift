@@ -15,11 +15,13 @@ extension ReportHTML {
         }
         guard !b.trajectory.isEmpty else { return text }
         let x = b.trajectory.map { String($0.step) }
-        text += SVGChart.lines(title: "Hard \(unit) (binarised now) against the budget, per phase-2 step", x: x, series: [
+        text += SVGChart.lines(title: "Hard \(unit) (binarised now) against the budget, per phase-2 step", x: x, xLabel: "phase-2 step",
+                               unit: "\(unit) (dnal convention)", series: [
             ("hard \(unit)", "#2e5c8a", b.trajectory.map { Double($0.cost) }),
             ("budget", "#c0392b", b.trajectory.map { _ in b.budget }),
-        ]) + "\n"
-        text += SVGChart.lines(title: "lambda per phase-2 step", x: x, series: [("lambda", "#8e44ad", b.trajectory.map(\.lambda))]) + "\n"
+        ], format: { human(Int($0.rounded())) }) + "\n"
+        text += SVGChart.lines(title: "lambda per phase-2 step", x: x, xLabel: "phase-2 step", unit: "lambda",
+                               series: [("lambda", "#8e44ad", b.trajectory.map(\.lambda))], fromZero: false) + "\n"
         return text
     }
 }

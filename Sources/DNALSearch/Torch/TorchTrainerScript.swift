@@ -223,13 +223,15 @@ class Trainer:
                            {"dnalc.checkpoint": json.dumps(self.state, separators=(",", ":"))})
 
     def write_log(self):
-        lines = ["phase,epoch,beta,loss,top1,top5,open_gates,expected_flops,hard_flops,hard_params,lambda,seconds"]
+        lines = ["phase,epoch,beta,loss,top1,top5,open_gates,expected_flops,hard_flops,hard_params,lambda,cross_entropy,regulariser,lr,seconds"]
         for r in self.state["records"]:
             costs = [str(r[k]) if r.get("costsKnown", True) else "" for k in ("expectedFLOPs", "hardFLOPs", "hardParams")]
             lam = "" if r.get("lambda") is None else repr(float(r["lambda"]))
+            parts = ["" if r.get(k) is None else f"{r[k]:.6f}" for k in ("crossEntropy", "regulariser")]
+            rate = "" if r.get("learningRate") is None else f"{r['learningRate']:.6g}"
             lines.append(",".join([str(r["phase"]), str(r["epoch"]), repr(float(r["beta"])), f"{r['loss']:.6f}",
                                    f"{r['test']['top1']:.2f}", f"{r['test']['top5']:.2f}", str(r["openGates"]), *costs,
-                                   lam, f"{r['seconds']:.2f}"]))
+                                   lam, *parts, rate, f"{r['seconds']:.2f}"]))
         write_atomically(self.path("log.csv"), ("\n".join(lines) + "\n").encode())
 
     def write_gate_snapshot(self, epochs_done):
@@ -265,7 +267,8 @@ class Trainer:
                 tensor.mul_(mask)
 
     def run_epoch(self, e, plan, model):
-        """Trains one epoch; returns the mean loss over all processes' images."""
+        """Trains one epoch; returns the mean loss and its cross-entropy part over all processes' images,
+        and the learning rate of the last step."""
         job = self.job
         stepping = [p for name, p in self.net.named_parameters() if self.groups[name] in plan["stepping"]]
         optimizer = torch.optim.SGD(stepping, lr=plan["learning_rate"], momentum=job["momentum"],
@@ -273,7 +276,8 @@ class Trainer:
         order = epoch_order(job["seed"], e, len(self.train))
         batch, padding, flip = job["batch"], job["augmentation"]["crop_padding"], job["augmentation"]["horizontal_flip"]
         batches = (len(order) + batch - 1) // batch
-        total = torch.zeros(2, dtype=torch.float64)
+        total = torch.zeros(3, dtype=torch.float64)  # loss sum, cross-entropy sum, images
+        lr = plan["learning_rate"]
         model.train()
         for b in range(batches):
             indices = order[b * batch:(b + 1) * batch]
@@ -298,6 +302,7 @@ class Trainer:
             optimizer.zero_grad(set_to_none=True)
             loss = F.cross_entropy(model(x), y)
             value = loss.detach().double().cpu()
+            cross_entropy = float(value)
             if plan.get("regulariser") is not None:
                 term = plan["regulariser"] * sum(torch.sigmoid(g.alpha).sum() for g in self.gates)
                 loss = loss + term
@@ -309,14 +314,15 @@ class Trainer:
             optimizer.step()
             if plan["weight_masks"]:
                 self.apply_weight_masks()
-            total += torch.tensor([float(value) * len(index), len(index)], dtype=torch.float64)
+            total += torch.tensor([float(value) * len(index), cross_entropy * len(index), len(index)], dtype=torch.float64)
             if self.rank == 0 and (b % 10 == 9 or b == batches - 1):
                 self.log("BATCH", {"phase": plan["phase"], "epoch": plan["epoch"], "epochs": plan["epochs"],
                                    "batch": b, "batches": batches})
         self.set_gates(plan)  # evaluate at the epoch's beta, as the native trainer does
         if self.world > 1:
             dist.all_reduce(total)
-        return float(total[0] / max(total[1], 1))
+        images = max(float(total[2]), 1)
+        return float(total[0]) / images, float(total[1]) / images, lr
 
     def evaluate(self, model):
         """Loss, top-1 and top-5 (%) on the test split, each process taking every N-th image."""
@@ -381,11 +387,12 @@ class Trainer:
             for name, p in self.net.named_parameters():
                 p.requires_grad_(self.groups[name] in plan["stepping"])
             model = self.wrap()
-            loss = self.run_epoch(e, plan, model)
+            loss, cross_entropy, rate = self.run_epoch(e, plan, model)
             test = self.evaluate(self.net)  # unwrapped: processes may run different batch counts here
             record = {"phase": plan["phase"], "epoch": plan["epoch"] + 1, "beta": plan["record_beta"], "loss": loss,
                       "test": test, "openGates": self.open_gates(), "gates": self.job["gate_channels"],
                       "expectedFLOPs": 0, "hardFLOPs": 0, "hardParams": 0, "costsKnown": False,
+                      "crossEntropy": cross_entropy, "regulariser": loss - cross_entropy, "learningRate": rate,
                       "seconds": time.time() - start}
             if plan.get("regulariser") is not None:
                 record["lambda"] = plan["regulariser"]

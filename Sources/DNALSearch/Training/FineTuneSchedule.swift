@@ -19,6 +19,7 @@ public final class FineTuneSchedule: TrainingSchedule {
     }
 
     public var totalEpochs: Int { settings.epochs }
+    public var logFormat: LogFormat { .training }
 
     public func plan(epoch: Int) -> EpochPlan {
         EpochPlan(phase: 3, epoch: epoch, epochs: settings.epochs, gate: Gate(mode: .hard), frozen: [.alpha],
@@ -55,11 +56,13 @@ public final class FineTuneSchedule: TrainingSchedule {
         var report = SearchReport(graph: graph, settings: search, data: trainer.dataSource, records: state.records,
                                   masks: masks, bestTop1: state.bestTop1, seconds: seconds)
         report.classNames = trainer.classNames
+        report.training = settings
+        report.lambda = nil
+        report.settings = nil
         try writeAtomically([UInt8](MasksFile.encode(masks, for: graph).utf8), to: trainer.path("masks.json"))
         try trainer.train.parameters.save(to: trainer.path("final.safetensors"), metadata: trainer.weightsMetadata)
         try report.write(to: trainer.path("report.json"))
-        let html = ReportHTML.render(report: report, graph: graph, records: state.records, store: trainer.train.parameters,
-                                     masks: masks.keep, settings: search)
+        let html = ReportHTML.renderTraining(report: report, graph: graph, records: state.records, settings: settings)
         try writeAtomically([UInt8](html.utf8), to: trainer.path("report.html"))
         return report
     }

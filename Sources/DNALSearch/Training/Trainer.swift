@@ -92,9 +92,11 @@ public final class Trainer {
             let plan = schedule.plan(epoch: e)
             let epochStart = Date()
             try begin(plan, schedule: schedule)
-            let loss = try trainEpoch(e, plan: plan, schedule: schedule)
+            let losses = try trainEpoch(e, plan: plan, schedule: schedule)
             let test = try Evaluation.run(eval, source: testSource)
-            var record = schedule.record(plan, loss: loss, test: test, trainer: self)
+            var record = schedule.record(plan, loss: losses.total, test: test, trainer: self)
+            (record.crossEntropy, record.regulariser) = (losses.crossEntropy, losses.total - losses.crossEntropy)
+            record.learningRate = plan.learningRate(batch: trainSource.batchesPerEpoch - 1, batches: trainSource.batchesPerEpoch)
             record.seconds = Date().timeIntervalSince(epochStart)
             state.records.append(record)
             state.epochsDone = e + 1
@@ -106,7 +108,7 @@ public final class Trainer {
                 try state.write(train.parameters, to: path("checkpoints/best.safetensors"), metadata: weightsMetadata)
             }
             try state.write(train.parameters, to: path("checkpoints/last.safetensors"), metadata: weightsMetadata)
-            try state.records.writeCSV(to: path("log.csv"))
+            try state.records.writeCSV(to: path("log.csv"), format: schedule.logFormat)
             try schedule.endEpoch(plan, trainer: self)
             onEpoch(record)
         }
@@ -134,8 +136,8 @@ public final class Trainer {
         eval.gate = train.gate
     }
 
-    /// One pass over the training data; returns the mean loss.
-    func trainEpoch(_ e: Int, plan: EpochPlan, schedule: TrainingSchedule) throws -> Double {
+    /// One pass over the training data; returns the mean loss and its cross-entropy part.
+    func trainEpoch(_ e: Int, plan: EpochPlan, schedule: TrainingSchedule) throws -> (total: Double, crossEntropy: Double) {
         optimizer.reset()  // the reference re-creates its SGD every epoch
         let order = trainSource.order(epoch: e)
         let d = trainSource.dataset
@@ -143,7 +145,7 @@ public final class Trainer {
         let labels = UnsafeMutablePointer<Int32>.allocate(capacity: settings.batch)
         defer { images.deallocate(); labels.deallocate() }
         let batches = trainSource.batchesPerEpoch
-        var lossSum = 0.0, count = 0
+        var lossSum = 0.0, crossEntropySum = 0.0, count = 0
         let at = "phase \(plan.phase) epoch \(plan.epoch + 1)"
         for b in 0..<batches {
             if shouldStop() { throw SearchError("interrupted") }
@@ -157,6 +159,7 @@ public final class Trainer {
             } catch let error as RuntimeError {
                 throw SearchError("\(at), batch \(b + 1): \(error.message); the last checkpoint (after \(e) epochs) is in \(path("checkpoints")); try a lower learning rate")
             }
+            crossEntropySum += loss * Double(n)
             loss += schedule.addLossTerms(plan, trainer: self)
             guard loss.isFinite else {
                 throw SearchError("\(at), batch \(b + 1): the loss is \(loss); the last checkpoint (after \(e) epochs) is in \(path("checkpoints")); try a lower learning rate or lambda")
@@ -168,6 +171,6 @@ public final class Trainer {
             schedule.afterStep(plan, trainer: self)
             onBatch(plan, b, batches)
         }
-        return lossSum / Double(max(count, 1))
+        return (lossSum / Double(max(count, 1)), crossEntropySum / Double(max(count, 1)))
     }
 }

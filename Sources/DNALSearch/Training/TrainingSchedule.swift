@@ -64,9 +64,12 @@ public protocol TrainingSchedule: AnyObject {
     func savedState() throws -> String?
     /// Restores what `savedState` gave, when a run resumes.
     func restore(_ state: String?) throws
+    /// The columns of the run's `log.csv`.
+    var logFormat: LogFormat { get }
 }
 
 extension TrainingSchedule {
     public func savedState() throws -> String? { nil }
     public func restore(_ state: String?) throws {}
+    public var logFormat: LogFormat { .search }
 }

@@ -131,7 +131,14 @@ func epochLine(_ r: EpochRecord, settings: SearchSettings) -> String {
     var line = "phase \(r.phase) \(phase) \(r.epoch)/\(settings.epochs[r.phase - 1])"
     if r.phase == 2 { line += "  beta \(fixed(r.beta, r.beta < 10 ? 2 : 0))" }
     if r.phase == 2, let lambda = r.lambda, settings.target != nil { line += "  lambda \(String(format: "%.3g", lambda))" }
-    line += "  loss \(fixed(r.loss, 4))  top1 \(fixed(r.test.top1, 2))%  top5 \(fixed(r.test.top5, 2))%"
+    if let ce = r.crossEntropy, let reg = r.regulariser, r.phase == 2 {
+        // phase 2 minimises the sum; the regulariser alone grows as beta sharpens the gates
+        line += "  cross-entropy \(fixed(ce, 4))  regulariser \(fixed(reg, 4))"
+    } else {
+        line += "  loss \(fixed(r.loss, 4))"
+    }
+    if let lr = r.learningRate { line += "  lr \(String(format: "%.3g", lr))" }
+    line += "  top1 \(fixed(r.test.top1, 2))%  top5 \(fixed(r.test.top5, 2))%"
     line += "  gates \(r.openGates)/\(r.gates)"
     if r.phase >= 2 { line += "  FLOPs \(human(r.expectedFLOPs)) expected, \(human(r.hardFLOPs)) hard" }
     return line + "  \(fixed(r.seconds, 1)) s"

@@ -92,5 +92,5 @@ struct Train: ParsableCommand {
 
 /// One line per training epoch.
 func trainingLine(_ r: EpochRecord, epochs: Int) -> String {
-    "epoch \(r.epoch)/\(epochs)  loss \(fixed(r.loss, 4))  top1 \(fixed(r.test.top1, 2))%  top5 \(fixed(r.test.top5, 2))%  \(fixed(r.seconds, 1)) s"
+    "epoch \(r.epoch)/\(epochs)  loss \(fixed(r.loss, 4))\(r.learningRate.map { "  lr \(String(format: "%.3g", $0))" } ?? "")  top1 \(fixed(r.test.top1, 2))%  top5 \(fixed(r.test.top5, 2))%  \(fixed(r.seconds, 1)) s"
 }
