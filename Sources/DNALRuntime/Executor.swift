@@ -146,9 +146,11 @@ public final class Executor: @unchecked Sendable {
         steps.compactMap { $0.aliasOf == nil ? nil : $0.name }
     }
 
-    /// Step names and ops, in execution order (for per-layer reports).
+    /// Step names and ops, in execution order (for per-layer reports). A fused line is named
+    /// after its conv or linear layer and reports that layer's op, not its last node's (the
+    /// activation); a chain of blocks reports its last node's.
     public var stepNames: [(name: String, op: String)] {
-        steps.map { ($0.name, graph.nodes[$0.node].op.kindName) }
+        steps.map { ($0.name, (graph.node(named: $0.name) ?? graph.nodes[$0.node]).op.kindName) }
     }
 }
 

@@ -16,7 +16,18 @@ struct BenchCommandTests {
         #expect(["avx512", "avx2", "scalar"].contains(j["isa"] as? String ?? ""))
         #expect((j["peak_gflops"] as? Double ?? 0) > 0)
         // six fused conv lines, two max pools, the global pool, the classifier
-        #expect((j["layers"] as? [[String: Any]])?.count == 10)
+        let layers = try #require(j["layers"] as? [[String: Any]])
+        #expect(layers.count == 10)
+        // a fused conv -> bn -> gate -> relu line is reported as the conv it is
+        #expect(layers.first { $0["name"] as? String == "conv2" }?["op"] as? String == "conv")
+    }
+
+    @Test func inferenceTablesHaveNoBackwardColumn() throws {
+        let r = try runDNALC(["bench", "architectures/vgg6-mnist.yaml", "--batch", "2", "--steps", "1", "--infer"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("name   op       forward  % time") && !r.stdout.contains("backward"), "\(r.stdout)")
+        #expect(r.stdout.contains("conv2  conv "))
+        #expect(r.stdout.contains("MiB peak resident while measuring this network"))
     }
 
     @Test func tableNamesTheKernelPathAndThePeak() throws {
@@ -46,6 +57,9 @@ struct BenchCommandTests {
         let ratio = try #require(j["macs_ratio"] as? Double)
         #expect(abs(ratio - Double(a) / Double(b)) < 1e-3)
         #expect((j["speedup"] as? Double ?? 0) > 0)
+        // each network's own peak resident memory (not the process's maximum twice)
+        let rss = (try #require(base["max_rss_bytes"] as? Int), try #require(other["max_rss_bytes"] as? Int))
+        #expect(rss.1 > 0 && rss.0 > 0)
         let table = try runDNALC(["bench", "architectures/vgg6-mnist.yaml", "--compare", half.path, "--batch", "2", "--steps", "1"])
         #expect(table.stdout.contains("vgg6-half against vgg6-mnist: "), "\(table.stderr)")
         #expect(table.stdout.contains("x fewer MACs: "))

@@ -53,6 +53,7 @@ struct Bench: ParsableCommand {
         }
         let graph = try loadNetwork(file)
         let other = try compare.map { try loadNetwork($0) }
+        if let warning = loadWarning() { printError(warning) }
         let peak = MachinePeak.measure(threads: workers.threads)
         let report = try measure(graph, peak: peak)
         guard let other else {
@@ -78,6 +79,7 @@ struct Bench: ParsableCommand {
     /// Times `graph`'s steps on random data (after the warm-up), then profiles a few for the
     /// per-layer breakdown.
     func measure(_ graph: Graph, peak: Double) throws -> BenchReport {
+        resetPeakResident()
         let executor: Executor
         do {
             executor = try Executor(graph: graph, maxBatch: batch, training: mode == .train, threads: workers.threads)
@@ -120,9 +122,34 @@ struct Bench: ParsableCommand {
 
 extension KernelISA: ExpressibleByArgument {}
 
-/// The process's peak resident memory in bytes.
+/// The process's peak resident memory in bytes since `resetPeakResident` (Linux's VmHWM), else
+/// since it started (getrusage).
 func maxResidentBytes() -> Int {
+    if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+       let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+       let kB = Int(line.split(separator: " ").dropFirst().first ?? "") {
+        return kB * 1024
+    }
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
     return Int(usage.ru_maxrss) * 1024
+}
+
+/// Resets the peak-resident mark to the current size, so that each network of `--compare` gets
+/// its own figure (Linux: writing 5 to /proc/self/clear_refs; elsewhere a no-op).
+func resetPeakResident() {
+    if let handle = FileHandle(forWritingAtPath: "/proc/self/clear_refs") {
+        try? handle.write(contentsOf: Data("5".utf8))
+        try? handle.close()
+    }
+}
+
+/// A warning when other work keeps the CPUs busy (1-minute load average above half the cores
+/// before dnalc starts measuring): the figures would be low and noisy.
+func loadWarning() -> String? {
+    guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8),
+          let load = Double(text.split(separator: " ").first ?? "") else { return nil }
+    let cores = ProcessInfo.processInfo.activeProcessorCount
+    guard load > 0.5 * Double(cores) else { return nil }
+    return "warning: the machine is busy (load average \(String(format: "%.1f", load)) on \(cores) cores): these figures will be low and noisy; compare only ratios measured in one run"
 }

@@ -58,15 +58,19 @@ struct BenchReport: Encodable {
         out += "ms per step    \(fixed(medianSeconds * 1000, 2)) (median of \(stepSeconds.count))\n"
         out += "GFLOP/s        \(fixed(gflops, 1)) = \(fixed(100 * gflops / peakGFLOPS, 1))% of the measured \(fixed(peakGFLOPS, 1)) GFLOP/s FMA peak\n"
         out += "work           \(human(macsPerImage)) MACs per image (\(mode == "train" ? "forward + backward" : "forward"))\n"
-        out += "memory         \(fixed(Double(plannedBytes) / 1_048_576, 1)) MiB planned, \(fixed(Double(maxRSSBytes) / 1_048_576, 1)) MiB peak resident\n\n"
+        out += "memory         \(fixed(Double(plannedBytes) / 1_048_576, 1)) MiB planned, \(fixed(Double(maxRSSBytes) / 1_048_576, 1)) MiB peak resident while measuring this network\n\n"
         let total = layers.reduce(0) { $0 + $1.forwardMilliseconds + $1.backwardMilliseconds }
+        let training = mode == "train"
         let rows = layers.sorted { $0.forwardMilliseconds + $0.backwardMilliseconds > $1.forwardMilliseconds + $1.backwardMilliseconds }
             .prefix(20).map { l -> [String] in
                 let t = l.forwardMilliseconds + l.backwardMilliseconds
-                return [l.name, l.op, fixed(l.forwardMilliseconds, 3), fixed(l.backwardMilliseconds, 3), fixed(100 * t / max(total, 1e-9), 1)]
+                return [l.name, l.op, fixed(l.forwardMilliseconds, 3)] + (training ? [fixed(l.backwardMilliseconds, 3)] : [])
+                    + [fixed(100 * t / max(total, 1e-9), 1)]
             }
         out += "slowest layers (ms per step)\n"
-        out += columns([["name", "op", "forward", "backward", "% time"]] + rows, rightAligned: [2, 3, 4])
+        // inference has no backward pass: no column of zeros
+        let header = ["name", "op", "forward"] + (training ? ["backward"] : []) + ["% time"]
+        out += columns([header] + rows, rightAligned: Set(2..<header.count))
         if layers.count > 20 { out += "(\(layers.count - 20) more layers; --format json lists all)\n" }
         return out
     }
