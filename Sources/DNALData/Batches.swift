@@ -139,19 +139,20 @@ public struct BatchSource: Sendable {
         // a large image trains on a random resized crop unless augmentation is off
         let cropsAtRandom = augment && augmentation != .none
         let base = seed ^ (UInt64(epoch) << 32) ^ UInt64(index) &* 0x94D0_49BB
+        let scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: n * d.sampleBytes)
+        defer { scratch.deallocate() }
+        nonisolated(unsafe) let planes = scratch  // image k writes only its own slice
         DispatchQueue.concurrentPerform(iterations: n) { k in
             let sample = order[start + k]
-            var bytes = [UInt8](repeating: 0, count: d.sampleBytes)
+            let bytes = planes + k * d.sampleBytes
             do {
                 let image = try folder.image(sample)
                 var random: SeededRandom? = cropsAtRandom && !folder.transform.isSmall(image) ? SeededRandom(seed: base &+ UInt64(k) &* 0x2545_F491) : nil
                 // a large image's random resized crop flips by its own draw; a small one crops and flips as in memory
                 let flip = random != nil ? frozenDraws[k].flip : false
-                folder.transform.apply(image, random: &random, flip: flip, into: &bytes)
+                folder.transform.apply(image, random: &random, flip: flip, into: bytes)
                 let small = folder.transform.isSmall(image)
-                bytes.withUnsafeBufferPointer {
-                    write($0.baseAddress!, small ? frozenDraws[k] : (0, 0, false), into: out + k * d.sampleBytes)
-                }
+                write(bytes, small ? frozenDraws[k] : (0, 0, false), into: out + k * d.sampleBytes)
             } catch {
                 lock.lock()
                 failure = failure ?? error

@@ -54,6 +54,20 @@ public struct ImageTransform: Sendable, Equatable {
                   into out: UnsafeMutablePointer<UInt8>) {
         let sx = r.w / Double(width), sy = r.h / Double(height)
         let c = image.channels
+        if sx == 1 && sy == 1 && r.x == 0 && r.y == 0 && image.width == width && image.height == height {
+            // the image is already the input's size: a copy into planes (and the mirror)
+            image.pixels.withUnsafeBufferPointer { src in
+                for k in 0..<channels {
+                    let ck = min(k, c - 1)
+                    for y in 0..<height {
+                        for x in 0..<width {
+                            out[(k * height + y) * width + x] = src[(y * width + (flip ? width - 1 - x : x)) * c + ck]
+                        }
+                    }
+                }
+            }
+            return
+        }
         image.pixels.withUnsafeBufferPointer { src in
             for y in 0..<height {
                 let fy = min(max(r.y + (Double(y) + 0.5) * sy - 0.5, 0), Double(image.height - 1))

@@ -22,6 +22,14 @@ struct BenchCommandTests {
         #expect(layers.first { $0["name"] as? String == "conv2" }?["op"] as? String == "conv")
     }
 
+    @Test func theDataPathIsTimedOnItsOwn() throws {
+        let r = try runDNALC(["bench", "architectures/vgg6-mnist.yaml", "--data", "Sources/DNALData/Resources/fashion-mnist-subset", "--batch", "64"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("read           12000 images in ") && r.stdout.contains("batches        one augmented training epoch, 10000 images in "))
+        let wrong = try runDNALC(["bench", "architectures/resnet8-cifar10.yaml", "--data", "Sources/DNALData/Resources/fashion-mnist-subset"])
+        #expect(wrong.status == 1 && wrong.stderr.contains("takes [3,32,32] images"), "\(wrong.stderr)")
+    }
+
     @Test func inferenceTablesHaveNoBackwardColumn() throws {
         let r = try runDNALC(["bench", "architectures/vgg6-mnist.yaml", "--batch", "2", "--steps", "1", "--infer"])
         #expect(r.status == 0, "\(r.stderr)")

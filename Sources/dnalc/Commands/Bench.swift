@@ -37,6 +37,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Output format: table or json.")
     var format: Format = .table
 
+    @Option(help: ArgumentHelp("Time the data path instead of the network: reading DIR (decoding every image of an image folder) and one epoch of augmented training batches, in images/s.", valueName: "dir"))
+    var data: String?
+
     func validate() throws {
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1, got \(batch)") }
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
@@ -52,6 +55,10 @@ struct Bench: ParsableCommand {
             throw ExitCode(1)
         }
         let graph = try loadNetwork(file)
+        if let data {
+            try exitingOnUserError { print(try DataBenchmark.measure(graph, directory: data, batch: batch).table, terminator: "") }
+            return
+        }
         let other = try compare.map { try loadNetwork($0) }
         if let warning = loadWarning() { printError(warning) }
         let peak = MachinePeak.measure(threads: workers.threads)

@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// `--data DIR`, for the commands that read a data set (`@OptionGroup var dataSet`).
 struct DataOption: ParsableArguments {
-    @Option(help: ArgumentHelp("A directory of CIFAR-10 binary batches or MNIST-family IDX files (default: the bundled Fashion-MNIST subset).", valueName: "dir"))
+    @Option(help: ArgumentHelp("A directory of CIFAR-10 binary batches, MNIST-family IDX files, or an image folder (train/CLASS/*, val/CLASS/*; docs/data.md) (default: the bundled Fashion-MNIST subset).", valueName: "dir"))
     var data: String?
 }
 
