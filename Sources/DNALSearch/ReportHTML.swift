@@ -18,14 +18,7 @@ enum ReportHTML {
         func row(_ name: String, _ n: SearchReport.Network, ratio: String) -> String {
             "<tr><td>\(name)</td><td>\(SVGChart.escape(human(n.flops)))\(ratio.isEmpty ? "" : " (\(ratio))")</td><td>\(human(n.params))</td><td>\(n.top1.map { String(format: "%.2f%%", $0) } ?? "-")</td></tr>"
         }
-        var html = """
-        <?xml version="1.0" encoding="UTF-8"?>
-        <!DOCTYPE html>
-        <html xmlns="http://www.w3.org/1999/xhtml" lang="en"><head><meta charset="utf-8"/>
-        <title>dnalc search: \(SVGChart.escape(report.network))</title>
-        <style>body{font-family:sans-serif;max-width:760px;margin:2em auto;color:#222}table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;padding:4px 10px;text-align:right}td:first-child,th:first-child{text-align:left}h2{margin-top:1.6em;font-size:1.1em}</style>
-        </head><body>
-        <h1>DNAL search: \(SVGChart.escape(report.network))</h1>
+        var html = pageStart(title: "dnalc search: \(report.network)", heading: "DNAL search: \(report.network)") + """
         <p>Data: \(SVGChart.escape(report.data)). lambda \(report.lambda ?? settings.lambda), epochs \(settings.epochs.map(String.init).joined(separator: " + ")), batch \(settings.batch), threshold \(settings.threshold), beta up to \(String(format: "%g", settings.betaFinal)); \(String(format: "%.1f", report.seconds)) s.\(backendNote(report.backend))</p>
         <table><tr><th>network</th><th>FLOPs (dnal)</th><th>params</th><th>test top-1</th></tr>
         \(row("full (after phase 1)", report.baseline, ratio: ""))
@@ -50,6 +43,20 @@ enum ReportHTML {
         """
         html = html.replacingOccurrences(of: "\n\n", with: "\n")
         return html
+    }
+
+    /// The page's XHTML head, style and heading (`title` and `heading` are escaped here).
+    static func pageStart(title: String, heading: String) -> String {
+        """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <!DOCTYPE html>
+        <html xmlns="http://www.w3.org/1999/xhtml" lang="en"><head><meta charset="utf-8"/>
+        <title>\(SVGChart.escape(title))</title>
+        <style>body{font-family:sans-serif;max-width:760px;margin:2em auto;color:#222}table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;padding:4px 10px;text-align:right}td:first-child,th:first-child{text-align:left}h2{margin-top:1.6em;font-size:1.1em}</style>
+        </head><body>
+        <h1>\(SVGChart.escape(heading))</h1>
+
+        """
     }
 
     /// Where each phase after the first begins, for the charts' dashed lines.
@@ -88,14 +95,7 @@ extension ReportHTML {
     static func renderTraining(report: SearchReport, graph: Graph, records: [EpochRecord], settings: TrainSettings) -> String {
         let x = records.map { String($0.epoch) }
         let gates = report.gates > 0 ? " Its gates keep \(report.keptGates) of \(report.gates) channels (the masks its weights hold)." : ""
-        var html = """
-        <?xml version="1.0" encoding="UTF-8"?>
-        <!DOCTYPE html>
-        <html xmlns="http://www.w3.org/1999/xhtml" lang="en"><head><meta charset="utf-8"/>
-        <title>dnalc train: \(SVGChart.escape(report.network))</title>
-        <style>body{font-family:sans-serif;max-width:760px;margin:2em auto;color:#222}table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;padding:4px 10px;text-align:right}td:first-child,th:first-child{text-align:left}h2{margin-top:1.6em;font-size:1.1em}</style>
-        </head><body>
-        <h1>Training: \(SVGChart.escape(report.network))</h1>
+        var html = pageStart(title: "dnalc train: \(report.network)", heading: "Training: \(report.network)") + """
         <p>Data: \(SVGChart.escape(report.data)). \(settings.epochs) epochs, batch \(settings.batch), lr \(settings.learningRate) (cosine-annealed), weight decay \(settings.weightDecay); \(String(format: "%.1f", report.seconds)) s.\(gates)</p>
         <table><tr><th>network</th><th>FLOPs (dnal)</th><th>params</th><th>test top-1</th><th>best test top-1</th></tr>
         <tr><td>\(SVGChart.escape(report.network))</td><td>\(human(report.pruned.flops))</td><td>\(human(report.pruned.params))</td><td>\(report.pruned.top1.map { String(format: "%.2f%%", $0) } ?? "-")</td><td>\(report.bestTop1.map { String(format: "%.2f%%", $0) } ?? "-")</td></tr>
