@@ -72,6 +72,9 @@ struct ImageFolderTests {
                 return "read"
             } catch { return "\(error)" }
         }
+        // no class folders: not recognised as an image folder, and the error names the layout
+        try FileManager.default.createDirectory(atPath: root + "/train", withIntermediateDirectories: true)
+        #expect(message().contains("nor an image folder (train/CLASS/IMAGE and val/CLASS/IMAGE, JPEG or PNG)"))
         try FileManager.default.createDirectory(atPath: root + "/train/cat", withIntermediateDirectories: true)
         #expect(message().contains("neither val/ nor test/"))
         try FileManager.default.createDirectory(atPath: root + "/test/dog", withIntermediateDirectories: true)
