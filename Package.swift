@@ -48,7 +48,9 @@ let package = Package(
         ),
         // JPEG and PNG decoding in C: libjpeg's errors longjmp, which must not cross Swift frames
         .target(name: "CImageCodecs", dependencies: ["CJPEG", "CPNG"], cSettings: [.unsafeFlags(["-O2"])]),
-        .target(name: "DNALCore"),
+        // the git commit of the build, for --version and config.json
+        .plugin(name: "CommitStamp", capability: .buildTool(), path: "Plugins/CommitStamp"),
+        .target(name: "DNALCore", plugins: ["CommitStamp"]),
         .target(
             name: "DNALData",
             dependencies: ["DNALCore", "CZlib", "CImageCodecs"],

@@ -9,7 +9,7 @@ struct DNALC: ParsableCommand {
         commandName: "dnalc",
         abstract: "A compiler and CPU runtime for DNAL (Differentiable Neural Architecture Learning).",
         discussion: "Networks are described in the YAML DSL of Grammar.md; see README.md for the workflow. Shell completion: dnalc --generate-completion-script bash|zsh|fish.",
-        version: DNALCVersion.string,
+        version: DNALCVersion.full,
         subcommands: [Analyze.self, Search.self, Prune.self, Train.self, Eval.self, Predict.self, Export.self, Bench.self]
     )
 

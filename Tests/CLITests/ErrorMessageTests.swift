@@ -16,7 +16,20 @@ struct ErrorMessageTests {
         let r = try runDNALC(["analyse", "architectures/vgg6-mnist.yaml"])
         #expect(r.status == 64)
         #expect(r.stderr.hasPrefix("error: unknown command 'analyse'; did you mean 'analyze'? (the commands: analyze, search, prune"))
-        #expect(try runDNALC(["--version"]).status == 0)
+        // the version names the commit the build came from (this checkout's, as the tests build it)
+        let version = try runDNALC(["--version"])
+        #expect(version.status == 0 && version.stdout.hasPrefix("0.1.0 (commit "), "\(version.stdout)")
+        let head = Process()
+        head.executableURL = URL(fileURLWithPath: "/usr/bin/git")
+        head.arguments = ["-C", Repository.root.path, "rev-parse", "--short=12", "HEAD"]
+        let pipe = Pipe()
+        head.standardOutput = pipe
+        head.standardError = FileHandle.nullDevice
+        if (try? head.run()) != nil {
+            head.waitUntilExit()
+            let hash = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            if head.terminationStatus == 0 { #expect(version.stdout.contains("(commit \(hash)")) }
+        }
     }
 
     @Test func outputsIntoMissingFoldersNameTheFlagAndTheFolder() throws {
@@ -40,6 +53,7 @@ struct ErrorMessageTests {
                 == String(contentsOf: Repository.architecture("vgg6-mnist.yaml"), encoding: .utf8))
         let config = try String(contentsOfFile: run + "/config.json", encoding: .utf8)
         #expect(config.contains("\"architectures/vgg6-mnist.yaml\"") && !config.contains("\\/"))
+        #expect(config.contains("\"dnalcCommit\""))
     }
 
     @Test func aNetworkWithoutGatesIsNotSearched() throws {

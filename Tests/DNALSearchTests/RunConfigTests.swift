@@ -14,7 +14,7 @@ struct RunConfigTests {
             let config = RunConfig(network: "n", file: "n.yaml", data: "d", threads: 2, isa: "scalar", recipe: recipe, weights: nil)
             let back = try JSONDecoder().decode(RunConfig.self, from: JSONEncoder().encode(config))
             #expect(back.recipe == recipe)
-            #expect(back.dnalcVersion == DNALCVersion.string)
+            #expect(back.dnalcVersion == DNALCVersion.string && back.dnalcCommit == DNALCVersion.commit)
         }
     }
 

@@ -24,6 +24,8 @@ public struct RunConfig: Codable, Sendable {
     public var dataFingerprint: String?
     /// The dnalc release that started the run (absent in runs from before it was recorded).
     public var dnalcVersion: String?
+    /// The git commit that build came from (`DNALCVersion.commit`).
+    public var dnalcCommit: String?
     /// An image folder's class names (label order) and image count per split.
     public var classNames: [String]?
     public var images: [String: Int]?
@@ -38,6 +40,7 @@ public struct RunConfig: Codable, Sendable {
         self.isa = isa
         self.weights = weights
         dnalcVersion = DNALCVersion.string
+        dnalcCommit = DNALCVersion.commit
         switch recipe {
         case .search(let s): settings = s
         case .train(let t): training = t
