@@ -147,11 +147,11 @@ public struct BatchSource: Sendable {
             let bytes = planes + k * d.sampleBytes
             do {
                 let image = try folder.image(sample)
-                var random: SeededRandom? = cropsAtRandom && !folder.transform.isSmall(image) ? SeededRandom(seed: base &+ UInt64(k) &* 0x2545_F491) : nil
+                let small = folder.transform.isSmall(image)
+                var random: SeededRandom? = cropsAtRandom && !small ? SeededRandom(seed: base &+ UInt64(k) &* 0x2545_F491) : nil
                 // a large image's random resized crop flips by its own draw; a small one crops and flips as in memory
                 let flip = random != nil ? frozenDraws[k].flip : false
                 folder.transform.apply(image, random: &random, flip: flip, into: bytes)
-                let small = folder.transform.isSmall(image)
                 write(bytes, small ? frozenDraws[k] : (0, 0, false), into: out + k * d.sampleBytes)
             } catch {
                 lock.lock()

@@ -23,22 +23,20 @@ public final class ImageFolderSplit: @unchecked Sendable {
     public let transform: ImageTransform
     /// Decoded images, index for index with `files`, or nil: decode every time.
     let decoded: [DecodedImage]?
-    /// The shorter side a JPEG may be reduced to while decoding (DCT scaling).
-    let minSide: Int
 
-    init(files: [String], transform: ImageTransform, decoded: [DecodedImage]?, minSide: Int) {
-        (self.files, self.transform, self.decoded, self.minSide) = (files, transform, decoded, minSide)
+    init(files: [String], transform: ImageTransform, decoded: [DecodedImage]?) {
+        (self.files, self.transform, self.decoded) = (files, transform, decoded)
     }
 
     /// The decoded image `i`.
     func image(_ i: Int) throws -> DecodedImage {
         if let decoded { return decoded[i] }
-        return try ImageDecoder.decode(file: files[i], channels: transform.channels, minSide: minSide)
+        return try transform.decode(file: files[i])
     }
 
     /// The first `n` files.
     func prefix(_ n: Int) -> ImageFolderSplit {
-        ImageFolderSplit(files: Array(files.prefix(n)), transform: transform, decoded: decoded.map { Array($0.prefix(n)) }, minSide: minSide)
+        ImageFolderSplit(files: Array(files.prefix(n)), transform: transform, decoded: decoded.map { Array($0.prefix(n)) })
     }
 }
 
@@ -72,8 +70,9 @@ public enum ImageFolderReader {
             throw DataError("\(directory): the classes of train/ and \(evalName)/ differ: \(parts.joined(separator: "; "))")
         }
         let transform = ImageTransform(channels: options.channels, height: options.height, width: options.width, cropScale: options.cropScale)
+        try transform.checkChannels()
         var skipped = 0
-        func split(_ root: String, name: String) throws -> Dataset {
+        func split(_ root: String) throws -> Dataset {
             var files: [String] = [], labels: [UInt16] = []
             for (label, cls) in classes.enumerated() {
                 let folder = (root as NSString).appendingPathComponent(cls)
@@ -96,14 +95,13 @@ public enum ImageFolderReader {
             skipped += bad.count
             let keep = files.indices.filter { !badIndices.contains($0) }
             guard !keep.isEmpty else { throw DataError("\(root): no readable images") }
-            let folderSplit = ImageFolderSplit(files: keep.map { files[$0] }, transform: transform,
-                                               decoded: decoded, minSide: transform.evaluationSide)
+            let folderSplit = ImageFolderSplit(files: keep.map { files[$0] }, transform: transform, decoded: decoded)
             var d = Dataset(name: "imagefolder", channels: options.channels, height: options.height, width: options.width,
                             classes: classes.count, images: [], labels: keep.map { labels[$0] })
             d.folder = folderSplit
             return d
         }
-        let trainSet = try split(train, name: "train"), evalSet = try split(eval, name: evalName)
+        let trainSet = try split(train), evalSet = try split(eval)
         var source = "image folder \(directory) (\(classes.count) classes; \(trainSet.count) training and \(evalSet.count) \(evalName) images"
         source += skipped > 0 ? "; \(skipped) unreadable images skipped)" : ")"
         var splits = DataSplits(train: trainSet, test: evalSet, source: source)
@@ -126,7 +124,7 @@ public enum ImageFolderReader {
                 DispatchQueue.concurrentPerform(iterations: (files.count + chunk - 1) / chunk) { c in
                     for i in (c * chunk)..<min((c + 1) * chunk, files.count) {
                         do {
-                            let image = try ImageDecoder.decode(file: files[i], channels: transform.channels, minSide: transform.evaluationSide)
+                            let image = try transform.decode(file: files[i])
                             lock.lock()
                             kept += image.pixels.count
                             if keeping && kept <= budget { o[i] = image } else { keeping = false }

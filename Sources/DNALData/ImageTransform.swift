@@ -19,6 +19,19 @@ public struct ImageTransform: Sendable, Equatable {
     /// The shorter side an evaluation resize gives.
     var evaluationSide: Int { Int((Double(max(height, width)) / 0.875).rounded()) }
 
+    /// Images decode to grey or RGB: refuses a network input with another channel count.
+    func checkChannels() throws {
+        guard channels == 1 || channels == 3 else {
+            throw DataError("images decode to 1 (grey) or 3 (RGB) channels, but the network takes \(channels)")
+        }
+    }
+
+    /// The JPEG or PNG file at `path`, decoded to this input's channels; a JPEG at the smallest DCT
+    /// scale that keeps its shorter side at least `evaluationSide`.
+    func decode(file path: String) throws -> DecodedImage {
+        try ImageDecoder.decode(file: path, channels: channels, minSide: evaluationSide)
+    }
+
     /// Whether `image` counts as small: resized whole rather than cropped.
     func isSmall(_ image: DecodedImage) -> Bool { min(image.width, image.height) < evaluationSide }
 
@@ -90,7 +103,8 @@ public struct ImageTransform: Sendable, Equatable {
 
     /// The evaluation view (C, H, W bytes) of the JPEG or PNG file at `path`.
     public func evaluationView(ofFile path: String) throws -> [UInt8] {
-        let image = try ImageDecoder.decode(file: path, channels: channels == 1 ? 1 : 3, minSide: evaluationSide)
+        try checkChannels()
+        let image = try decode(file: path)
         var out = [UInt8](repeating: 0, count: channels * height * width)
         var none: SeededRandom? = nil
         apply(image, random: &none, flip: false, into: &out)

@@ -97,6 +97,12 @@ struct ImageFolderTests {
         #expect(try DatasetLoader.load(directory: root, images: skipping).train.count == 1)
         // an image folder without a network's size is refused by commands that cannot size it
         #expect(throws: DataError.self) { try DatasetLoader.load(directory: root) }
+        // images decode to grey or RGB: a four-channel network is refused, not fed a copied channel
+        let four = ImageFolderOptions(channels: 4, height: 28, width: 28)
+        #expect(throws: DataError("images decode to 1 (grey) or 3 (RGB) channels, but the network takes 4")) {
+            try DatasetLoader.load(directory: root, images: four)
+        }
+        #expect(throws: DataError.self) { try ImageTransform(channels: 2, height: 8, width: 8).evaluationView(ofFile: root + "/train/cat/a.png") }
     }
 
     @Test func largeImagesTrainOnRandomResizedCropsAndEvaluateOnTheCentre() throws {

@@ -47,7 +47,7 @@ struct Predict: ParsableCommand {
         try exitingOnUserError {
             try checkWritable(output, flag: "--output")
             let (executor, recorded) = try inferenceExecutor(graph, weights: weightsFile.weights, batch: batch, threads: workers.threads)
-            let images = try inputImages(graph: graph, normalization: recorded)
+            let (images, files) = try inputImages(graph: graph, normalization: recorded)
             let sample = graph.inputShape.elementCount, count = images.count / sample, classes = graph.classes
             var logits = [Float](repeating: 0, count: count * classes)
             for start in stride(from: 0, to: count, by: batch) {
@@ -62,7 +62,7 @@ struct Predict: ParsableCommand {
                 }
             }
             try writeAtomically(NPY.encode(NPY.Array(shape: [count, classes], values: logits)), to: output)
-            if let files = try imageFiles() {
+            if let files {
                 for (i, f) in files.enumerated() {
                     let row = logits[(i * classes)..<((i + 1) * classes)]
                     let top = row.indices.max { row[$0] < row[$1] }! - i * classes
@@ -90,8 +90,9 @@ struct Predict: ParsableCommand {
         return images.map { (input as NSString).appendingPathComponent($0) }
     }
 
-    /// The images to run, NCHW and normalised: the .npy tensor as it is, or a test split.
-    func inputImages(graph: Graph, normalization recorded: Normalization?) throws -> [Float] {
+    /// The images to run, NCHW and normalised: the .npy tensor as it is, image files (also
+    /// returned, in row order), or a test split.
+    func inputImages(graph: Graph, normalization recorded: Normalization?) throws -> (values: [Float], files: [String]?) {
         let dims = graph.inputShape.dims
         if input.hasSuffix(".npy") {
             let array = try NPY.read(input)
@@ -99,20 +100,19 @@ struct Predict: ParsableCommand {
                 throw DataError("\(input): shape [\(array.shape.map(String.init).joined(separator: ", "))], but '\(graph.name)' takes [N, \(dims.map(String.init).joined(separator: ", "))] or one [\(dims.map(String.init).joined(separator: ", "))] image")
             }
             guard array.values.allSatisfy({ $0.isFinite }) else { throw DataError("\(input): contains NaN or infinite values") }
-            return array.values
+            return (array.values, nil)
         }
         if let files = try imageFiles() {
             guard let recorded else {
                 throw DataError("--input \(input): images need the normalisation the weights record (search, train and export --weights record it); these weights have none")
             }
+            // the evaluation views as a data set, normalised as every test split is
             let transform = ImageTransform(channels: dims[0], height: dims[1], width: dims[2])
             var bytes: [UInt8] = []
             for f in files { bytes += try transform.evaluationView(ofFile: f) }
-            let plane = dims[1] * dims[2]
-            return bytes.enumerated().map { i, b in
-                let c = (i / plane) % dims[0]
-                return (Float(b) / 255 - recorded.mean[c]) / recorded.std[c]
-            }
+            let images = Dataset(name: "images", channels: dims[0], height: dims[1], width: dims[2], classes: graph.classes,
+                                 images: bytes, labels: [UInt16](repeating: 0, count: files.count))
+            return (try normalised(images, recorded), files)
         }
         var isDirectory: ObjCBool = false
         if input != "bundled", FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory), !isDirectory.boolValue {
@@ -121,10 +121,14 @@ struct Predict: ParsableCommand {
         let splits = try DatasetLoader.load(directory: input == "bundled" ? nil : input,
                                             images: ImageReading().options(for: graph.inputShape))
         try splits.check(fits: graph)
-        let source = BatchSource(dataset: splits.test, batchSize: splits.test.count, augmentation: .none,
-                                 normalization: recorded ?? Normalization.compute(from: splits.train), seed: 0)
-        var images = [Float](repeating: 0, count: splits.test.count * splits.test.sampleBytes)
-        var labels = [Int32](repeating: 0, count: splits.test.count)
+        return (try normalised(splits.test, recorded ?? Normalization.compute(from: splits.train)), nil)
+    }
+
+    /// Every image of `data`, in order, as the network's normalised input (NCHW).
+    func normalised(_ data: Dataset, _ normalization: Normalization) throws -> [Float] {
+        let source = BatchSource(dataset: data, batchSize: data.count, augmentation: .none, normalization: normalization, seed: 0)
+        var images = [Float](repeating: 0, count: data.count * data.sampleBytes)
+        var labels = [Int32](repeating: 0, count: data.count)
         _ = try source.fill(order: source.order(epoch: 0, shuffle: false), index: 0, epoch: 0, augment: false, images: &images, labels: &labels)
         return images
     }
