@@ -44,9 +44,8 @@ extension DNALSchedule {
             binarisedTop1 = try binariseWithoutFineTuning(trainer)
         }
         let masks = currentMasks(trainer)
-        var report = SearchReport(graph: graph, settings: settings, data: trainer.dataSource, records: state.records,
-                                  masks: masks, bestTop1: state.bestTop1, seconds: seconds)
-        report.classNames = trainer.classNames
+        var report = SearchReport(graph: graph, recipe: .search(settings), data: trainer.dataSource, classNames: trainer.classNames,
+                                  records: state.records, masks: masks, bestTop1: state.bestTop1, seconds: seconds)
         if let binarisedTop1 { report.pruned.top1 = binarisedTop1 }
         report.backend = backend
         if let budget, let target = settings.target {

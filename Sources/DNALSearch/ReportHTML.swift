@@ -75,10 +75,10 @@ enum ReportHTML {
 
     /// The reference counter's figure for the same masks, and why it is higher when it is.
     static func referenceRow(_ report: SearchReport) -> String {
-        guard let r = report.reference else { return "" }
-        let ratio = String(format: "%.2fx fewer", Double(report.baseline.flops) / Double(max(r.flops, 1)))
-        let why = r.flops == report.pruned.flops && r.params == report.pruned.params
-            ? "equal: no gate closed entirely" : "higher: a gate closed entirely, and the reference still counts the convs in front of it"
+        guard let r = report.reference, let flopsRatio = report.referenceFLOPsRatio else { return "" }
+        let ratio = String(format: "%.2fx fewer", flopsRatio)
+        let why = report.referenceDiffers
+            ? "higher: a gate closed entirely, and the reference still counts the convs in front of it" : "equal: no gate closed entirely"
         return "<tr><td>pruned, by the reference counter (\(why))</td><td>\(SVGChart.escape(human(r.flops))) (\(ratio))</td><td>\(human(r.params))</td><td></td></tr>"
     }
 

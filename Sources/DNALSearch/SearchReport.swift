@@ -35,6 +35,17 @@ public struct SearchReport: Codable, Sendable {
         public var flops: Int
         public var params: Int
     }
+
+    /// Whether the reference counter's figure differs from `pruned` (a gate closed entirely).
+    public var referenceDiffers: Bool {
+        guard let r = reference else { return false }
+        return r.flops != pruned.flops || r.params != pruned.params
+    }
+
+    /// How many times fewer FLOPs than the baseline the reference counter's figure is.
+    public var referenceFLOPsRatio: Double? {
+        reference.map { Double(baseline.flops) / Double(max($0.flops, 1)) }
+    }
     public var flopsRatio: Double
     public var paramsRatio: Double
     /// Best test top-1 during fine-tuning.
@@ -77,14 +88,19 @@ public struct SearchReport: Codable, Sendable {
         case prunedNetwork = "pruned_network", prunedNetworkNote = "pruned_network_note", budget, backend
     }
 
-    init(graph: Graph, settings: SearchSettings, data: String, records: [EpochRecord], masks: GateMasks, bestTop1: Double?,
-         seconds: Double) {
+    /// The report of a run of `recipe` (a search's settings and lambda, or a training run's
+    /// settings) on `data`, whose class names are `classNames` when it has them.
+    init(graph: Graph, recipe: RunRecipe, data: String, classNames: [String]?, records: [EpochRecord], masks: GateMasks,
+         bestTop1: Double?, seconds: Double) {
         let full = computeCost(graph, convention: .dnal)
         let masked = computeCost(graph, convention: .dnal, masks: computeChannelMasks(graph, gates: masks))
         network = graph.name
         self.data = data
-        lambda = settings.lambda
-        self.settings = settings
+        self.classNames = classNames
+        switch recipe {
+        case .search(let s): (lambda, settings) = (s.lambda, s)
+        case .train(let t): training = t
+        }
         baseline = Network(flops: full.totalFLOPs, params: full.totalParams, top1: records.last { $0.phase == 1 }?.test.top1)
         pruned = Network(flops: masked.totalFLOPs, params: masked.totalParams, top1: records.last { $0.phase == 3 }?.test.top1)
         let counted = computeReferenceCost(graph, convention: .dnal, gates: masks)

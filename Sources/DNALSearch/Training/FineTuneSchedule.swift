@@ -44,7 +44,7 @@ public final class FineTuneSchedule: TrainingSchedule {
         let masks = trainer.train.parameters.storedMasks(graph)
         let cost = computeCost(graph, convention: .dnal, masks: computeChannelMasks(graph, gates: masks))
         let gates = graph.gateChannels
-        return EpochRecord(phase: 3, epoch: plan.epoch + 1, beta: SearchSettings(training: settings).betaFinal, loss: loss, test: test, openGates: masks.keptChannels,
+        return EpochRecord(phase: 3, epoch: plan.epoch + 1, beta: SearchSettings().betaFinal, loss: loss, test: test, openGates: masks.keptChannels,
                            gates: gates, expectedFLOPs: cost.totalFLOPs, hardFLOPs: cost.totalFLOPs,
                            hardParams: cost.totalParams, seconds: 0)
     }
@@ -52,37 +52,13 @@ public final class FineTuneSchedule: TrainingSchedule {
     /// masks.json, final.safetensors, report.json and report.html.
     public func finish(_ state: Checkpoint, seconds: Double, trainer: Trainer) throws -> SearchReport {
         let masks = trainer.train.parameters.storedMasks(graph)
-        let search = SearchSettings(training: settings)
-        var report = SearchReport(graph: graph, settings: search, data: trainer.dataSource, records: state.records,
-                                  masks: masks, bestTop1: state.bestTop1, seconds: seconds)
-        report.classNames = trainer.classNames
-        report.training = settings
-        report.lambda = nil
-        report.settings = nil
+        let report = SearchReport(graph: graph, recipe: .train(settings), data: trainer.dataSource, classNames: trainer.classNames,
+                                  records: state.records, masks: masks, bestTop1: state.bestTop1, seconds: seconds)
         try writeAtomically([UInt8](MasksFile.encode(masks, for: graph).utf8), to: trainer.path("masks.json"))
         try trainer.train.parameters.save(to: trainer.path("final.safetensors"), metadata: trainer.weightsMetadata)
         try report.write(to: trainer.path("report.json"))
         let html = ReportHTML.renderTraining(report: report, graph: graph, records: state.records, settings: settings)
         try writeAtomically([UInt8](html.utf8), to: trainer.path("report.html"))
         return report
-    }
-}
-
-extension SearchSettings {
-    /// The search-shaped description of a training run that `report.json` and `report.html`
-    /// still use: no phases 1 and 2, phase 3 with the training recipe.
-    init(training t: TrainSettings) {
-        self.init()
-        epochs = [0, 0, t.epochs]
-        batch = t.batch
-        learningRates = [t.learningRate, t.learningRate, t.learningRate]
-        momentum = t.momentum
-        weightDecay = [t.weightDecay, t.weightDecay, t.weightDecay]
-        seed = t.seed
-        trainLimit = t.trainLimit
-        images = t.images
-        augment = t.augment
-        initialization = t.initialization
-        testLimit = t.testLimit
     }
 }

@@ -62,9 +62,7 @@ struct Analyze: ParsableCommand {
             let full = report
             report = computeCost(graph, convention: convention, masks: computeChannelMasks(graph, gates: gateMasks))
             report.network = "\(graph.name) with \((masks as NSString).lastPathComponent)"
-            var reference = computeReferenceCost(graph, convention: convention, gates: gateMasks)
-            reference.network = report.network + " (reference counter)"
-            comparison = Comparison(base: full, other: report, reference: reference)
+            comparison = Comparison(base: full, other: report, reference: computeReferenceCost(graph, convention: convention, gates: gateMasks))
         }
         if let other {
             // rows named by file: a pruned network usually keeps its parent's name

@@ -149,9 +149,8 @@ func summary(_ r: SearchReport) -> String {
     if let t = r.baseline.top1 { s += "  top1 \(fixed(t, 2))%" }
     s += "\npruned    \(human(r.pruned.flops)) FLOPs (\(fixed(r.flopsRatio, 2))x)  \(human(r.pruned.params)) params (\(fixed(r.paramsRatio, 2))x)"
     if let t = r.pruned.top1 { s += "  top1 \(fixed(t, 2))%" }
-    if let ref = r.reference, ref.flops != r.pruned.flops || ref.params != r.pruned.params {
+    if r.referenceDiffers, let ref = r.reference, let ratio = r.referenceFLOPsRatio {
         // a gate closed entirely: the paper's counter still counts the convs in front of it
-        let ratio = Double(r.baseline.flops) / Double(max(ref.flops, 1))
         s += "\nreference \(human(ref.flops)) FLOPs (\(fixed(ratio, 2))x)  \(human(ref.params)) params"
         s += "  (the reference counter: a gate closed entirely, and it still counts the convs in front of it)"
     }

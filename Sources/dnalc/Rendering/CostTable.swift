@@ -44,8 +44,13 @@ struct Comparison {
     var reference: CostReport? = nil
 
     /// base / other: how many times smaller the other network is.
-    var flopsRatio: Double { Double(base.totalFLOPs) / Double(max(other.totalFLOPs, 1)) }
-    var paramsRatio: Double { Double(base.totalParams) / Double(max(other.totalParams, 1)) }
+    var flopsRatio: Double { ratios(of: other).flops }
+    var paramsRatio: Double { ratios(of: other).params }
+
+    /// How many times smaller than `base` the network `r` counts is.
+    func ratios(of r: CostReport) -> (flops: Double, params: Double) {
+        (Double(base.totalFLOPs) / Double(max(r.totalFLOPs, 1)), Double(base.totalParams) / Double(max(r.totalParams, 1)))
+    }
 }
 
 /// `313.47M` for the base, `161.97M (1.94x)` for the other, plus the percentage removed.
@@ -54,9 +59,8 @@ func comparisonTable(_ c: Comparison, markdown: Bool) -> String {
         base > 0 ? fixed(100 * (1 - Double(other) / Double(base)), 1) + "%" : "-"
     }
     func row(_ r: CostReport, name: String) -> [String] {
-        let flopsRatio = Double(c.base.totalFLOPs) / Double(max(r.totalFLOPs, 1))
-        let paramsRatio = Double(c.base.totalParams) / Double(max(r.totalParams, 1))
-        return [name, "\(human(r.totalFLOPs)) (\(fixed(flopsRatio, 2))x)", "\(human(r.totalParams)) (\(fixed(paramsRatio, 2))x)",
+        let ratios = c.ratios(of: r)
+        return [name, "\(human(r.totalFLOPs)) (\(fixed(ratios.flops, 2))x)", "\(human(r.totalParams)) (\(fixed(ratios.params, 2))x)",
                 reduction(c.base.totalFLOPs, r.totalFLOPs), reduction(c.base.totalParams, r.totalParams)]
     }
     let unit = c.base.convention.unit
