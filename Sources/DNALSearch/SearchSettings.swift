@@ -39,9 +39,9 @@ public struct SearchSettings: Codable, Equatable, Sendable {
     public var targetRate = 0.05
     /// Use only the first N training / test images (quick runs); nil for all.
     public var trainLimit: Int?
+    public var testLimit: Int?
     /// How an image folder is read (crop scale, unreadable images).
     public var images = ImageReading()
-    public var testLimit: Int?
 
     public init() {}
 
@@ -110,8 +110,8 @@ public struct SearchSettings: Codable, Equatable, Sendable {
         case "augment": augment = try SettingValue.choice(key, value, AugmentChoice.self)
         case "init": initialization = try SettingValue.choice(key, value, WeightInitialization.self)
         case "train_limit": trainLimit = try integer(value, min: 1)
-        case _ where ImageReading.keys.contains(key): try images.set(key, value)
         case "test_limit": testLimit = try integer(value, min: 1)
+        case _ where ImageReading.keys.contains(key): try images.set(key, value)
         default:
             throw SettingValue.unknown(key, among: Self.keys)
         }
@@ -180,8 +180,8 @@ extension SearchSettings {
         targetGain = try c.decodeIfPresent(Double.self, forKey: .targetGain) ?? targetGain
         targetRate = try c.decodeIfPresent(Double.self, forKey: .targetRate) ?? targetRate
         trainLimit = try c.decodeIfPresent(Int.self, forKey: .trainLimit)
-        images = try c.decodeIfPresent(ImageReading.self, forKey: .images) ?? images
         testLimit = try c.decodeIfPresent(Int.self, forKey: .testLimit)
+        images = try c.decodeIfPresent(ImageReading.self, forKey: .images) ?? images
         learningRateSchedules = try c.decodeIfPresent([LearningRateSchedule].self, forKey: .learningRateSchedules) ?? learningRateSchedules
         betaSchedule = try c.decodeIfPresent(BetaSchedule.self, forKey: .betaSchedule) ?? betaSchedule
         augment = try c.decodeIfPresent(AugmentChoice.self, forKey: .augment) ?? augment

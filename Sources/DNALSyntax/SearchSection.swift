@@ -53,12 +53,13 @@ extension Elaborator {
         return s
     }
 
-    /// One of an enumeration's spellings.
+    /// One of an enumeration's spellings (`Attributes.choice`: the message names them and the
+    /// nearest one); a key given no value (`~`) is refused the same way.
     private func choice<T: RawRepresentable & CaseIterable>(_ a: Attributes, _ key: String, _: T.Type) throws(Diagnostic) -> T
         where T.RawValue == String {
-        let text = try a.string(key) ?? ""
-        guard let value = T(rawValue: text) else {
-            throw diagnostic("'\(key)' must be one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), got '\(text)'", at: a.node(key)!)
+        let names = T.allCases.map(\.rawValue)
+        guard let value = T(rawValue: try a.choice(key, names, default: "")) else {
+            throw diagnostic("'\(key)' must be one of \(names.joined(separator: ", ")), got no value", at: a.node(key)!)
         }
         return value
     }

@@ -12,29 +12,13 @@ import Testing
 /// schedule, augmentation and initialisation, and a search that ends without fine-tuning.
 @Suite("Search recipes", .serialized, .timeLimit(.minutes(5)))
 struct RecipeTests {
-    static let data: DataSplits = try! DatasetLoader.load(directory: nil)
+    static let data = SearchTests.data
+    /// The search tests' quick settings (256 training images, batch 32), data, run directories and networks.
+    let base = SearchTests()
 
-    func settings(epochs: [Int]) -> SearchSettings {
-        var s = SearchSettings()
-        s.lambda = 0.02
-        s.epochs = epochs
-        s.batch = 32
-        s.learningRates = [0.05, 0.02, 0.02]
-        s.seed = 5
-        s.trainLimit = 256
-        s.testLimit = 128
-        return s
-    }
-
-    func directory() throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dnalc-recipe-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
-    }
-
-    func graph(_ name: String = "vgg6-mnist") throws -> Graph {
-        try NetworkParser.parse(file: Repository.architecture(name + ".yaml").path)
-    }
+    func settings(epochs: [Int]) -> SearchSettings { base.settings(lambda: 0.02, epochs: epochs, seed: 5) }
+    func directory() throws -> String { try base.directory() }
+    func graph() throws -> Graph { try base.graph() }
 
     @Test func theNetworkFileAndSetChooseTheRecipe() throws {
         let g = try NetworkParser.parse(source: Array("""
@@ -66,6 +50,13 @@ struct RecipeTests {
         #expect(again.search == g.search)
         let decoded = try JSONDecoder().decode(SearchSettings.self, from: JSONEncoder().encode(s))
         #expect(decoded == s)
+        // a misspelt choice in the file is located, with the spellings and the nearest one
+        do {
+            _ = try NetworkParser.parse(source: Array("network: t\ninput: [1, 8, 8]\nclasses: 2\nsearch: {augment: crop-flip}\nlayers: [gap, {linear: {out: 2}}]\n".utf8), file: "bad.yaml")
+            Issue.record("a misspelt augment was read")
+        } catch {
+            #expect(error.rendered(source: nil).hasPrefix("bad.yaml:4:19: error: 'augment' must be one of auto, none, crop, crop+flip, got 'crop-flip'; did you mean 'crop+flip'?"))
+        }
         // a bad schedule in the file is located
         #expect(throws: Diagnostic.self) {
             try NetworkParser.parse(source: Array("network: t\ninput: [1, 8, 8]\nclasses: 2\nsearch: {lr_schedule: cosine/9}\nlayers: [gap, {linear: {out: 2}}]\n".utf8), file: "bad.yaml")
@@ -152,5 +143,21 @@ struct RecipeTests {
         let masks = eval.parameters.storedMasks(g)
         #expect(masks.keptChannels == report.keptGates && report.keptGates < report.gates)
         #expect(FileManager.default.fileExists(atPath: dir + "/pruned.yaml"))
+    }
+
+    @Test func theReportGivesTheReferenceCountersFigureWhenAGateClosesEntirely() throws {
+        let g = try base.graph("resnet8-cifar10")
+        var masks = GateMasks.allOpen(g)
+        let closed = try #require(g.node(named: "stage2.0.conv2.gate")).id
+        masks.keep[closed] = masks.keep[closed]!.map { _ in false }
+        let report = SearchReport(graph: g, recipe: .search(SearchSettings()), data: "d", classNames: nil, records: [], masks: masks,
+                                  bestTop1: nil, seconds: 0)
+        let reference = try #require(report.reference)
+        #expect(report.referenceDiffers && reference.flops > report.pruned.flops)
+        #expect(report.referenceFLOPsRatio! < report.flopsRatio)
+        #expect(ReportHTML.referenceRow(report).contains("higher: a gate closed entirely"))
+        let open = SearchReport(graph: g, recipe: .search(SearchSettings()), data: "d", classNames: nil, records: [],
+                                masks: .allOpen(g), bestTop1: nil, seconds: 0)
+        #expect(!open.referenceDiffers && ReportHTML.referenceRow(open).contains("equal: no gate closed entirely"))
     }
 }

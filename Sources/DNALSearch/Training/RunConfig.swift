@@ -64,6 +64,17 @@ public enum RunRecipe: Sendable, Equatable {
     case search(SearchSettings)
     case train(TrainSettings)
 
+    /// How many of the run's epochs follow `plan`'s (its phase's later epochs and, in a search,
+    /// every epoch of the later phases).
+    public func epochsAfter(_ plan: EpochPlan) -> Int {
+        let laterPhases: Int
+        switch self {
+        case .search(let s): laterPhases = s.epochs.suffix(from: min(plan.phase, s.epochs.count)).reduce(0, +)
+        case .train: laterPhases = 0
+        }
+        return plan.epochs - plan.epoch - 1 + laterPhases
+    }
+
     /// The command that runs it.
     public var command: String {
         switch self {

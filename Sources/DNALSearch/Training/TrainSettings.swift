@@ -1,4 +1,5 @@
 import DNALCore
+import DNALSyntax
 
 /// Every setting of `dnalc train`: plain training with hard gates, the recipe of a search's
 /// phase 3 (SGD with momentum, cosine-annealed rate, weight decay), resolved from the network
@@ -12,18 +13,18 @@ public struct TrainSettings: Codable, Equatable, Sendable {
     public var seed: Int
     /// Use only the first N training / test images; nil for all.
     public var trainLimit: Int?
+    public var testLimit: Int?
     /// How an image folder is read (crop scale, unreadable images).
     public var images = ImageReading()
-    public var testLimit: Int?
     /// Training augmentation, and how weights that are not loaded start (a network trained from scratch).
     public var augment = AugmentChoice.auto
     public var initialization = WeightInitialization.reference
 
     /// Keys `--set key=value` accepts for training.
     public static let keys = ["batch", "lr", "momentum", "weight_decay", "seed", "train_limit", "test_limit", "augment", "init"] + ImageReading.keys
-    /// Search keys that mean nothing without gates being learned.
-    public static let searchOnlyKeys = ["epochs", "lambda", "threshold", "beta_final", "beta_schedule", "lr_schedule",
-                                        "target_flops", "target_params", "target_tolerance", "target_gain", "target_rate"]
+    /// Search keys that mean nothing without gates being learned (every `search:` key training
+    /// does not take; `epochs` is --epochs here).
+    public static let searchOnlyKeys = Schema.searchKeys.filter { !keys.contains($0) }
 
     /// The phase-3 recipe of `search` (a network file's `search:` section over dnalc's defaults).
     public init(fineTuningOf search: SearchSettings) {
@@ -34,8 +35,8 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         weightDecay = search.weightDecay[2]
         seed = search.seed
         trainLimit = search.trainLimit
-        images = search.images
         testLimit = search.testLimit
+        images = search.images
         augment = search.augment
         initialization = search.initialization
     }
@@ -55,8 +56,8 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         case "weight_decay": weightDecay = try SettingValue.number(key, value)
         case "seed": seed = try SettingValue.integer(key, value, min: 0)
         case "train_limit": trainLimit = try SettingValue.integer(key, value, min: 1)
-        case _ where ImageReading.keys.contains(key): try images.set(key, value)
         case "test_limit": testLimit = try SettingValue.integer(key, value, min: 1)
+        case _ where ImageReading.keys.contains(key): try images.set(key, value)
         case "augment": augment = try SettingValue.choice(key, value, AugmentChoice.self)
         case "init": initialization = try SettingValue.choice(key, value, WeightInitialization.self)
         case _ where Self.searchOnlyKeys.contains(key):
@@ -88,8 +89,8 @@ extension TrainSettings {
         weightDecay = try c.decode(Double.self, forKey: .weightDecay)
         seed = try c.decode(Int.self, forKey: .seed)
         trainLimit = try c.decodeIfPresent(Int.self, forKey: .trainLimit)
-        images = try c.decodeIfPresent(ImageReading.self, forKey: .images) ?? ImageReading()
         testLimit = try c.decodeIfPresent(Int.self, forKey: .testLimit)
+        images = try c.decodeIfPresent(ImageReading.self, forKey: .images) ?? ImageReading()
         augment = try c.decodeIfPresent(AugmentChoice.self, forKey: .augment) ?? .auto
         initialization = try c.decodeIfPresent(WeightInitialization.self, forKey: .initialization) ?? .reference
     }

@@ -52,15 +52,6 @@ struct RunDriver {
         signal(SIGINT) { _ in interrupted = true }
         trainer.shouldStop = { interrupted }
         let terminal = isatty(STDOUT_FILENO) == 1 && !quiet
-        let totalEpochs: Int = {
-            switch recipe {
-            case .search(let s): return s.epochs.reduce(0, +)
-            case .train(let t): return t.epochs
-            }
-        }()
-        // a resumed run has its finished epochs in log.csv (header + one row each)
-        let logRows = (try? String(contentsOfFile: run.path + "/log.csv", encoding: .utf8))?.split(separator: "\n").count ?? 0
-        let resumedEpochs = max(logRows - 1, 0)
         var epochStart = Date(), epochsSeen = 0, epochSeconds = 0.0
         let onEpoch: (EpochRecord) -> Void = { record in
             epochsSeen += 1
@@ -79,8 +70,7 @@ struct RunDriver {
                 let done = Double(batch + 1) / Double(batches), elapsed = Date().timeIntervalSince(epochStart)
                 let epochLeft = elapsed / done - elapsed
                 let perEpoch = epochsSeen > 0 ? epochSeconds / Double(epochsSeen) : elapsed / done
-                let epochsAfter = totalEpochs - (resumedEpochs + epochsSeen) - 1
-                let runLeft = epochsAfter >= 0 ? epochLeft + Double(epochsAfter) * perEpoch : nil
+                let runLeft = epochLeft + Double(recipe.epochsAfter(plan)) * perEpoch
                 let position = "\(command == "train" ? "epoch" : "phase \(plan.phase)") \(plan.epoch + 1)/\(plan.epochs)"
                 let line = ProgressLine(position: position, done: done, epochLeft: epochLeft, runLeft: runLeft)
                 print("\r\u{1B}[K" + line.render(columns: ProgressLine.terminalColumns()), terminator: "")
