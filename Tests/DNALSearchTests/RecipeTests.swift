@@ -43,8 +43,14 @@ struct RecipeTests {
         #expect(s.learningRateSchedules == [.cosine(offset: 0, horizon: 160), .constant, .cosine(offset: 30, horizon: 120)])
         try s.set("augment", "crop+flip")
         #expect(s.augment == .cropFlip)
-        #expect(throws: SearchError.self) { try s.set("beta_schedule", "batch") }
+        #expect(throws: SearchError("'beta_schedule' takes one of epoch, step, got 'batch'")) { try s.set("beta_schedule", "batch") }
         #expect(throws: SearchError.self) { try s.set("lr_schedule", "cosine,step") }
+        // the image-folder settings of a run
+        #expect(throws: SearchError("crop_scale must be in (0, 1], got 2")) { try s.set("crop_scale", "2") }
+        #expect(throws: SearchError("'bad_images' takes error or skip, got 'ignore'")) { try s.set("bad_images", "ignore") }
+        try s.set("bad_images", "skip")
+        try s.set("crop_scale", "0.25")
+        #expect(s.images.skipUnreadable && s.images.cropScale == 0.25)
         // the canonical form keeps them, and config.json too
         let again = try NetworkParser.parse(source: Array(Emitter.emit(g).utf8), file: "again.yaml")
         #expect(again.search == g.search)
