@@ -103,7 +103,11 @@ extension PlannedStep {
         // a tensor computed in place lives on in its target's memory
         let aliases = Self.aliases(steps)
         for (node, root) in aliases { lastUse[root] = max(lastUse[root] ?? 0, lastUse[node]!) }
-        var result = [MemoryPlan.Interval(tensor: .activation(0), size: inputCount * batch, start: 0, end: lastUse[0]!)]
+        // the input stays live to the end: a forward pass never overwrites it, so running the
+        // executor again on the same images gives the same outputs (one batch of input is small
+        // beside the activations)
+        let end = ([lastUse[0]!] + steps.map { forwardTime($0.node) }).max()!
+        var result = [MemoryPlan.Interval(tensor: .activation(0), size: inputCount * batch, start: 0, end: max(end, lastUse[0]!))]
         for step in steps where aliases[step.node] == nil {
             result.append(MemoryPlan.Interval(tensor: .activation(step.node), size: step.writesOwnOutput ? step.outputCount * batch : 0,
                                               start: forwardTime(step.node), end: lastUse[step.node]!))

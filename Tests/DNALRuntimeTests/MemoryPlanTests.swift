@@ -29,6 +29,27 @@ struct MemoryPlanTests {
         }
     }
 
+    /// A forward pass leaves its input as it found it, so running it again on the same images gives
+    /// the same logits (the plan once let a later tensor take the input's memory: repeated, as
+    /// `bench` does, MobileNetV2's input decayed into denormals and every layer slowed 20x).
+    @Test("inference runs again on the same input to the same logits", arguments: ["mobilenetv2-cifar10.yaml", "resnet20-cifar10.yaml"])
+    func inferenceKeepsItsInput(file: String) throws {
+        let graph = try NetworkParserShim.parse(Repository.architecture(file).path)
+        let e = try Executor(graph: graph, maxBatch: 2, training: false, threads: 1)
+        e.parameters.initialize(seed: 3)
+        var rng = SeededRandom(seed: 4)
+        let count = 2 * graph.inputShape.elementCount
+        let images = (0..<count).map { _ in Float(rng.normal()) }
+        for i in 0..<count { e.input[i] = images[i] }
+        var runs: [[Float]] = []
+        for _ in 0..<2 {
+            try e.forward(batch: 2)
+            runs.append(Array(UnsafeBufferPointer(start: e.logits, count: 2 * graph.classes)))
+        }
+        #expect((0..<count).allSatisfy { e.input[$0] == images[$0] })
+        #expect(runs[0] == runs[1])
+    }
+
     @Test func inferenceReusesMemory() throws {
         let graph = try NetworkParserShim.parse(Repository.architecture("resnet20-cifar10.yaml").path)
         let inference = try Executor(graph: graph, maxBatch: 8, training: false, threads: 1)
