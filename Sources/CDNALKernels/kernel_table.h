@@ -93,6 +93,18 @@ static inline int dnal_uses_im2col(const dnal_conv *d)
     return d->wout < 8 && d->kh * d->kw > 1;
 }
 
+/// Packed weight bytes above which the forward gathers im2col columns even for long rows: one
+/// output row (8 to 16 pixels) is too little work to pay for streaming such weights from L3, so
+/// a block of DNAL_IM2COL_PIXELS pixels shares each pass over them (VGG's 256-channel 8x8 layers).
+#define DNAL_HEAVY_WEIGHT_BYTES (1024 * 1024)
+
+/// Whether the forward (and backward-data) pass reads im2col columns rather than input rows.
+static inline int dnal_forward_uses_im2col(const dnal_conv *d)
+{
+    const size_t bytes = sizeof(float) * (size_t)(d->kh * d->kw) * (size_t)d->cin * (size_t)d->ldw;
+    return dnal_uses_im2col(d) || (d->kh * d->kw > 1 && bytes > DNAL_HEAVY_WEIGHT_BYTES);
+}
+
 /// Output rows the weight-gradient kernel treats together (same image), so that its register
 /// tile is loaded and stored once per ~128 output pixels rather than once per row.
 static inline int dnal_weight_rows_per_block(const dnal_conv *d)
