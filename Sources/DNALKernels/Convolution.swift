@@ -17,14 +17,7 @@ public enum Convolution {
         if g.isDepthwise {
             var d = depthwise(g)
             d.act = activation.rawValue
-            var w = weight
-            if let outputScale {
-                let scaled = workspace.buffer(WorkspaceSlot.packedWeights, floats: g.weightCount)
-                for t in 0..<(g.kernel * g.kernel) {
-                    for c in 0..<g.outChannels { scaled[t * g.outChannels + c] = weight[t * g.outChannels + c] * outputScale[c] }
-                }
-                w = UnsafePointer(scaled)
-            }
+            let w = scaledDepthwise(g, weight: weight, outputScale: outputScale, workspace: workspace, slot: WorkspaceSlot.packedWeights)
             parallel.forEachChunk(count: g.batch) { _, r in
                 dnal_dwconv_forward(&d, x, w, bias, y, Int32(r.lowerBound), Int32(r.upperBound))
             }

@@ -23,6 +23,16 @@ extension Executor {
                     Convolution.forwardPair(a, b, x: x, y: out, parallel: parallel, workspace: workspace)
                 }
             }
+        case .invertedResidual(let expand, let depthwise, let project):
+            let x = activation(step.inputs[0])
+            let out = project.trunk.map { activation($0) } ?? activation(step.node)
+            withCall(expand, batch: n) { a in
+                withDepthwiseCall(depthwise, batch: n) { d in
+                    withCall(project, batch: n) { c in
+                        Convolution.forwardInvertedResidual(a, d, c, x: x, y: out, parallel: parallel, workspace: workspace)
+                    }
+                }
+            }
         case .convChain(let blocks):
             let trunk = activation(blocks[0].second.trunk!)
             withCalls(blocks.flatMap { [$0.first, $0.second] }, batch: n) { calls in
@@ -37,6 +47,28 @@ extension Executor {
                               _ body: ([Convolution.FusedCall]) -> R) -> R {
         guard let head = fused.first else { return body(done) }
         return withCall(head, batch: n) { call in withCalls(Array(fused.dropFirst()), batch: n, done: done + [call], body) }
+    }
+
+    /// A depthwise conv step as the kernels' call, its batch norm and gate folded (alive during `body`).
+    private func withDepthwiseCall<R>(_ fused: InferenceStep.FusedConv, batch n: Int, _ body: (Convolution.DepthwiseCall) -> R) -> R {
+        let p = parameters
+        switch fused.conv {
+        case .conv(var g, let w, let b):
+            g.batch = n
+            return body(Convolution.DepthwiseCall(g, weight: p.pointer(w), bias: b.map { p.pointer($0) }))
+        case .convBlock(let block):
+            var g = block.geometry
+            g.batch = n
+            let (scale, shift) = folded(block)
+            return scale.withUnsafeBufferPointer { s in
+                shift.withUnsafeBufferPointer { b in
+                    body(Convolution.DepthwiseCall(g, weight: p.pointer(block.weight), bias: b.baseAddress, outputScale: s.baseAddress,
+                                                   activation: block.activation))
+                }
+            }
+        default:
+            preconditionFailure("only convolutions are fused")
+        }
     }
 
     /// A fused conv step as the kernels' call, its batch norm and gate folded (alive during `body`).

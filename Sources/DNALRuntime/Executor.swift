@@ -150,7 +150,7 @@ public final class Executor: @unchecked Sendable {
     /// after its conv or linear layer and reports that layer's op, not its last node's (the
     /// activation); a chain of blocks reports its last node's.
     public var stepNames: [(name: String, op: String)] {
-        steps.map { ($0.name, (graph.node(named: $0.name) ?? graph.nodes[$0.node]).op.kindName) }
+        steps.map { ($0.name, $0.fusedOpName ?? (graph.node(named: $0.name) ?? graph.nodes[$0.node]).op.kindName) }
     }
 }
 

@@ -31,6 +31,11 @@ enum InferenceStep: PlannedStep {
         /// Two convs run image by image, the second reading only the first's output, which then
         /// never exists for the whole batch (a residual block's two convs).
         case convPair(first: FusedConv, second: FusedConv)
+        /// An inverted-residual block run image by image: a dense conv, a depthwise conv reading
+        /// only its output and a dense conv reading only that (MobileNetV2's expansion, depthwise
+        /// and projection), so neither intermediate exists for the whole batch. The last may add
+        /// into a trunk, as `conv` does.
+        case invertedResidual(expand: FusedConv, depthwise: FusedConv, project: FusedConv)
         /// Consecutive pairs on one trunk, each first conv reading the trunk the previous pair
         /// added into (`Convolution.forwardChain`); writes into the first's trunk.
         case convChain([(first: FusedConv, second: FusedConv)])
@@ -86,6 +91,16 @@ enum InferenceStep: PlannedStep {
         return nil
     }
 
+    /// What a profile calls a fused step that runs several layers (nil: the layer's own op).
+    var fusedOpName: String? {
+        switch fusedKind {
+        case .convPair: return "conv pair"
+        case .invertedResidual: return "inverted residual"
+        case .convChain: return "conv chain"
+        case .conv, .inPlace, nil: return nil
+        }
+    }
+
     var aliasOf: Int? {
         if case .inPlace(let node) = fusedKind { return node }
         return nil
@@ -94,7 +109,7 @@ enum InferenceStep: PlannedStep {
     var writesOwnOutput: Bool {
         switch fusedKind {
         case .conv(let f): return !f.fusion.residual
-        case .convPair(_, let second): return !second.fusion.residual
+        case .convPair(_, let second), .invertedResidual(_, _, let second): return !second.fusion.residual
         case .convChain, .inPlace: return false
         case nil: return true
         }

@@ -27,6 +27,8 @@ extension InferencePlanner {
     ///   that comes after the conv (a stage's first shortcut) is moved before it.
     /// - a conv read only by such a residual conv runs with it image by image (`convPair`), so
     ///   the block's intermediate never exists for the whole batch;
+    /// - a dense conv, a depthwise conv and a dense conv, each reading only the one before
+    ///   (an inverted-residual block), run image by image (`invertedResidual`);
     /// - consecutive pairs on one trunk run as one step (`convChain`), so the kernels can take
     ///   each trunk image through all of them at once.
     /// A pruned ResNet block then reads its trunk channels and writes its kept channels back
@@ -35,6 +37,7 @@ extension InferencePlanner {
         fuseGathers(output: output)
         scatterTrunks(output: output)
         fuseResiduals(output: output)
+        fuseInvertedResiduals(output: output)
         pairConvs(output: output)
         chainPairs()
     }
@@ -128,6 +131,56 @@ extension InferencePlanner {
                 break
             }
         }
+    }
+
+    /// An expansion conv read only by a depthwise conv, read only by a dense conv (with or without
+    /// a residual sum folded in) runs with them image by image (`InferenceStep.Kind.invertedResidual`).
+    private mutating func fuseInvertedResiduals(output: Int) {
+        // a stage's first shortcut conv, moved before the block's projection, sits between the
+        // depthwise conv and it: it reads the block's input, so it can run before the expansion
+        for i in steps.indices.dropLast(3) where Self.fusedForm(steps[i]) != nil && Self.isDepthwise(steps[i + 1]) {
+            let between = steps[i + 2]
+            let position = Dictionary(uniqueKeysWithValues: steps.enumerated().map { ($0.element.node, $0.offset) })
+            if steps[i + 3].inputs.first == steps[i + 1].node, between.writesOwnOutput, between.aliasOf == nil,
+               between.inputs.allSatisfy({ $0 == 0 || position[$0].map { $0 < i } == true }) {
+                steps.insert(steps.remove(at: i + 2), at: i)
+            }
+        }
+        let readers = readers()
+        var i = 0, result: [InferenceStep] = []
+        while i < steps.count {
+            guard i + 2 < steps.count, let expand = Self.fusedForm(steps[i]), Self.isDepthwise(steps[i + 1]),
+                  let depthwise = steps[i + 1].layerKind, let project = Self.wholeReader(steps[i + 2]),
+                  steps[i + 1].inputs == [steps[i].node], steps[i + 2].inputs.first == steps[i + 1].node,
+                  readers[steps[i].node] == [i + 1], readers[steps[i + 1].node] == [i + 2],
+                  steps[i].node != output, steps[i + 1].node != output else {
+                result.append(steps[i])
+                i += 1
+                continue
+            }
+            let last = steps[i + 2]
+            result.append(.fused(.init(node: last.node, name: "\(steps[i].name)..\(last.name)", inputs: steps[i].inputs + last.inputs.dropFirst(),
+                                       kind: .invertedResidual(expand: expand, depthwise: .init(conv: depthwise, fusion: .init(), trunk: nil),
+                                                               project: project),
+                                       outputCount: last.outputCount, macs: steps[i].macs + steps[i + 1].macs + last.macs)))
+            i += 3
+        }
+        steps = result
+    }
+
+    /// Whether a step is a depthwise `conv` or `convBlock` layer.
+    private static func isDepthwise(_ step: InferenceStep) -> Bool {
+        switch step.layerKind {
+        case .conv(let g, _, _): return g.isDepthwise
+        case .convBlock(let b): return b.geometry.isDepthwise
+        default: return false
+        }
+    }
+
+    /// A dense conv step that reads its whole input (no gather), with or without a residual.
+    private static func wholeReader(_ step: InferenceStep) -> InferenceStep.FusedConv? {
+        if case .conv(let c) = step.fusedKind { return c.fusion.gather == nil ? c : nil }
+        return fusedForm(step)
     }
 
     /// A conv read only by the next step, a conv that adds into a trunk (a residual block's two

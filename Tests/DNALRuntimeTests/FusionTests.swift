@@ -45,7 +45,8 @@ struct FusionTests {
 @Suite("Inference folding")
 struct InferenceFoldingTests {
     @Test("folded batch norm, gate and activation match the node-by-node plan",
-          arguments: ["vgg6-mnist.yaml", "resnet8-mnist.yaml", "mobilenet-tiny-mnist.yaml", "supernet-tiny-mnist.yaml"])
+          arguments: ["vgg6-mnist.yaml", "resnet8-mnist.yaml", "mobilenet-tiny-mnist.yaml", "mobilenetv2-cifar10.yaml",
+                      "supernet-tiny-mnist.yaml"])
     func folding(file: String) throws {
         let graph = try NetworkParserShim.parse(Repository.architecture(file).path)
         let input = Numerics.random(3 * graph.inputShape.elementCount, seed: 8).map(Float.init)

@@ -158,6 +158,22 @@ void dnal_dwconv_backward_data(const dnal_dwconv *d, const float *dy, const floa
 void dnal_dwconv_backward_weight(const dnal_dwconv *d, const float *x, const float *dy, float *dw, float *dbias,
                                  int n_begin, int n_end);
 
+/// Floats of `mid` for dnal_inverted_residual_forward_images: one image of the expansion's output
+/// and one of the depthwise conv's.
+size_t dnal_inverted_residual_mid_floats(const dnal_conv *expand, const dnal_dwconv *dw);
+
+/// An inverted-residual block (MobileNetV2), image by image: a dense conv d1 (the expansion,
+/// through f1's gather when set), a depthwise conv dd reading all of its output, and a dense conv
+/// d3 (the projection) reading all of that, writing y or adding into the trunk (f3). The expanded
+/// and filtered images live only in `mid`, so neither exists for the whole batch. d1 and d3 are
+/// each described for the whole batch with dense outputs (d1->ldy == d1->cout); dd's n is
+/// ignored; `tile1`, `tile3` are the convs' fusion tiles.
+void dnal_inverted_residual_forward_images(const dnal_conv *d1, const dnal_conv_fusion *f1, const float *w1,
+                                           const float *b1, const dnal_dwconv *dd, const float *wd, const float *bd,
+                                           const dnal_conv *d3, const dnal_conv_fusion *f3, const float *w3,
+                                           const float *b3, const float *x, float *y, int n_begin, int n_end,
+                                           float *scratch, float *tile1, float *mid, float *tile3);
+
 /// Runs 16 independent chains of `iterations` dependent FMAs on the current path (a peak
 /// throughput probe); returns a value that depends on them all.
 float dnal_fma_chains(long iterations);
