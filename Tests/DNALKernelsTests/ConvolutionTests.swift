@@ -36,10 +36,11 @@ struct ConvolutionTests {
         // rows of exactly 32 pixels with up to 8 outputs: tiles of two rows of two vectors, outputs
         // in passes of up to 6 (8 = 4 + 4, 7 = 4 + 3)
         (2, 4, 32, 5, 5, 3, 1, 1, 1), (1, 5, 32, 3, 7, 5, 1, 2, 1), (1, 4, 34, 9, 8, 3, 1, 0, 1),
-        // the blocked inner product: taps in blocks of two (300 inputs), one tap's inputs split in
-        // two (800 and 1000), weights over 1 MB on rows of 9 (im2col columns, not the row band), and
-        // a 1x1 over 1,600 pixels in chunks of 384 with a shorter last one
-        (1, 6, 6, 300, 20, 3, 1, 1, 1), (1, 3, 3, 800, 20, 1, 1, 0, 1), (1, 5, 9, 1000, 18, 3, 1, 1, 1),
+        // the blocked inner product: taps in blocks of two (100 inputs), each tap's inputs split in
+        // two (300), a 1x1's in four (800), weights over 1 MB on rows of 9 (im2col columns, not the
+        // row band), and a 1x1 over 1,600 pixels in chunks of 384 with a shorter last one
+        (1, 6, 6, 100, 20, 3, 1, 1, 1), (1, 6, 6, 300, 20, 3, 1, 1, 1), (1, 3, 3, 800, 20, 1, 1, 0, 1),
+        (1, 5, 9, 1000, 18, 3, 1, 1, 1),
         (1, 40, 40, 40, 200, 1, 1, 0, 1),
     ].map { ConvGeometry(batch: $0.0, inHeight: $0.1, inWidth: $0.2, inChannels: $0.3, outChannels: $0.4,
                          kernel: $0.5, stride: $0.6, padding: $0.7, groups: $0.8) }
