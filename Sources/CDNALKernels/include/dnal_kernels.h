@@ -158,14 +158,19 @@ void dnal_dwconv_backward_data(const dnal_dwconv *d, const float *dy, const floa
 void dnal_dwconv_backward_weight(const dnal_dwconv *d, const float *x, const float *dy, float *dw, float *dbias,
                                  int n_begin, int n_end);
 
-/// Floats of `mid` for dnal_inverted_residual_forward_images: one image of the expansion's output
-/// and one of the depthwise conv's.
+/// Images dnal_inverted_residual_forward_images runs together: as many as keep their expanded
+/// and depthwise outputs within about 1 MB (at least 1).
+int dnal_inverted_residual_group(const dnal_conv *expand, const dnal_dwconv *dw);
+
+/// Floats of `mid` for dnal_inverted_residual_forward_images: a group of images of the
+/// expansion's output and of the depthwise conv's.
 size_t dnal_inverted_residual_mid_floats(const dnal_conv *expand, const dnal_dwconv *dw);
 
-/// An inverted-residual block (MobileNetV2), image by image: a dense conv d1 (the expansion,
+/// An inverted-residual block (MobileNetV2), a group of images at a time: a dense conv d1 (the expansion,
 /// through f1's gather when set), a depthwise conv dd reading all of its output, and a dense conv
 /// d3 (the projection) reading all of that, writing y or adding into the trunk (f3). The expanded
-/// and filtered images live only in `mid`, so neither exists for the whole batch. d1 and d3 are
+/// and filtered images live only in `mid`, so neither exists for the whole batch. `scratch` is
+/// sized for d1 and d3 described for the whole batch. d1 and d3 are
 /// each described for the whole batch with dense outputs (d1->ldy == d1->cout); dd's n is
 /// ignored; `tile1`, `tile3` are the convs' fusion tiles.
 void dnal_inverted_residual_forward_images(const dnal_conv *d1, const dnal_conv_fusion *f1, const float *w1,
