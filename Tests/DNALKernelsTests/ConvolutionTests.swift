@@ -42,6 +42,9 @@ struct ConvolutionTests {
         (1, 6, 6, 100, 20, 3, 1, 1, 1), (1, 6, 6, 300, 20, 3, 1, 1, 1), (1, 3, 3, 800, 20, 1, 1, 0, 1),
         (1, 5, 9, 1000, 18, 3, 1, 1, 1),
         (1, 40, 40, 40, 200, 1, 1, 0, 1),
+        // depthwise rows long enough for interior runs of 8 and 4 pixels, stride 1 and 2, 3x3 and 5x5
+        (1, 5, 20, 20, 20, 3, 1, 1, 20), (2, 7, 23, 18, 18, 3, 2, 1, 18), (1, 6, 19, 7, 7, 5, 1, 2, 7),
+        (1, 4, 14, 33, 33, 3, 1, 0, 33),
     ].map { ConvGeometry(batch: $0.0, inHeight: $0.1, inWidth: $0.2, inChannels: $0.3, outChannels: $0.4,
                          kernel: $0.5, stride: $0.6, padding: $0.7, groups: $0.8) }
 
