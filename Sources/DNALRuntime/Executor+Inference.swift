@@ -51,42 +51,33 @@ extension Executor {
 
     /// A depthwise conv step as the kernels' call, its batch norm and gate folded (alive during `body`).
     private func withDepthwiseCall<R>(_ fused: InferenceStep.FusedConv, batch n: Int, _ body: (Convolution.DepthwiseCall) -> R) -> R {
-        let p = parameters
-        switch fused.conv {
-        case .conv(var g, let w, let b):
-            g.batch = n
-            return body(Convolution.DepthwiseCall(g, weight: p.pointer(w), bias: b.map { p.pointer($0) }))
-        case .convBlock(let block):
-            var g = block.geometry
-            g.batch = n
-            let (scale, shift) = folded(block)
-            return scale.withUnsafeBufferPointer { s in
-                shift.withUnsafeBufferPointer { b in
-                    body(Convolution.DepthwiseCall(g, weight: p.pointer(block.weight), bias: b.baseAddress, outputScale: s.baseAddress,
-                                                   activation: block.activation))
-                }
-            }
-        default:
-            preconditionFailure("only convolutions are fused")
-        }
+        withFoldedConv(fused, batch: n) { body(Convolution.DepthwiseCall($0, weight: $1, bias: $2, outputScale: $3, activation: $4)) }
     }
 
     /// A fused conv step as the kernels' call, its batch norm and gate folded (alive during `body`).
     private func withCall<R>(_ fused: InferenceStep.FusedConv, batch n: Int, _ body: (Convolution.FusedCall) -> R) -> R {
+        withFoldedConv(fused, batch: n) {
+            body(Convolution.FusedCall($0, fusion: fused.fusion, weight: $1, bias: $2, outputScale: $3, activation: $4))
+        }
+    }
+
+    /// A fused conv step's parts for the kernels, alive during `body`: its geometry at batch `n`,
+    /// weights, bias and per-channel output scale (a `convBlock`'s batch norm and gate folded into
+    /// the last two; a plain `conv` has no scale) and its activation.
+    private func withFoldedConv<R>(_ fused: InferenceStep.FusedConv, batch n: Int,
+                                   _ body: (ConvGeometry, UnsafePointer<Float>, UnsafePointer<Float>?, UnsafePointer<Float>?,
+                                            FusedNormKernel.Activation) -> R) -> R {
         let p = parameters
         switch fused.conv {
         case .conv(var g, let w, let b):
             g.batch = n
-            return body(Convolution.FusedCall(g, fusion: fused.fusion, weight: p.pointer(w), bias: b.map { p.pointer($0) }))
+            return body(g, UnsafePointer(p.pointer(w)), b.map { UnsafePointer(p.pointer($0)) }, nil, .none)
         case .convBlock(let block):
             var g = block.geometry
             g.batch = n
             let (scale, shift) = folded(block)
             return scale.withUnsafeBufferPointer { s in
-                shift.withUnsafeBufferPointer { b in
-                    body(Convolution.FusedCall(g, fusion: fused.fusion, weight: p.pointer(block.weight), bias: b.baseAddress,
-                                               outputScale: s.baseAddress, activation: block.activation))
-                }
+                shift.withUnsafeBufferPointer { b in body(g, UnsafePointer(p.pointer(block.weight)), b.baseAddress, s.baseAddress, block.activation) }
             }
         default:
             preconditionFailure("only convolutions are fused")
