@@ -1,5 +1,6 @@
 // Inference orchestration of fused convolutions: whole images through the planar narrow path,
-// two convs image by image (a residual block's pair), and chains of pairs on one trunk.
+// two convs image by image (a residual block's pair), chains of pairs on one trunk, and
+// inverted-residual blocks a group of images at a time.
 #include <stdlib.h>
 #include <string.h>
 #include "kernel_table.h"
@@ -21,6 +22,21 @@ static void conv_image(const dnal_conv *one, const float *x, const float *w, con
     else dnal_conv_forward_rows(one, x, w, bias, y, 0, one->hout, accumulate, scratch);
 }
 
+/// `d` as one call over `count` images runs it with fusion `f`: a gathered input is a dense tile;
+/// a residual output is the trunk itself (every channel, in order, with the sum's activation), or,
+/// with a scatter, a dense tile the sum is applied from afterwards.
+static dnal_conv fused_descriptor(const dnal_conv *d, const dnal_conv_fusion *f, int count)
+{
+    dnal_conv c = *d;
+    c.n = count;
+    if (f->gather) c.ldx = d->cin;
+    if (f->residual) {
+        c.act = f->scatter ? 0 : f->act;
+        c.ldy = f->scatter ? d->cout : f->width;
+    }
+    return c;
+}
+
 /// dnal_conv_forward_images with the conv's own input or output planar per `layout` (neither
 /// is then gathered or scattered: the planar tensor is a pair's intermediate).
 static void conv_images(const dnal_conv *d, const dnal_conv_fusion *f, const float *x, const float *w, const float *bias,
@@ -28,15 +44,9 @@ static void conv_images(const dnal_conv *d, const dnal_conv_fusion *f, const flo
 {
     // one image as a batch of one: its input is either x's image or its gathered copy, its
     // output the trunk's image (accumulated in the store) or a tile scattered into it afterwards
-    dnal_conv one = *d;
-    one.n = 1;
+    const dnal_conv one = fused_descriptor(d, f, 1);
     const ptrdiff_t in_pixels = (ptrdiff_t)d->hin * d->win, out_pixels = (ptrdiff_t)d->hout * d->wout;
     float *in_tile = tile, *out_tile = tile + (f->gather ? in_pixels * d->cin : 0);
-    if (f->gather) one.ldx = d->cin;
-    if (f->residual) {
-        one.act = f->scatter ? 0 : f->act;
-        one.ldy = f->scatter ? d->cout : f->width;
-    }
     for (int n = n_begin; n < n_end; n++) {
         const float *xin = x + (ptrdiff_t)n * in_pixels * (f->gather ? f->gather_ld : d->ldx);
         if (f->gather) {
@@ -148,19 +158,22 @@ void dnal_conv_chain_forward_images(const dnal_chain_block *blocks, int count, i
 /// over the weights serves many pixels rather than one image's.
 #define INVERTED_RESIDUAL_MID_BYTES (1024 * 1024)
 
+/// Floats of one image's expanded and filtered tensors.
+static size_t inverted_residual_image_floats(const dnal_conv *expand, const dnal_dwconv *dw)
+{
+    return (size_t)expand->hout * (size_t)expand->wout * (size_t)expand->cout + (size_t)dw->hout * (size_t)dw->wout * (size_t)dw->c;
+}
+
 int dnal_inverted_residual_group(const dnal_conv *expand, const dnal_dwconv *dw)
 {
-    const size_t image = sizeof(float) * ((size_t)expand->hout * (size_t)expand->wout * (size_t)expand->cout +
-                                          (size_t)dw->hout * (size_t)dw->wout * (size_t)dw->c);
+    const size_t image = sizeof(float) * inverted_residual_image_floats(expand, dw);
     const size_t group = INVERTED_RESIDUAL_MID_BYTES / (image > 0 ? image : 1);
     return group < 1 ? 1 : (group > 64 ? 64 : (int)group);
 }
 
 size_t dnal_inverted_residual_mid_floats(const dnal_conv *expand, const dnal_dwconv *dw)
 {
-    return (size_t)dnal_inverted_residual_group(expand, dw) *
-               ((size_t)expand->hout * (size_t)expand->wout * (size_t)expand->cout +
-                (size_t)dw->hout * (size_t)dw->wout * (size_t)dw->c) + 16;
+    return (size_t)dnal_inverted_residual_group(expand, dw) * inverted_residual_image_floats(expand, dw) + 16;
 }
 
 /// The conv of `count` consecutive images (x and y at the first): one call over all their rows
@@ -173,13 +186,7 @@ static void conv_group(const dnal_conv *d, const dnal_conv_fusion *f, const floa
         conv_images(d, f, x, w, bias, y, 0, count, scratch, tile, 0);
         return;
     }
-    dnal_conv group = *d;
-    group.n = count;
-    if (f->residual) {
-        // added into the trunk (every channel, in order) with the sum's activation
-        group.ldy = f->width;
-        group.act = f->act;
-    }
+    const dnal_conv group = fused_descriptor(d, f, count);
     dnal_conv_forward_rows(&group, x, w, bias, y, 0, count * d->hout, f->residual, scratch);
 }
 

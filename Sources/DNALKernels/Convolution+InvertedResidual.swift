@@ -23,10 +23,11 @@ extension Convolution {
     }
 
     /// An inverted-residual block (MobileNetV2's expansion, depthwise and projection convs) for
-    /// inference, image by image: the expanded tensor and the depthwise output never exist for
-    /// the whole batch, only one image of each, which stays in cache between the three convs
-    /// (batch-wide they are 6x the block's width and went to memory and back twice). `y` is the
-    /// projection's output, or its trunk with a residual fusion.
+    /// inference, a group of images at a time (`dnal_inverted_residual_group`: one 32x32 image,
+    /// several small ones): the expanded tensor and the depthwise output never exist for the whole
+    /// batch, only the group's, which stays in cache between the three convs (batch-wide they are
+    /// 6x the block's width and went to memory and back twice). `y` is the projection's output,
+    /// or its trunk with a residual fusion.
     public static func forwardInvertedResidual(_ expand: FusedCall, _ depthwise: DepthwiseCall, _ project: FusedCall,
                                                x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
                                                parallel: Parallel, workspace: Workspace) {

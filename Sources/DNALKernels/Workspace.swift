@@ -42,7 +42,7 @@ public enum WorkspaceSlot {
     public static let packedWeightsSecond = 5
     /// Packed weights of every conv of a chain of residual blocks (one buffer).
     public static let packedChain = 6
-    /// Scaled weights of the depthwise conv of an inverted-residual block run image by image.
+    /// Scaled weights of the depthwise conv of an inverted-residual block run as one step.
     public static let packedDepthwise = 7
     /// Worker t's scratch (padded input bands).
     public static func scratch(_ t: Int) -> Int { 8 + 2 * t }

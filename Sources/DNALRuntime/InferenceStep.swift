@@ -31,7 +31,7 @@ enum InferenceStep: PlannedStep {
         /// Two convs run image by image, the second reading only the first's output, which then
         /// never exists for the whole batch (a residual block's two convs).
         case convPair(first: FusedConv, second: FusedConv)
-        /// An inverted-residual block run image by image: a dense conv, a depthwise conv reading
+        /// An inverted-residual block run a group of images at a time: a dense conv, a depthwise conv reading
         /// only its output and a dense conv reading only that (MobileNetV2's expansion, depthwise
         /// and projection), so neither intermediate exists for the whole batch. The last may add
         /// into a trunk, as `conv` does.

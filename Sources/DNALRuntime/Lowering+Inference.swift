@@ -28,7 +28,7 @@ extension InferencePlanner {
     /// - a conv read only by such a residual conv runs with it image by image (`convPair`), so
     ///   the block's intermediate never exists for the whole batch;
     /// - a dense conv, a depthwise conv and a dense conv, each reading only the one before
-    ///   (an inverted-residual block), run image by image (`invertedResidual`);
+    ///   (an inverted-residual block), run a group of images at a time (`invertedResidual`);
     /// - consecutive pairs on one trunk run as one step (`convChain`), so the kernels can take
     ///   each trunk image through all of them at once.
     /// A pruned ResNet block then reads its trunk channels and writes its kept channels back
@@ -134,7 +134,7 @@ extension InferencePlanner {
     }
 
     /// An expansion conv read only by a depthwise conv, read only by a dense conv (with or without
-    /// a residual sum folded in) runs with them image by image (`InferenceStep.Kind.invertedResidual`).
+    /// a residual sum folded in) runs with them a group of images at a time (`InferenceStep.Kind.invertedResidual`).
     private mutating func fuseInvertedResiduals(output: Int) {
         // a stage's first shortcut conv, moved before the block's projection, sits between the
         // depthwise conv and it: it reads the block's input, so it can run before the expansion

@@ -107,7 +107,7 @@ extension PlannedStep {
         // executor again on the same images gives the same outputs (one batch of input is small
         // beside the activations)
         let end = ([lastUse[0]!] + steps.map { forwardTime($0.node) }).max()!
-        var result = [MemoryPlan.Interval(tensor: .activation(0), size: inputCount * batch, start: 0, end: max(end, lastUse[0]!))]
+        var result = [MemoryPlan.Interval(tensor: .activation(0), size: inputCount * batch, start: 0, end: end)]
         for step in steps where aliases[step.node] == nil {
             result.append(MemoryPlan.Interval(tensor: .activation(step.node), size: step.writesOwnOutput ? step.outputCount * batch : 0,
                                               start: forwardTime(step.node), end: lastUse[step.node]!))
