@@ -118,6 +118,22 @@ struct InferenceResidualFusionTests {
         return e
     }
 
+    /// The logits of `graph` on one random batch under the node-by-node plan, then the fused plan
+    /// with 1 and 2 threads (the same parameters each time); `checkFused` inspects each fused executor.
+    static func logitsOfEveryPlan(_ graph: Graph, batch: Int, inputSeed: UInt64, seed: UInt64,
+                                  checkFused: (Executor) -> Void) throws -> [[Float]] {
+        let input = Numerics.random(batch * graph.inputShape.elementCount, seed: inputSeed).map(Float.init)
+        var logits: [[Float]] = []
+        for (fuse, threads) in [(false, 1), (true, 1), (true, 2)] {
+            let e = try inferenceExecutor(graph, batch: batch, threads: threads, fuse: fuse, seed: seed)
+            if fuse { checkFused(e) }
+            e.input.update(from: input, count: input.count)
+            try e.forward(batch: batch)
+            logits.append(Array(UnsafeBufferPointer(start: e.logits, count: batch * graph.classes)))
+        }
+        return logits
+    }
+
     @Test func foldsWhereTheTrunkIsFreeAndMatchesTheStepByStepPlan() throws {
         let graph = try NetworkParser.parse(source: Array(Self.source.utf8), file: "fused-maps.yaml")
         let batch = 5
@@ -195,20 +211,11 @@ struct InferenceResidualFusionTests {
 
     @Test func consecutiveBlocksRunAsOneChainAndMatchTheStepByStepPlan() throws {
         let graph = try NetworkParser.parse(source: Array(Self.chainSource.utf8), file: "chained.yaml")
-        let batch = 3
-        let input = Numerics.random(batch * graph.inputShape.elementCount, seed: 13).map(Float.init)
-        var logits: [[Float]] = []
-        for (fuse, threads) in [(false, 1), (true, 1), (true, 2)] {
-            let e = try Self.inferenceExecutor(graph, batch: batch, threads: threads, fuse: fuse, seed: 17)
-            if fuse {
-                #expect(e.stepNames.map(\.name).contains("b1.conv2..b3.conv2"), "\(e.stepNames.map(\.name))")
-                #expect(e.sumsComputedInPlace == ["b0.add", "b1.add", "b2.add", "b3.add"])
-                #expect(e.stepNames.map(\.name).contains("stem.scatter"))
-                #expect(e.planConflicts.isEmpty)
-            }
-            e.input.update(from: input, count: input.count)
-            try e.forward(batch: batch)
-            logits.append(Array(UnsafeBufferPointer(start: e.logits, count: batch * graph.classes)))
+        let logits = try Self.logitsOfEveryPlan(graph, batch: 3, inputSeed: 13, seed: 17) { e in
+            #expect(e.stepNames.map(\.name).contains("b1.conv2..b3.conv2"), "\(e.stepNames.map(\.name))")
+            #expect(e.sumsComputedInPlace == ["b0.add", "b1.add", "b2.add", "b3.add"])
+            #expect(e.stepNames.map(\.name).contains("stem.scatter"))
+            #expect(e.planConflicts.isEmpty)
         }
         for k in 1..<logits.count {
             #expect(Numerics.firstMismatch(logits[k], logits[0], rtol: 1e-4, atol: 1e-5) == nil, "plan \(k)")

@@ -38,22 +38,13 @@ struct InvertedResidualFusionTests {
 
     @Test func blocksRunAsOneStepAndMatchTheStepByStepPlan() throws {
         let graph = try NetworkParser.parse(source: Array(Self.source.utf8), file: "inverted.yaml")
-        let batch = 3
-        let input = Numerics.random(batch * graph.inputShape.elementCount, seed: 23).map(Float.init)
-        var logits: [[Float]] = []
-        for (fuse, threads) in [(false, 1), (true, 1), (true, 2)] {
-            let e = try InferenceResidualFusionTests.inferenceExecutor(graph, batch: batch, threads: threads, fuse: fuse, seed: 29)
-            if fuse {
-                let steps = e.stepNames
-                let blocks = steps.filter { $0.op == "inverted residual" }.map(\.name)
-                #expect(blocks == ["b1.expand..b1.project", "b2.expand..b2.project", "b3.expand..b3.project"], "\(steps)")
-                #expect(steps.firstIndex { $0.name == "b3.shortcut" }! < steps.firstIndex { $0.name == "b3.expand..b3.project" }!)
-                #expect(e.sumsComputedInPlace == ["b1.add", "b3.add"])
-                #expect(e.planConflicts.isEmpty)
-            }
-            e.input.update(from: input, count: input.count)
-            try e.forward(batch: batch)
-            logits.append(Array(UnsafeBufferPointer(start: e.logits, count: batch * graph.classes)))
+        let logits = try InferenceResidualFusionTests.logitsOfEveryPlan(graph, batch: 3, inputSeed: 23, seed: 29) { e in
+            let steps = e.stepNames
+            let blocks = steps.filter { $0.op == "inverted residual" }.map(\.name)
+            #expect(blocks == ["b1.expand..b1.project", "b2.expand..b2.project", "b3.expand..b3.project"], "\(steps)")
+            #expect(steps.firstIndex { $0.name == "b3.shortcut" }! < steps.firstIndex { $0.name == "b3.expand..b3.project" }!)
+            #expect(e.sumsComputedInPlace == ["b1.add", "b3.add"])
+            #expect(e.planConflicts.isEmpty)
         }
         for k in 1..<logits.count {
             #expect(Numerics.firstMismatch(logits[k], logits[0], rtol: 1e-4, atol: 1e-5) == nil, "plan \(k)")
