@@ -15,6 +15,7 @@
 #define VSTOREM(p, v, n) _mm512_mask_storeu_ps((p), (__mmask16)((1u << (n)) - 1u), (v))
 #define VFMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
 #define VADD(a, b) _mm512_add_ps((a), (b))
+#define VSUB(a, b) _mm512_sub_ps((a), (b))
 #define OPAQUE(v) __asm__("" : "+v"(v))
 #define VRELU(v) _mm512_max_ps(_mm512_setzero_ps(), (v))
 #define VRELU6(v) _mm512_min_ps(_mm512_set1_ps(6.0f), VRELU(v))

@@ -12,6 +12,7 @@
 #define VSTOREM(p, v, n) (*(p) = (v))
 #define VFMA(a, b, c) ((a) * (b) + (c))
 #define VADD(a, b) ((a) + (b))
+#define VSUB(a, b) ((a) - (b))
 #if defined(__x86_64__)
 #define OPAQUE(v) __asm__("" : "+x"(v))
 #elif defined(__aarch64__)

@@ -61,8 +61,8 @@ extension Convolution {
                                     outputScale: UnsafePointer<Float>? = nil,
                                     activation: FusedNormKernel.Activation = .none, parallel: Parallel, workspace: Workspace) {
         let call = FusedCall(g, fusion: fusion, weight: weight, bias: bias, outputScale: outputScale, activation: activation)
-        let (packed, _) = packForward(g, weight: weight, outputScale: outputScale, workspace: workspace)
-        var d = descriptor(g, activation: activation)
+        var (d, packed, _) = prepareForward(g, weight: weight, outputScale: outputScale, activation: activation,
+                                            parallel: parallel, workspace: workspace)
         let parts = max(1, parallel.parts(count: g.batch))
         call.withKernelFusion { f in
             let scratch = scratchBuffers(floats: dnal_conv_scratch_floats(&d), count: g.batch, parallel: parallel, workspace: workspace)
@@ -83,10 +83,11 @@ extension Convolution {
         precondition(g1.batch == g2.batch && g1.outChannels == g2.inChannels && second.fusion.gather == nil
                      && g1.outHeight == g2.inHeight && g1.outWidth == g2.inWidth && !first.fusion.residual,
                      "the second conv reads the first one's whole output")
-        let (w1, _) = packForward(g1, weight: first.weight, outputScale: first.outputScale, workspace: workspace)
-        let (w2, _) = packForward(g2, weight: second.weight, outputScale: second.outputScale, workspace: workspace,
-                                  slot: WorkspaceSlot.packedWeightsSecond)
-        var d1 = descriptor(g1, activation: first.activation), d2 = descriptor(g2, activation: second.activation)
+        var (d1, w1, _) = prepareForward(g1, weight: first.weight, outputScale: first.outputScale, activation: first.activation,
+                                         parallel: parallel, workspace: workspace)
+        var (d2, w2, _) = prepareForward(g2, weight: second.weight, outputScale: second.outputScale,
+                                         activation: second.activation, parallel: parallel, workspace: workspace,
+                                         slot: WorkspaceSlot.packedWeightsSecond)
         let parts = max(1, parallel.parts(count: g1.batch))
         let mid = dnal_conv_pair_mid_floats(&d1)
         first.withKernelFusion { f1 in

@@ -36,12 +36,13 @@ extension Convolution {
                      && g1.outChannels == gd.inChannels && g1.outHeight == gd.inHeight && g1.outWidth == gd.inWidth
                      && gd.outChannels == g3.inChannels && gd.outHeight == g3.inHeight && gd.outWidth == g3.inWidth,
                      "each conv reads the previous one's whole output")
-        let (w1, _) = packForward(g1, weight: expand.weight, outputScale: expand.outputScale, workspace: workspace)
-        let (w3, _) = packForward(g3, weight: project.weight, outputScale: project.outputScale, workspace: workspace,
-                                  slot: WorkspaceSlot.packedWeightsSecond)
+        var (d1, w1, _) = prepareForward(g1, weight: expand.weight, outputScale: expand.outputScale,
+                                         activation: expand.activation, parallel: parallel, workspace: workspace)
+        var (d3, w3, _) = prepareForward(g3, weight: project.weight, outputScale: project.outputScale,
+                                         activation: project.activation, parallel: parallel, workspace: workspace,
+                                         slot: WorkspaceSlot.packedWeightsSecond)
         let wd = scaledDepthwise(gd, weight: depthwise.weight, outputScale: depthwise.outputScale, workspace: workspace,
                                  slot: WorkspaceSlot.packedDepthwise)
-        var d1 = descriptor(g1, activation: expand.activation), d3 = descriptor(g3, activation: project.activation)
         var dd = Convolution.depthwise(gd)
         dd.act = depthwise.activation.rawValue
         let parts = max(1, parallel.parts(count: g1.batch))

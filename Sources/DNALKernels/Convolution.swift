@@ -23,8 +23,8 @@ public enum Convolution {
             }
             return
         }
-        let (packed, perGroup) = packForward(g, weight: weight, outputScale: outputScale, workspace: workspace)
-        var d = descriptor(g, activation: activation)
+        var (d, packed, perGroup) = prepareForward(g, weight: weight, outputScale: outputScale, activation: activation,
+                                                   parallel: parallel, workspace: workspace)
         let rows = g.batch * g.outHeight
         let scratch = scratchBuffers(floats: dnal_conv_scratch_floats(&d), count: rows, parallel: parallel, workspace: workspace)
         parallel.forEachChunk(count: rows) { t, r in
@@ -35,20 +35,29 @@ public enum Convolution {
         }
     }
 
-    /// The weights packed for the forward microkernel (`[group][kh][kw][cin][ldw]`, scaled per
-    /// output channel by `outputScale`), in the workspace; and the floats per group.
-    static func packForward(_ g: ConvGeometry, weight: UnsafePointer<Float>, outputScale: UnsafePointer<Float>?,
-                            workspace: Workspace, slot: Int = WorkspaceSlot.packedWeights) -> (UnsafeMutablePointer<Float>, Int) {
-        let packed = workspace.buffer(slot, floats: packedForwardFloats(g))
-        return (packed, packForward(g, weight: weight, outputScale: outputScale, into: packed))
+    /// The forward kernels' view of one call: the descriptor, the weights packed for the
+    /// microkernel (`[group][kh][kw][cin][ldw]`, scaled per output channel by `outputScale`) in
+    /// workspace `slot`, and the floats per group. Where the kernels of `parallel` run the conv as
+    /// Winograd F(2x2, 3x3) (`dnal_conv_winograd_applies`, dense convs), the transformed weights
+    /// follow the packed ones in the slot and the descriptor points at them.
+    static func prepareForward(_ g: ConvGeometry, weight: UnsafePointer<Float>, outputScale: UnsafePointer<Float>?,
+                               activation: FusedNormKernel.Activation, parallel: Parallel, workspace: Workspace,
+                               slot: Int = WorkspaceSlot.packedWeights) -> (dnal_conv, UnsafeMutablePointer<Float>, Int) {
+        var d = descriptor(g, activation: activation)
+        let winograd = runsWinograd(g, parallel: parallel)
+        let direct = packedForwardFloats(g)
+        let packed = workspace.buffer(slot, floats: direct + (winograd ? dnal_conv_winograd_weight_floats(&d) : 0))
+        let perGroup = packForward(g, weight: weight, outputScale: outputScale, into: packed)
+        if winograd { attachWinograd(&d, packed: packed, room: packed + direct) }
+        return (d, packed, perGroup)
     }
 
-    /// Floats of `packForward`'s output.
+    /// Floats of the weights `packForward` packs (without a Winograd transform).
     static func packedForwardFloats(_ g: ConvGeometry) -> Int {
         g.kernel * g.kernel * g.inPerGroup * roundUp(g.outPerGroup) * g.groups
     }
 
-    /// `packForward` into `packed`; returns the floats per group.
+    /// The weights packed for the forward microkernel into `packed`; returns the floats per group.
     static func packForward(_ g: ConvGeometry, weight: UnsafePointer<Float>, outputScale: UnsafePointer<Float>?,
                             into packed: UnsafeMutablePointer<Float>) -> Int {
         let ldw = roundUp(g.outPerGroup)
@@ -71,7 +80,7 @@ public enum Convolution {
                   ldx: Int32(g.inChannels), hout: Int32(g.outHeight), wout: Int32(g.outWidth),
                   cout: Int32(g.outPerGroup), ldy: Int32(g.outChannels), kh: Int32(g.kernel), kw: Int32(g.kernel),
                   stride: Int32(g.stride), pad_top: Int32(g.padding), pad_left: Int32(g.padding), dilate: 1,
-                  ldw: Int32(roundUp(g.outPerGroup)), act: activation.rawValue)
+                  ldw: Int32(roundUp(g.outPerGroup)), act: activation.rawValue, winograd: nil)
     }
 
     /// dInput[N,H,W,Ci] = transposed conv(dOutput[N,Ho,Wo,Co], weight) (overwritten)
@@ -102,16 +111,21 @@ public enum Convolution {
         // and padded by K-1-p, with the weights flipped and their channel roles swapped.
         let ldw = roundUp(g.inPerGroup)
         let perGroup = g.kernel * g.kernel * g.outPerGroup * ldw
-        let packed = workspace.buffer(WorkspaceSlot.packedWeights, floats: perGroup * g.groups)
-        for grp in 0..<g.groups {
-            dnal_pack_conv_weights(weight, Int32(g.kernel), Int32(g.kernel), Int32(g.inPerGroup), Int32(g.outChannels),
-                                   Int32(g.groups), Int32(grp), 1, Int32(ldw), packed + grp * perGroup)
-        }
         let pad = Int32(g.kernel - 1 - g.padding)
         var d = dnal_conv(n: Int32(g.batch), hin: Int32(g.outHeight), win: Int32(g.outWidth), cin: Int32(g.outPerGroup),
                           ldx: Int32(g.outChannels), hout: Int32(g.inHeight), wout: Int32(g.inWidth),
                           cout: Int32(g.inPerGroup), ldy: Int32(g.inChannels), kh: Int32(g.kernel), kw: Int32(g.kernel),
-                          stride: 1, pad_top: pad, pad_left: pad, dilate: Int32(g.stride), ldw: Int32(ldw), act: 0)
+                          stride: 1, pad_top: pad, pad_left: pad, dilate: Int32(g.stride), ldw: Int32(ldw), act: 0,
+                          winograd: nil)
+        // a 3x3, stride-1, padding-1 conv's gradient is one too: it takes Winograd as the forward does
+        let winograd = g.groups == 1 && parallel.onCaller { dnal_conv_winograd_applies(&d) } != 0
+        let room = winograd ? dnal_conv_winograd_weight_floats(&d) : 0
+        let packed = workspace.buffer(WorkspaceSlot.packedWeights, floats: perGroup * g.groups + room)
+        for grp in 0..<g.groups {
+            dnal_pack_conv_weights(weight, Int32(g.kernel), Int32(g.kernel), Int32(g.inPerGroup), Int32(g.outChannels),
+                                   Int32(g.groups), Int32(grp), 1, Int32(ldw), packed + grp * perGroup)
+        }
+        if winograd { attachWinograd(&d, packed: packed, room: packed + perGroup) }
         let rows = g.batch * g.inHeight
         let scratch = scratchBuffers(floats: dnal_conv_scratch_floats(&d), count: rows, parallel: parallel, workspace: workspace)
         parallel.forEachChunk(count: rows) { t, r in
@@ -149,7 +163,7 @@ public enum Convolution {
                           ldx: Int32(g.inChannels), hout: Int32(g.outHeight), wout: Int32(g.outWidth),
                           cout: Int32(g.outPerGroup), ldy: Int32(g.outChannels), kh: Int32(g.kernel), kw: Int32(g.kernel),
                           stride: Int32(g.stride), pad_top: Int32(g.padding), pad_left: Int32(g.padding), dilate: 1,
-                          ldw: Int32(ldw), act: 0)
+                          ldw: Int32(ldw), act: 0, winograd: nil)
         let rows = g.batch * g.outHeight
         let scratch = scratchBuffers(floats: dnal_conv_scratch_floats(&d), count: rows, parallel: parallel, workspace: workspace)
         let partials = (0..<parts).map { workspace.buffer(WorkspaceSlot.partial($0), floats: size) }

@@ -22,6 +22,10 @@ struct FusedConvolutionTests {
         (3, 32, 40, [0, 17, 33, 39, 5, 21, 30, 8], 8, 40, true), // 40-channel trunks
         (5, 16, 32, Array(stride(from: 0, to: 32, by: 2)), 16, 32, true),  // general path, gather and scatter
         (4, 8, 64, Array(stride(from: 1, to: 64, by: 3)), 32, 32, false),  // general path, short rows
+        // Winograd (WinogradTests): the sum accumulated into the trunk in the output transform,
+        // and a gathered input with the outputs scattered from a tile; odd maps, channel tails
+        (5, 10, 32, nil, 32, 32, false),
+        (3, 9, 48, Array(stride(from: 47, to: 0, by: -1).prefix(40)), 30, 48, true),
     ]
 
     @Test("fused gather and residual sum equal gather, conv, scatter-add and activation", arguments: cases.indices)

@@ -49,6 +49,10 @@ typedef struct {
     int dilate;            ///< 1, or s to insert s-1 zeros between input pixels
     int ldw;               ///< packed weight row length: a multiple of DNAL_CHANNEL_BLOCK, >= cout
     int act;               ///< activation applied as outputs are stored: 0 none, 1 relu, 2 relu6 (forward only)
+    /// The Winograd F(2x2, 3x3) transform of the packed weights (dnal_conv_winograd_weights), or
+    /// NULL. When set on a convolution dnal_conv_winograd_applies takes, the forward rows are
+    /// computed from it instead of from the packed weights.
+    const float *winograd;
 } dnal_conv;
 
 /// Floats of per-thread scratch dnal_conv_forward_rows and dnal_conv_backward_weight_rows need.
@@ -58,6 +62,19 @@ size_t dnal_conv_scratch_floats(const dnal_conv *d);
 /// w is packed: [kh][kw][cin][ldw], zero beyond cout. bias may be NULL; accumulate adds into y.
 void dnal_conv_forward_rows(const dnal_conv *d, const float *x, const float *w, const float *bias,
                             float *y, int row_begin, int row_end, int accumulate, float *scratch);
+
+/// Whether the forward rows of `d` run as Winograd F(2x2, 3x3) when given its transformed
+/// weights: 3x3, stride 1, padding 1, the map size kept, rows of 8 pixels or more, and not a
+/// layer the path in use runs better another way (AVX-512's narrow layers). Depends only on the
+/// geometry and the path, not on the batch or the pixel strides.
+int dnal_conv_winograd_applies(const dnal_conv *d);
+
+/// Floats of dnal_conv_winograd_weights' output: 16 panels of d->cin x d->ldw.
+size_t dnal_conv_winograd_weight_floats(const dnal_conv *d);
+
+/// u[e][ic][ldw] = G g G^T for each input channel and output lane, from weights packed as for
+/// dnal_conv_forward_rows (w[3][3][cin][ldw]); e = 4 * i + j indexes the 4x4 result.
+void dnal_conv_winograd_weights(const dnal_conv *d, const float *w, float *u);
 
 /// Inference fusions of a dense convolution with the channel maps and the residual sum around it,
 /// one image at a time so that the intermediate tiles stay in cache. See dnal_conv_forward_images.

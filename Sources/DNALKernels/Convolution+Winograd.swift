@@ -1,0 +1,20 @@
+import CDNALKernels
+
+extension Convolution {
+    /// Whether `forward` (and the inference steps built on it) runs `g` as Winograd F(2x2, 3x3)
+    /// with the kernels of `parallel`: a dense 3x3, stride-1, padding-1 conv that keeps a map of
+    /// 8 pixels or more wide, with at least 32 x 32 channels and transformed weights of at most
+    /// 4 MB (`dnal_conv_winograd_applies`; docs/winograd.md). `backwardInput` takes it too where
+    /// the gradient's conv, the same geometry with the channel counts swapped, qualifies.
+    public static func runsWinograd(_ g: ConvGeometry, parallel: Parallel) -> Bool {
+        var d = descriptor(g, activation: .none)
+        return g.groups == 1 && parallel.onCaller { dnal_conv_winograd_applies(&d) } != 0
+    }
+
+    /// Transforms the packed weights of `d` into `room` (`dnal_conv_winograd_weight_floats`) and
+    /// makes the descriptor's forward rows read them.
+    static func attachWinograd(_ d: inout dnal_conv, packed: UnsafePointer<Float>, room: UnsafeMutablePointer<Float>) {
+        dnal_conv_winograd_weights(&d, packed, room)
+        d.winograd = UnsafePointer(room)
+    }
+}

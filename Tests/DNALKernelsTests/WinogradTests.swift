@@ -1,0 +1,78 @@
+import DNALKernels
+import DNALTestSupport
+import Testing
+
+/// The Winograd F(2x2, 3x3) forward (`Convolution.runsWinograd`) against the scalar reference
+/// convolution, on every ISA: odd map sizes (tiles hanging over the last row and column), channel
+/// counts off the vector width, passes of many tiles, inner products split in K blocks, row
+/// ranges that split a tile between two threads, and the gradient of a conv, which is one too.
+@Suite("Winograd convolution", .serialized)
+struct WinogradTests {
+    // (batch, H, W, Ci, Co)
+    static let geometries: [ConvGeometry] = [
+        (3, 9, 11, 33, 40),   // odd sizes, tails of 1 and 8 channels; 3 threads split rows mid-tile
+        (2, 8, 8, 64, 64),    // ResNet-56's last stage: every tile on the border
+        (1, 24, 30, 32, 32),  // 180 tiles: two passes
+        (1, 8, 9, 300, 20),   // a product's inner product in two K blocks
+        (2, 10, 8, 24, 48),   // 24 inputs: fewer than 32, more than 32 x 32 products
+    ].map { ConvGeometry(batch: $0.0, inHeight: $0.1, inWidth: $0.2, inChannels: $0.3, outChannels: $0.4, kernel: 3, padding: 1) }
+
+    @Test("these geometries run as Winograd on every ISA, others do not")
+    func whichRun() {
+        for isa in KernelISA.supported {
+            let parallel = Parallel(threads: 2, isa: isa)
+            for g in Self.geometries { #expect(Convolution.runsWinograd(g, parallel: parallel), "\(isa) \(g)") }
+            let direct = [
+                ConvGeometry(batch: 1, inHeight: 32, inWidth: 32, inChannels: 16, outChannels: 16, kernel: 3, padding: 1),
+                ConvGeometry(batch: 1, inHeight: 4, inWidth: 4, inChannels: 64, outChannels: 64, kernel: 3, padding: 1),
+                ConvGeometry(batch: 1, inHeight: 8, inWidth: 8, inChannels: 64, outChannels: 64, kernel: 3, stride: 2, padding: 1),
+                ConvGeometry(batch: 1, inHeight: 8, inWidth: 8, inChannels: 64, outChannels: 64, kernel: 3, padding: 0),
+                ConvGeometry(batch: 1, inHeight: 8, inWidth: 8, inChannels: 64, outChannels: 64, kernel: 5, padding: 2),
+                ConvGeometry(batch: 1, inHeight: 8, inWidth: 8, inChannels: 512, outChannels: 512, kernel: 3, padding: 1),
+                ConvGeometry(batch: 1, inHeight: 8, inWidth: 8, inChannels: 64, outChannels: 64, kernel: 3, padding: 1, groups: 2),
+            ]
+            for g in direct { #expect(!Convolution.runsWinograd(g, parallel: parallel), "\(isa) \(g)") }
+        }
+    }
+
+    @Test("forward, with a folded scale, bias and activation, equals the reference", arguments: geometries)
+    func forward(g: ConvGeometry) {
+        let x = Numerics.random(g.inputCount, seed: 51).map(Float.init)
+        let w = Numerics.random(g.weightCount, seed: 52, scale: 0.5).map(Float.init)
+        let bias = Numerics.random(g.outChannels, seed: 53).map(Float.init)
+        let scale = Numerics.random(g.outChannels, seed: 54).map { Float(1 + $0 * 0.5) }
+        var plain = [Float](repeating: 0, count: g.outputCount)
+        ConvolutionReference.forward(g, x: x, weight: w, bias: nil, y: &plain)
+        let atol = 1e-5 * Double(9 * g.inChannels + 1)
+        for activation in [FusedNormKernel.Activation.none, .relu] {
+            let expected = plain.indices.map { i -> Float in
+                let v = plain[i] * scale[i % g.outChannels] + bias[i % g.outChannels]
+                return activation == .relu ? max(v, 0) : v
+            }
+            for isa in KernelISA.supported {
+                for threads in [1, 2, 3] {
+                    var y = [Float](repeating: .nan, count: g.outputCount)
+                    Convolution.forward(g, x: x, weight: w, bias: bias, y: &y, outputScale: scale, activation: activation,
+                                        parallel: Parallel(threads: threads, isa: isa), workspace: Workspace())
+                    let m = Numerics.firstMismatch(y, expected, rtol: 1e-4, atol: atol)
+                    #expect(m == nil, "\(isa) threads \(threads) \(activation) \(g): \(String(describing: m))")
+                }
+            }
+        }
+    }
+
+    @Test("the gradient of the input equals the reference", arguments: geometries)
+    func backwardInput(g: ConvGeometry) {
+        let dy = Numerics.random(g.outputCount, seed: 61).map(Float.init)
+        let w = Numerics.random(g.weightCount, seed: 62, scale: 0.5).map(Float.init)
+        var expected = [Float](repeating: 0, count: g.inputCount)
+        ConvolutionReference.backwardInput(g, dOutput: dy, weight: w, dInput: &expected)
+        for isa in KernelISA.supported {
+            var dx = [Float](repeating: .nan, count: g.inputCount)
+            Convolution.backwardInput(g, dOutput: dy, weight: w, dInput: &dx, parallel: Parallel(threads: 3, isa: isa),
+                                      workspace: Workspace())
+            let m = Numerics.firstMismatch(dx, expected, rtol: 1e-4, atol: 1e-5 * Double(9 * g.outChannels + 1))
+            #expect(m == nil, "\(isa) \(g): \(String(describing: m))")
+        }
+    }
+}
