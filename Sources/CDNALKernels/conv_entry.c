@@ -14,7 +14,7 @@ size_t dnal_conv_scratch_floats(const dnal_conv *d)
     const size_t columns = (size_t)DNAL_IM2COL_PIXELS * (size_t)(d->kh * d->kw) * (size_t)d->cin;
     size_t floats = (dnal_forward_uses_im2col(d) && columns > band ? columns : band) + 64;
     // (sized whether or not the path in use takes it: the caller's thread may not run the kernels)
-    if (dnal_winograd_geometry(d) && dnal_winograd_scratch_floats(d) > floats) floats = dnal_winograd_scratch_floats(d);
+    if (dnal_winograd_tile(d) && dnal_winograd_scratch_floats(d) > floats) floats = dnal_winograd_scratch_floats(d);
 #if defined(__x86_64__)
     const size_t narrow = dnal_avx512_narrow_scratch_floats(d) + 64;
     if (narrow > floats) floats = narrow;

@@ -113,31 +113,42 @@ static inline int dnal_weight_rows_per_block(const dnal_conv *d)
     int rows = (128 + d->wout - 1) / d->wout;
     return rows < 1 ? 1 : (rows > d->hout ? d->hout : rows);
 }
-/// The geometry dnal_conv_winograd_applies asks for, whatever the path: 3x3, stride 1, padding
-/// 1, the map size kept, rows of 8 pixels or more, at least 32 x 32 channels, transformed weights
-/// of at most 4 MB. Measured one thread, batch 64, against the direct kernel at 94% of peak:
+/// Bytes of transformed weights above which a Winograd variant is not used: each pass of tiles
+/// streams them all (512 -> 512 channels at 8x8 with F(2x2, 3x3), 16 MB, ran no faster than the
+/// direct kernel).
+#define DNAL_WINOGRAD_WEIGHT_BYTES (4 * 1024 * 1024)
+
+/// The output tile Winograd computes `d` in, whatever the path: 4 (F(4x4, 3x3), 36 products per
+/// 16 outputs) where its transformed weights fit DNAL_WINOGRAD_WEIGHT_BYTES, else 2 (F(2x2, 3x3),
+/// 16 per 4) where those fit, else 0 (direct). Only for 3x3, stride 1, padding 1, the map size
+/// kept, rows of 8 pixels or more and at least 32 x 32 channels. Measured one thread, batch 64,
+/// against the direct kernel at 94% of peak:
 /// - on 4x4 and 2x2 maps most taps fall in the padding, which the direct convolution skips and
-///   a 4x4 input block does not: the saving shrinks to 1.6x and to nothing;
+///   an input block does not: the saving shrinks to 1.6x and to nothing;
 /// - the transforms cost per channel, the products per channel pair: 16 -> 16 channels at 32x32
-///   ran 0.7x, 32 -> 32 at 16x16 1.1-1.2x, 64 and more 1.4-1.7x;
-/// - 512 -> 512 at 8x8 ran 1.0x: each pass streams 16 MB of transformed weights.
-static inline int dnal_winograd_geometry(const dnal_conv *d)
+///   ran 0.7x with F(2x2, 3x3), 32 -> 32 at 16x16 1.1-1.2x, 64 and more 1.4-1.7x.
+static inline int dnal_winograd_tile(const dnal_conv *d)
 {
-    return d->kh == 3 && d->kw == 3 && d->stride == 1 && d->dilate == 1 && d->pad_top == 1 && d->pad_left == 1 &&
-           d->hout == d->hin && d->wout == d->win && d->wout >= 8 && d->hout >= 2 && d->cin * d->cout >= 32 * 32 &&
-           (size_t)16 * (size_t)d->cin * (size_t)d->ldw * sizeof(float) <= 4 * 1024 * 1024;
+    if (!(d->kh == 3 && d->kw == 3 && d->stride == 1 && d->dilate == 1 && d->pad_top == 1 && d->pad_left == 1 &&
+          d->hout == d->hin && d->wout == d->win && d->wout >= 8 && d->hout >= 2 && d->cin * d->cout >= 32 * 32)) {
+        return 0;
+    }
+    const size_t panel = sizeof(float) * (size_t)d->cin * (size_t)d->ldw;
+    return 36 * panel <= DNAL_WINOGRAD_WEIGHT_BYTES ? 4 : (16 * panel <= DNAL_WINOGRAD_WEIGHT_BYTES ? 2 : 0);
 }
 
-/// Bytes the transformed inputs and products of one Winograd pass may hold (16 x tiles x
-/// (cin + ldw) floats): they stay in L2 while each of the 16 products reads its weight panel.
+/// Elements (products) per tile of Winograd with output tile `tile`: (tile + 2)^2.
+static inline int dnal_winograd_elements(int tile) { return (tile + 2) * (tile + 2); }
+
+/// Bytes the transformed inputs and products of one Winograd pass may hold (elements x tiles x
+/// (cin + ldw) floats): they stay in L2 while each product reads its weight panel.
 #define DNAL_WINOGRAD_PASS_BYTES (1024 * 1024)
 
-/// Output tiles (2x2 pixels) of one Winograd pass: as many as fit DNAL_WINOGRAD_PASS_BYTES, so a
-/// weight panel serves many tiles (a 256-channel layer: 32), at most 96 (four register tiles of
-/// 24), at least 8.
+/// Output tiles of one Winograd pass: as many as fit DNAL_WINOGRAD_PASS_BYTES, so a weight panel
+/// serves many tiles, at most 96 (four register tiles of 24), at least 24.
 static inline int dnal_winograd_tiles(const dnal_conv *d)
 {
-    const size_t per_tile = sizeof(float) * 16 * (size_t)(d->cin + d->ldw);
+    const size_t per_tile = sizeof(float) * (size_t)dnal_winograd_elements(dnal_winograd_tile(d)) * (size_t)(d->cin + d->ldw);
     const size_t tiles = DNAL_WINOGRAD_PASS_BYTES / per_tile;
     return tiles < 24 ? 24 : (tiles > 96 ? 96 : (int)tiles);
 }
@@ -146,7 +157,8 @@ static inline int dnal_winograd_tiles(const dnal_conv *d)
 /// padding every border tile reads).
 static inline size_t dnal_winograd_scratch_floats(const dnal_conv *d)
 {
-    return (size_t)16 * (size_t)dnal_winograd_tiles(d) * (size_t)(d->cin + d->ldw) + (size_t)d->cin + 64;
+    const size_t elements = (size_t)dnal_winograd_elements(dnal_winograd_tile(d));
+    return elements * (size_t)dnal_winograd_tiles(d) * (size_t)(d->cin + d->ldw) + (size_t)d->cin + 64;
 }
 
 #if defined(__x86_64__)

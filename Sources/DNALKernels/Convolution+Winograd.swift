@@ -1,14 +1,15 @@
 import CDNALKernels
 
 extension Convolution {
-    /// Whether `forward` (and the inference steps built on it) runs `g` as Winograd F(2x2, 3x3)
-    /// with the kernels of `parallel`: a dense 3x3, stride-1, padding-1 conv that keeps a map of
-    /// 8 pixels or more wide, with at least 32 x 32 channels and transformed weights of at most
-    /// 4 MB (`dnal_conv_winograd_applies`; docs/winograd.md). `backwardInput` takes it too where
-    /// the gradient's conv, the same geometry with the channel counts swapped, qualifies.
-    public static func runsWinograd(_ g: ConvGeometry, parallel: Parallel) -> Bool {
+    /// The output tile with which `forward` (and the inference steps built on it) runs `g` as
+    /// Winograd with the kernels of `parallel`: 4 (F(4x4, 3x3)) or 2 (F(2x2, 3x3)) for a dense
+    /// 3x3, stride-1, padding-1 conv that keeps a map of 8 pixels or more wide, with at least
+    /// 32 x 32 channels and transformed weights of at most 4 MB; 0 (direct) otherwise
+    /// (`dnal_conv_winograd_applies`; docs/winograd.md). `backwardInput` takes it too where the
+    /// gradient's conv, the same geometry with the channel counts swapped, qualifies.
+    public static func winogradTile(_ g: ConvGeometry, parallel: Parallel) -> Int {
         var d = descriptor(g, activation: .none)
-        return g.groups == 1 && parallel.onCaller { dnal_conv_winograd_applies(&d) } != 0
+        return g.groups == 1 ? Int(parallel.onCaller { dnal_conv_winograd_applies(&d) }) : 0
     }
 
     /// Transforms the packed weights of `d` into `room` (`dnal_conv_winograd_weight_floats`) and

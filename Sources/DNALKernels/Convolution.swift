@@ -44,7 +44,7 @@ public enum Convolution {
                                activation: FusedNormKernel.Activation, parallel: Parallel, workspace: Workspace,
                                slot: Int = WorkspaceSlot.packedWeights) -> (dnal_conv, UnsafeMutablePointer<Float>, Int) {
         var d = descriptor(g, activation: activation)
-        let winograd = runsWinograd(g, parallel: parallel)
+        let winograd = winogradTile(g, parallel: parallel) != 0
         let direct = packedForwardFloats(g)
         let packed = workspace.buffer(slot, floats: direct + (winograd ? dnal_conv_winograd_weight_floats(&d) : 0))
         let perGroup = packForward(g, weight: weight, outputScale: outputScale, into: packed)

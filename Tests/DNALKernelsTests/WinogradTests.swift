@@ -2,26 +2,30 @@ import DNALKernels
 import DNALTestSupport
 import Testing
 
-/// The Winograd F(2x2, 3x3) forward (`Convolution.runsWinograd`) against the scalar reference
-/// convolution, on every ISA: odd map sizes (tiles hanging over the last row and column), channel
+/// The Winograd forward, F(4x4, 3x3) and F(2x2, 3x3) (`Convolution.winogradTile`), against the
+/// scalar reference convolution, on every ISA: odd map sizes (tiles hanging over the last row and column), channel
 /// counts off the vector width, passes of many tiles, inner products split in K blocks, row
 /// ranges that split a tile between two threads, and the gradient of a conv, which is one too.
 @Suite("Winograd convolution", .serialized)
 struct WinogradTests {
-    // (batch, H, W, Ci, Co)
-    static let geometries: [ConvGeometry] = [
-        (3, 9, 11, 33, 40),   // odd sizes, tails of 1 and 8 channels; 3 threads split rows mid-tile
-        (2, 8, 8, 64, 64),    // ResNet-56's last stage: every tile on the border
-        (1, 24, 30, 32, 32),  // 180 tiles: two passes
-        (1, 8, 9, 300, 20),   // a product's inner product in two K blocks
-        (2, 10, 8, 24, 48),   // 24 inputs: fewer than 32, more than 32 x 32 products
-    ].map { ConvGeometry(batch: $0.0, inHeight: $0.1, inWidth: $0.2, inChannels: $0.3, outChannels: $0.4, kernel: 3, padding: 1) }
+    // (batch, H, W, Ci, Co), and the tile Winograd takes them with
+    static let cases: [(ConvGeometry, Int)] = [
+        ((3, 9, 11, 33, 40), 4),    // odd sizes, tails of 1 and 8 channels; 3 threads split rows mid-tile
+        ((2, 8, 8, 64, 64), 4),     // ResNet-56's last stage: every tile on the border
+        ((2, 24, 24, 64, 48), 4),   // 72 tiles of 4x4 over two passes of 65
+        ((1, 8, 9, 300, 20), 4),    // a product's inner product in two K blocks
+        ((2, 10, 8, 24, 48), 4),    // 24 inputs: fewer than 32, more than 32 x 32 products
+        ((1, 8, 9, 200, 150), 2),   // transformed weights too large for F(4x4, 3x3) (4.6 MB), not for F(2x2, 3x3)
+        ((1, 13, 15, 100, 330), 2), // over two passes of 2x2 tiles, 330 = 20 x 16 + 10 outputs
+    ].map { (ConvGeometry(batch: $0.0.0, inHeight: $0.0.1, inWidth: $0.0.2, inChannels: $0.0.3, outChannels: $0.0.4,
+                          kernel: 3, padding: 1), $0.1) }
+    static let geometries = cases.map(\.0)
 
-    @Test("these geometries run as Winograd on every ISA, others do not")
+    @Test("these geometries run as Winograd with their tile on every ISA, others do not")
     func whichRun() {
         for isa in KernelISA.supported {
             let parallel = Parallel(threads: 2, isa: isa)
-            for g in Self.geometries { #expect(Convolution.runsWinograd(g, parallel: parallel), "\(isa) \(g)") }
+            for (g, tile) in Self.cases { #expect(Convolution.winogradTile(g, parallel: parallel) == tile, "\(isa) \(g)") }
             let direct = [
                 ConvGeometry(batch: 1, inHeight: 32, inWidth: 32, inChannels: 16, outChannels: 16, kernel: 3, padding: 1),
                 ConvGeometry(batch: 1, inHeight: 4, inWidth: 4, inChannels: 64, outChannels: 64, kernel: 3, padding: 1),
@@ -31,7 +35,7 @@ struct WinogradTests {
                 ConvGeometry(batch: 1, inHeight: 8, inWidth: 8, inChannels: 512, outChannels: 512, kernel: 3, padding: 1),
                 ConvGeometry(batch: 1, inHeight: 8, inWidth: 8, inChannels: 64, outChannels: 64, kernel: 3, padding: 1, groups: 2),
             ]
-            for g in direct { #expect(!Convolution.runsWinograd(g, parallel: parallel), "\(isa) \(g)") }
+            for g in direct { #expect(Convolution.winogradTile(g, parallel: parallel) == 0, "\(isa) \(g)") }
         }
     }
 

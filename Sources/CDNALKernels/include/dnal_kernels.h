@@ -49,9 +49,9 @@ typedef struct {
     int dilate;            ///< 1, or s to insert s-1 zeros between input pixels
     int ldw;               ///< packed weight row length: a multiple of DNAL_CHANNEL_BLOCK, >= cout
     int act;               ///< activation applied as outputs are stored: 0 none, 1 relu, 2 relu6 (forward only)
-    /// The Winograd F(2x2, 3x3) transform of the packed weights (dnal_conv_winograd_weights), or
-    /// NULL. When set on a convolution dnal_conv_winograd_applies takes, the forward rows are
-    /// computed from it instead of from the packed weights.
+    /// The Winograd transform of the packed weights (dnal_conv_winograd_weights), or NULL. When
+    /// set on a convolution dnal_conv_winograd_applies takes, the forward rows are computed from
+    /// it instead of from the packed weights.
     const float *winograd;
 } dnal_conv;
 
@@ -63,17 +63,19 @@ size_t dnal_conv_scratch_floats(const dnal_conv *d);
 void dnal_conv_forward_rows(const dnal_conv *d, const float *x, const float *w, const float *bias,
                             float *y, int row_begin, int row_end, int accumulate, float *scratch);
 
-/// Whether the forward rows of `d` run as Winograd F(2x2, 3x3) when given its transformed
-/// weights: 3x3, stride 1, padding 1, the map size kept, rows of 8 pixels or more, and not a
-/// layer the path in use runs better another way (AVX-512's narrow layers). Depends only on the
-/// geometry and the path, not on the batch or the pixel strides.
+/// The output tile (4: F(4x4, 3x3), 2: F(2x2, 3x3)) the forward rows of `d` run Winograd with
+/// when given its transformed weights, or 0: 3x3, stride 1, padding 1, the map size kept, rows of
+/// 8 pixels or more, at least 32 x 32 channels, transformed weights of at most 4 MB (F(4x4, 3x3)
+/// first), and not a layer the path in use runs better another way (AVX-512's narrow layers).
+/// Depends only on the geometry and the path, not on the batch or the pixel strides.
 int dnal_conv_winograd_applies(const dnal_conv *d);
 
-/// Floats of dnal_conv_winograd_weights' output: 16 panels of d->cin x d->ldw.
+/// Floats of dnal_conv_winograd_weights' output: (tile + 2)^2 panels of d->cin x d->ldw.
 size_t dnal_conv_winograd_weight_floats(const dnal_conv *d);
 
 /// u[e][ic][ldw] = G g G^T for each input channel and output lane, from weights packed as for
-/// dnal_conv_forward_rows (w[3][3][cin][ldw]); e = 4 * i + j indexes the 4x4 result.
+/// dnal_conv_forward_rows (w[3][3][cin][ldw]), with the tile dnal_conv_winograd_applies gives;
+/// e = (tile + 2) * i + j indexes the result.
 void dnal_conv_winograd_weights(const dnal_conv *d, const float *w, float *u);
 
 /// Inference fusions of a dense convolution with the channel maps and the residual sum around it,
