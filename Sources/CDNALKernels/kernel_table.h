@@ -113,6 +113,7 @@ static inline int dnal_weight_rows_per_block(const dnal_conv *d)
     int rows = (128 + d->wout - 1) / d->wout;
     return rows < 1 ? 1 : (rows > d->hout ? d->hout : rows);
 }
+
 /// Bytes of transformed weights above which a Winograd variant is not used: each pass of tiles
 /// streams them all (512 -> 512 channels at 8x8 with F(2x2, 3x3), 16 MB, ran no faster than the
 /// direct kernel).
@@ -122,11 +123,12 @@ static inline int dnal_weight_rows_per_block(const dnal_conv *d)
 /// 16 outputs) where its transformed weights fit DNAL_WINOGRAD_WEIGHT_BYTES, else 2 (F(2x2, 3x3),
 /// 16 per 4) where those fit, else 0 (direct). Only for 3x3, stride 1, padding 1, the map size
 /// kept, rows of 8 pixels or more and at least 32 x 32 channels. Measured one thread, batch 64,
-/// against the direct kernel at 94% of peak:
+/// against the direct kernel at up to 94% of peak (docs/winograd.md):
 /// - on 4x4 and 2x2 maps most taps fall in the padding, which the direct convolution skips and
 ///   an input block does not: the saving shrinks to 1.6x and to nothing;
 /// - the transforms cost per channel, the products per channel pair: 16 -> 16 channels at 32x32
-///   ran 0.7x with F(2x2, 3x3), 32 -> 32 at 16x16 1.1-1.2x, 64 and more 1.4-1.7x.
+///   ran 0.7x with F(2x2, 3x3) and 1.0x with F(4x4, 3x3); from 32 -> 32 up, 1.0-1.7x and 1.4-2.1x;
+/// - 256 -> 256 at 8x8 ran 1.3x with F(4x4, 3x3) (9.4 MB of weights) and 1.6x with F(2x2, 3x3).
 static inline int dnal_winograd_tile(const dnal_conv *d)
 {
     if (!(d->kh == 3 && d->kw == 3 && d->stride == 1 && d->dilate == 1 && d->pad_top == 1 && d->pad_left == 1 &&

@@ -8,8 +8,14 @@ extension Convolution {
     /// (`dnal_conv_winograd_applies`; docs/winograd.md). `backwardInput` takes it too where the
     /// gradient's conv, the same geometry with the channel counts swapped, qualifies.
     public static func winogradTile(_ g: ConvGeometry, parallel: Parallel) -> Int {
-        var d = descriptor(g, activation: .none)
-        return g.groups == 1 ? Int(parallel.onCaller { dnal_conv_winograd_applies(&d) }) : 0
+        winogradTile(descriptor(g, activation: .none), groups: g.groups, parallel: parallel)
+    }
+
+    /// `winogradTile` for a conv the kernels see as `d` (one of `groups` groups: grouped convs
+    /// stay direct).
+    static func winogradTile(_ d: dnal_conv, groups: Int, parallel: Parallel) -> Int {
+        var d = d
+        return groups == 1 ? Int(parallel.onCaller { dnal_conv_winograd_applies(&d) }) : 0
     }
 
     /// Transforms the packed weights of `d` into `room` (`dnal_conv_winograd_weight_floats`) and

@@ -38,13 +38,13 @@ public enum Convolution {
     /// The forward kernels' view of one call: the descriptor, the weights packed for the
     /// microkernel (`[group][kh][kw][cin][ldw]`, scaled per output channel by `outputScale`) in
     /// workspace `slot`, and the floats per group. Where the kernels of `parallel` run the conv as
-    /// Winograd F(2x2, 3x3) (`dnal_conv_winograd_applies`, dense convs), the transformed weights
-    /// follow the packed ones in the slot and the descriptor points at them.
+    /// Winograd (`winogradTile`), the transformed weights follow the packed ones in the slot and
+    /// the descriptor points at them.
     static func prepareForward(_ g: ConvGeometry, weight: UnsafePointer<Float>, outputScale: UnsafePointer<Float>?,
                                activation: FusedNormKernel.Activation, parallel: Parallel, workspace: Workspace,
                                slot: Int = WorkspaceSlot.packedWeights) -> (dnal_conv, UnsafeMutablePointer<Float>, Int) {
         var d = descriptor(g, activation: activation)
-        let winograd = winogradTile(g, parallel: parallel) != 0
+        let winograd = winogradTile(d, groups: g.groups, parallel: parallel) != 0
         let direct = packedForwardFloats(g)
         let packed = workspace.buffer(slot, floats: direct + (winograd ? dnal_conv_winograd_weight_floats(&d) : 0))
         let perGroup = packForward(g, weight: weight, outputScale: outputScale, into: packed)
@@ -118,7 +118,7 @@ public enum Convolution {
                           stride: 1, pad_top: pad, pad_left: pad, dilate: Int32(g.stride), ldw: Int32(ldw), act: 0,
                           winograd: nil)
         // a 3x3, stride-1, padding-1 conv's gradient is one too: it takes Winograd as the forward does
-        let winograd = g.groups == 1 && parallel.onCaller { dnal_conv_winograd_applies(&d) } != 0
+        let winograd = winogradTile(d, groups: g.groups, parallel: parallel) != 0
         let room = winograd ? dnal_conv_winograd_weight_floats(&d) : 0
         let packed = workspace.buffer(WorkspaceSlot.packedWeights, floats: perGroup * g.groups + room)
         for grp in 0..<g.groups {
