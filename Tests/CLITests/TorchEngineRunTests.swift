@@ -34,12 +34,35 @@ struct TorchEngineRunTests {
             .map { $0.split(separator: ",", omittingEmptySubsequences: false).dropLast().joined(separator: ",") }
     }
 
+    /// A `sitecustomize.py` (Python imports it at start-up from PYTHONPATH) that makes the worker
+    /// of rank 1 die of SIGSEGV when the trainer calls `hook`: a crash in native code, on demand.
+    func crashingRank1(at hook: String, in dir: URL) throws -> [String: String] {
+        let site = dir.appendingPathComponent("site-\(hook.replacingOccurrences(of: ".", with: "-"))")
+        try FileManager.default.createDirectory(at: site, withIntermediateDirectories: true)
+        let module = hook.split(separator: ".")[0], function = hook.split(separator: ".")[1]
+        try """
+            import os, signal, \(module)
+            if os.environ.get("RANK") == "1":
+                \(module).\(function) = lambda *args: os.kill(os.getpid(), signal.SIGSEGV)
+            """.write(to: site.appendingPathComponent("sitecustomize.py"), atomically: true, encoding: .utf8)
+        return ["PYTHONPATH": site.path]
+    }
+
     @Test func twoProcessesHandBackANativeRunDirectory() throws {
         let dir = try temporary()
         defer { try? FileManager.default.removeItem(at: dir) }
         let run = dir.appendingPathComponent("run").path
-        let r = try runDNALC(["search"] + args + ["--engine", "torch", "--nproc", "2", "--python", python, "--out", run])
+        // a worker that dies before its work is done fails the run, saying which and how
+        let early = try runDNALC(["search"] + args + ["--engine", "torch", "--nproc", "2", "--python", python, "--out", run],
+                                 environment: try crashingRank1(at: "faulthandler.enable", in: dir))
+        #expect(early.status == 1 && early.stderr.contains("process rank 1 was killed by signal 11 (SIGSEGV)")
+                && early.stderr.contains("continue with: dnalc search --resume \(run)"), "\(early.stderr)")
+        // one that dies while shutting down, its epochs on disk, does not: the run goes on, warned
+        let r = try runDNALC(["search", "architectures/vgg6-mnist.yaml", "--resume", run, "--python", python],
+                             environment: try crashingRank1(at: "os._exit", in: dir))
         #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("warning: the PyTorch trainer finished its epochs, then failed while shutting down")
+                && r.stderr.contains("process rank 1 was killed by signal 11 (SIGSEGV)"), "\(r.stderr)")
         #expect(r.stdout.contains("PyTorch backend, 2 processes on cpu") && r.stdout.contains("phase 3 fine-tune 1/1"), "\(r.stdout)")
         #expect(r.stdout.contains("\ntrained on the PyTorch backend: 2 processes on cpu (batch-norm statistics per process"), "\(r.stdout)")
         let html = try String(contentsOfFile: run + "/report.html", encoding: .utf8)

@@ -144,6 +144,25 @@ public enum TorchLauncher {
                                                  && !$0.contains("ChildFailedError") }) {
             return exception
         }
-        return lines.last ?? "no output"
+        return rootCause(lines) ?? lines.last ?? "no output"
+    }
+
+    /// What torchrun's failure summary says of the first process that failed, when it left no
+    /// traceback (killed by a signal, or a bare exit code): "process rank 1 was killed by
+    /// signal 11 (SIGSEGV)". nil when the log has no such summary.
+    static func rootCause(_ lines: [String]) -> String? {
+        guard let start = lines.firstIndex(where: { $0.hasPrefix("Root Cause") }) else { return nil }
+        var fields: [String: String] = [:]
+        for line in lines[start...] {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let key = line[..<colon].trimmingCharacters(in: .whitespaces)
+            if fields[key] == nil { fields[key] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces) }
+        }
+        let rank = fields["rank"].map { "process rank " + ($0.split(separator: " ").first.map(String.init) ?? $0) } ?? "a process"
+        if let traceback = fields["traceback"], let signal = traceback.range(of: #"^Signal \d+ \([A-Z0-9]+\)"#, options: .regularExpression) {
+            return "\(rank) was killed by s\(traceback[signal].dropFirst())"
+        }
+        if let code = fields["exitcode"]?.split(separator: " ").first { return "\(rank) exited with code \(code)" }
+        return nil
     }
 }

@@ -19,6 +19,9 @@ public final class TorchSearch {
     public var onBatch: (EpochPlan, Int, Int) -> Void = { _, _, _ in }
     /// Polled after the trainer exits: true means the user interrupted it.
     public var interrupted: () -> Bool = { false }
+    /// Told of trouble that does not stop the run (a process that crashed while shutting down
+    /// after its work was on disk).
+    public var onWarning: (String) -> Void = { _ in }
 
     let schedule: DNALSchedule
     var trainer: Trainer { run.trainer }
@@ -92,17 +95,24 @@ public final class TorchSearch {
     func train(from epochsDone: Int) throws {
         _ = try TorchLauncher.probe(settings)
         let log = (jobDirectory as NSString).appendingPathComponent("trainer.log")
+        // rank 0 says DONE or NEEDS-MASKS only after every process passed the last epoch's barrier,
+        // with the checkpoint and log already written
+        var finished = false
         let status = try TorchLauncher.run(settings, jobDirectory: jobDirectory, threadsPerProcess: threadsPerProcess, log: log) { line in
+            if line.hasPrefix("DNALC-DONE ") || line.hasPrefix("DNALC-NEEDS-MASKS ") { finished = true }
             handle(line)
         }
         let resume = "continue with: dnalc search --resume \(run.path)"
         if interrupted() { throw SearchError("interrupted") }
-        guard status == 0 else {
+        guard status == 0 || finished else {
             throw SearchError("the PyTorch trainer failed (exit \(status)): \(TorchLauncher.reason(inLog: log)); its output is in \(log); the last checkpoint is kept, \(resume)")
         }
         let after = try Checkpoint.read(from: lastCheckpoint, into: trainer.train.parameters)
         guard after.epochsDone > epochsDone || awaitsWeightMasks(after.epochsDone) else {
             throw SearchError("the PyTorch trainer exited without training an epoch (see \(log)); \(resume)")
+        }
+        if status != 0 {
+            onWarning("warning: the PyTorch trainer finished its epochs, then failed while shutting down (exit \(status)): \(TorchLauncher.reason(inLog: log)); its output is in \(log). The checkpoint it wrote is complete, so the run goes on")
         }
     }
 

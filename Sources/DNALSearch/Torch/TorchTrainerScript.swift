@@ -27,6 +27,7 @@ each takes every N-th image of each global batch (`batch` stays the global batch
 statistics are per process on CPU (SyncBatchNorm needs CUDA) and synchronised on CUDA.
 """
 import ast
+import faulthandler
 import importlib.util
 import json
 import math
@@ -416,12 +417,19 @@ class Trainer:
 def main():
     if len(sys.argv) != 2:
         raise SystemExit("usage: dnalc_trainer.py JOB.json  (normally started by dnalc search --engine torch)")
+    faulthandler.enable()  # a crash in native code leaves its Python stack in trainer.log
     trainer = Trainer(sys.argv[1])
     try:
         trainer.run()
     finally:
         if dist.is_initialized():
             dist.destroy_process_group()
+    # Everything is on disk and every process has passed the last barrier. Leave without the
+    # interpreter's finalisation: process-group threads that still hold tensors can crash it
+    # there (SIGSEGV/SIGABRT), which would turn a finished run into a failed one.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":

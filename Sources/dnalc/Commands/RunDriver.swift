@@ -82,6 +82,7 @@ struct RunDriver {
             search.onEpoch = onEpoch
             search.onBatch = onBatch
             search.interrupted = { interrupted }
+            search.onWarning = printError
             guard let report = try search.run(launch: launch) else {
                 let command = torch.command(jobDirectory: search.jobDirectory).map(shellQuoted).joined(separator: " ")
                 print("""
