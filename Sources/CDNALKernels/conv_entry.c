@@ -11,8 +11,12 @@ size_t dnal_conv_scratch_floats(const dnal_conv *d)
     const size_t band_width = (size_t)((d->wout - 1) * d->stride + d->kw);
     const size_t rows = (size_t)((dnal_weight_rows_per_block(d) - 1) * d->stride + d->kh);
     const size_t band = (rows > (size_t)d->kh ? rows : (size_t)d->kh) * band_width * (size_t)d->cin;
-    const size_t columns = (size_t)DNAL_IM2COL_PIXELS * (size_t)(d->kh * d->kw) * (size_t)d->cin;
+    // im2col columns, and the tap classes' block of outputs after them (conv_tap_class.inc)
+    const size_t columns = (size_t)DNAL_IM2COL_PIXELS * ((size_t)(d->kh * d->kw) * (size_t)d->cin + (size_t)d->ldy);
     size_t floats = (dnal_forward_uses_im2col(d) && columns > band ? columns : band) + 64;
+    // the weight gradient's blocks of one tap's inputs and dy rows (conv_weight.inc)
+    const size_t tap_block = 2 * (size_t)DNAL_IM2COL_PIXELS * ((size_t)d->cin + (size_t)d->ldy) + 64;
+    if (dnal_uses_im2col(d) && tap_block > floats) floats = tap_block;
     // (sized whether or not the path in use takes it: the caller's thread may not run the kernels)
     if (dnal_winograd_tile(d) && dnal_winograd_scratch_floats(d) > floats) floats = dnal_winograd_scratch_floats(d);
 #if defined(__x86_64__)

@@ -42,6 +42,11 @@ struct ConvolutionTests {
         (1, 6, 6, 100, 20, 3, 1, 1, 1), (1, 6, 6, 300, 20, 3, 1, 1, 1), (1, 3, 3, 800, 20, 1, 1, 0, 1),
         (1, 5, 9, 1000, 18, 3, 1, 1, 1),
         (1, 40, 40, 40, 200, 1, 1, 0, 1),
+        // maps too small for a row tile, by tap class (the taps in range of each pixel): 2x2 corners,
+        // a 4x4 map whose interior class spans 120 pixels (blocks of 96), K in two passes (300),
+        // a 1x1 map (the centre tap only), stride 2, a 5x5 kernel whose padding reaches two deep
+        (3, 2, 2, 40, 33, 3, 1, 1, 1), (30, 4, 4, 8, 20, 3, 1, 1, 1), (2, 4, 4, 300, 20, 3, 1, 1, 1),
+        (2, 1, 1, 16, 16, 3, 1, 1, 1), (2, 4, 4, 16, 16, 3, 2, 1, 1), (1, 3, 5, 8, 16, 5, 1, 2, 1),
         // depthwise rows long enough for interior runs of 8 and 4 pixels, stride 1 and 2, 3x3 and 5x5
         (1, 5, 20, 20, 20, 3, 1, 1, 20), (2, 7, 23, 18, 18, 3, 2, 1, 18), (1, 6, 19, 7, 7, 5, 1, 2, 7),
         (1, 4, 14, 33, 33, 3, 1, 0, 33),

@@ -26,6 +26,10 @@ struct FusedConvolutionTests {
         // and a gathered input with the outputs scattered from a tile; odd maps, channel tails
         (5, 10, 32, nil, 32, 32, false),
         (3, 9, 48, Array(stride(from: 47, to: 0, by: -1).prefix(40)), 30, 48, true),
+        // maps too small for a row tile: im2col columns of the taps in range, class by class,
+        // their outputs copied into the trunk (accumulated) or scattered from a tile
+        (2, 3, 40, nil, 40, 40, false),
+        (3, 2, 48, Array(stride(from: 0, to: 48, by: 2)), 30, 48, true),
     ]
 
     @Test("fused gather and residual sum equal gather, conv, scatter-add and activation", arguments: cases.indices)
