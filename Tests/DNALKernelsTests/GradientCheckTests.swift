@@ -125,9 +125,10 @@ struct GradientCheckTests {
         #expect(Gate.sigmoid(1e4 * 1e-3) > 0.9999 && Gate.sigmoid(-1e4) == 0)
     }
 
-    @Test("pooling", arguments: [true, false])
-    func pooling(isMax: Bool) {
-        let g = PoolKernel.Geometry(batch: 2, height: 5, width: 6, channels: 3, kernel: 3, stride: 2, padding: 1)
+    /// 3 channels run the kernels' scalar tails only; 19, their vector loops and a tail.
+    @Test("pooling", arguments: [(true, 3), (false, 3), (true, 19)])
+    func pooling(isMax: Bool, channels: Int) {
+        let g = PoolKernel.Geometry(batch: 2, height: 5, width: 6, channels: channels, kernel: 3, stride: 2, padding: 1)
         let x = Numerics.random(g.inputCount, seed: 14), r = FiniteDifferences.projection(g.outputCount, seed: 15)
         let ref = PointwiseReference.poolBackward(dOutput: r, x: x, g, max: isMax)
         let fd = FiniteDifferences.gradient(of: { FiniteDifferences.dot(PointwiseReference.pool($0, g, max: isMax), r) }, at: x)
@@ -231,6 +232,24 @@ struct NaNPropagationTests {
         }
         PoolKernel.maxForward(g, x: [1, 7, 3, 7], y: &out, argmax: &argmax, parallel: Parallel(threads: 1))
         #expect(out[0] == 7 && argmax[0] == 1)
+        // 19 channels (vector lanes and a tail): channel c has its NaN at pixel c % 5 (none
+        // when 4), and a tie of 7 at pixels 1 and 3 otherwise, where the first must win
+        let c = 19
+        let wide = PoolKernel.Geometry(batch: 1, height: 2, width: 2, channels: c, kernel: 2, stride: 2, padding: 0)
+        var x = [Float](repeating: 0, count: 4 * c)
+        for ch in 0..<c {
+            for p in 0..<4 { x[p * c + ch] = [Float(ch), 7, -1, 7][p] }
+            if ch % 5 < 4 { x[(ch % 5) * c + ch] = .nan }
+        }
+        var outs = [Float](repeating: 0, count: c), index = [Int32](repeating: 0, count: c)
+        PoolKernel.maxForward(wide, x: x, y: &outs, argmax: &index, parallel: Parallel(threads: 1))
+        for ch in 0..<c {
+            if ch % 5 < 4 {
+                #expect(outs[ch].isNaN && index[ch] == Int32((ch % 5) * c + ch), "channel \(ch)")
+            } else {
+                #expect(outs[ch] == max(7, Float(ch)) && index[ch] == Int32((ch > 7 ? 0 : 1) * c + ch), "channel \(ch)")
+            }
+        }
     }
 }
 
