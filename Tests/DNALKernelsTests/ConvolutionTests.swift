@@ -47,6 +47,9 @@ struct ConvolutionTests {
         // a 1x1 map (the centre tap only), stride 2, a 5x5 kernel whose padding reaches two deep
         (3, 2, 2, 40, 33, 3, 1, 1, 1), (30, 4, 4, 8, 20, 3, 1, 1, 1), (2, 4, 4, 300, 20, 3, 1, 1, 1),
         (2, 1, 1, 16, 16, 3, 1, 1, 1), (2, 4, 4, 16, 16, 3, 2, 1, 1), (1, 3, 5, 8, 16, 5, 1, 2, 1),
+        // weight rows 512 floats apart or more, copied contiguous per panel: a 1x1 over 36 pixels
+        // (a last channel block of 8), and the 2x2 corners of 30 images (4 taps in one panel)
+        (1, 3, 12, 20, 520, 1, 1, 0, 1), (30, 2, 2, 40, 513, 3, 1, 1, 1),
         // depthwise rows long enough for interior runs of 8 and 4 pixels, stride 1 and 2, 3x3 and 5x5
         (1, 5, 20, 20, 20, 3, 1, 1, 20), (2, 7, 23, 18, 18, 3, 2, 1, 18), (1, 6, 19, 7, 7, 5, 1, 2, 7),
         (1, 4, 14, 33, 33, 3, 1, 0, 33),
