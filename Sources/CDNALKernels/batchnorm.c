@@ -1,12 +1,44 @@
 // Batch norm: per-channel statistics, the affine pass (with a fused activation), and the fused
-// conv-block reductions and backward pass. Memory-bound; written for the auto-vectoriser:
-// simple loops over contiguous channels (see include/dnal_pointwise.h).
+// conv-block reductions and backward pass. Simple loops over contiguous channels (see
+// include/dnal_pointwise.h); the passes a training step runs on every conv (the *_portable ones)
+// go through the ISA's table, whose AVX2 and AVX-512 versions are pointwise_simd.inc, and these
+// loops are their scalar twins.
 #include <math.h>
 #include <string.h>
+#include "kernel_table.h"
 #include "include/dnal_pointwise.h"
 #include "activation.h"
 
 void dnal_channel_sum(const float *x, ptrdiff_t pixels, int c, double *sum)
+{
+    dnal_table()->channel_sum(x, pixels, c, sum);
+}
+
+void dnal_channel_centered_squares(const float *x, ptrdiff_t pixels, int c, const double *mean, double *sum)
+{
+    dnal_table()->channel_centered_squares(x, pixels, c, mean, sum);
+}
+
+void dnal_channel_affine_act(const float *x, ptrdiff_t pixels, int c, const float *scale, const float *shift, int act,
+                             float *y)
+{
+    dnal_table()->channel_affine_act(x, pixels, c, scale, shift, act, y);
+}
+
+void dnal_fused_bn_reduce(const float *dz, const float *x, ptrdiff_t pixels, int c, const float *scale,
+                          const float *shift, int act, double *a_sum, double *ax_sum)
+{
+    dnal_table()->fused_bn_reduce(dz, x, pixels, c, scale, shift, act, a_sum, ax_sum);
+}
+
+void dnal_fused_bn_backward(const float *dz, const float *x, ptrdiff_t pixels, int c, const float *scale,
+                            const float *shift, int act, const float *g, const float *mean, const float *k1,
+                            const float *k2, const float *k3, float *dx)
+{
+    dnal_table()->fused_bn_backward(dz, x, pixels, c, scale, shift, act, g, mean, k1, k2, k3, dx);
+}
+
+void dnal_channel_sum_portable(const float *x, ptrdiff_t pixels, int c, double *sum)
 {
     // Sum each pixel row into a float accumulator block, then flush to double every 64 rows:
     // vectorisable, and the float partials stay short enough to be accurate.
@@ -22,7 +54,7 @@ void dnal_channel_sum(const float *x, ptrdiff_t pixels, int c, double *sum)
     }
 }
 
-void dnal_channel_centered_squares(const float *x, ptrdiff_t pixels, int c, const double *mean, double *sum)
+void dnal_channel_centered_squares_portable(const float *x, ptrdiff_t pixels, int c, const double *mean, double *sum)
 {
     float acc[c], m[c];
     for (int i = 0; i < c; i++) m[i] = (float)mean[i];
@@ -84,7 +116,7 @@ void dnal_bn_backward_data(const float *dy, const float *x, ptrdiff_t pixels, in
     }
 }
 
-void dnal_channel_affine_act(const float *x, ptrdiff_t pixels, int c, const float *scale, const float *shift, int act,
+void dnal_channel_affine_act_portable(const float *x, ptrdiff_t pixels, int c, const float *scale, const float *shift, int act,
                              float *y)
 {
     for (ptrdiff_t p = 0; p < pixels; p++) {
@@ -94,7 +126,7 @@ void dnal_channel_affine_act(const float *x, ptrdiff_t pixels, int c, const floa
     }
 }
 
-void dnal_fused_bn_reduce(const float *dz, const float *x, ptrdiff_t pixels, int c, const float *scale,
+void dnal_fused_bn_reduce_portable(const float *dz, const float *x, ptrdiff_t pixels, int c, const float *scale,
                           const float *shift, int act, double *a_sum, double *ax_sum)
 {
     float sa[c], sax[c];
@@ -117,7 +149,7 @@ void dnal_fused_bn_reduce(const float *dz, const float *x, ptrdiff_t pixels, int
     }
 }
 
-void dnal_fused_bn_backward(const float *dz, const float *x, ptrdiff_t pixels, int c, const float *scale,
+void dnal_fused_bn_backward_portable(const float *dz, const float *x, ptrdiff_t pixels, int c, const float *scale,
                             const float *shift, int act, const float *g, const float *mean, const float *k1,
                             const float *k2, const float *k3, float *dx)
 {

@@ -21,6 +21,7 @@ static inline __m256i dnal_avx2_mask(int n)
 #define VFMA(a, b, c) _mm256_fmadd_ps((a), (b), (c))
 #define VADD(a, b) _mm256_add_ps((a), (b))
 #define VSUB(a, b) _mm256_sub_ps((a), (b))
+#define VMUL(a, b) _mm256_mul_ps((a), (b))
 #define OPAQUE(v) __asm__("" : "+v"(v))
 #define VRELU(v) _mm256_max_ps(_mm256_setzero_ps(), (v))
 #define VRELU6(v) _mm256_min_ps(_mm256_set1_ps(6.0f), VRELU(v))
@@ -33,6 +34,16 @@ static inline __m256i dnal_avx2_mask(int n)
 #include "conv.inc"
 #include "conv_weight.inc"
 #include "dwconv.inc"
+
+/// The activation's slope per lane: 1 where v > 0 (and v < 6 for relu6), else 0 (NaN: 0).
+static inline V FN(act_slope)(V v, int act)
+{
+    __m256 k = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_GT_OQ);
+    if (act == 2) k = _mm256_and_ps(k, _mm256_cmp_ps(v, _mm256_set1_ps(6.0f), _CMP_LT_OQ));
+    return _mm256_and_ps(k, _mm256_set1_ps(1.0f));
+}
+#include "pointwise_simd.inc"
+#define POINTWISE_SIMD 1
 #include "peak.inc"
 
 #pragma clang attribute pop

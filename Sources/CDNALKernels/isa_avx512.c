@@ -16,6 +16,7 @@
 #define VFMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
 #define VADD(a, b) _mm512_add_ps((a), (b))
 #define VSUB(a, b) _mm512_sub_ps((a), (b))
+#define VMUL(a, b) _mm512_mul_ps((a), (b))
 #define OPAQUE(v) __asm__("" : "+v"(v))
 #define VRELU(v) _mm512_max_ps(_mm512_setzero_ps(), (v))
 #define VRELU6(v) _mm512_min_ps(_mm512_set1_ps(6.0f), VRELU(v))
@@ -40,6 +41,16 @@ static void FN(narrow_forward_rows)(const dnal_conv *d, const float *x, const fl
 #include "conv_chain_avx512.inc"
 #include "dwconv.inc"
 #include "channels_avx512.inc"
+
+/// The activation's slope per lane: 1 where v > 0 (and v < 6 for relu6), else 0 (NaN: 0).
+static inline V FN(act_slope)(V v, int act)
+{
+    __mmask16 k = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GT_OQ);
+    if (act == 2) k &= _mm512_cmp_ps_mask(v, _mm512_set1_ps(6.0f), _CMP_LT_OQ);
+    return _mm512_maskz_mov_ps(k, _mm512_set1_ps(1.0f));
+}
+#include "pointwise_simd.inc"
+#define POINTWISE_SIMD 1
 #define CHANNELS_GATHER FN(gather_channels)
 #define CHANNELS_SCATTER_ADD FN(scatter_add_channels)
 #define CHANNELS_SUM_SCATTER_ACT FN(sum_scatter_act)

@@ -25,6 +25,14 @@ typedef struct {
     int (*conv_chain_takes)(const dnal_conv *);
     /// One trunk image of dnal_conv_chain_forward_images (NULL: this ISA has no chain).
     void (*conv_chain_image)(const dnal_chain_block *, int, int, float *, float *);
+    /// The batch-norm passes of a training step (include/dnal_pointwise.h).
+    void (*channel_sum)(const float *, ptrdiff_t, int, double *);
+    void (*channel_centered_squares)(const float *, ptrdiff_t, int, const double *, double *);
+    void (*channel_affine_act)(const float *, ptrdiff_t, int, const float *, const float *, int, float *);
+    void (*fused_bn_reduce)(const float *, const float *, ptrdiff_t, int, const float *, const float *, int, double *,
+                            double *);
+    void (*fused_bn_backward)(const float *, const float *, ptrdiff_t, int, const float *, const float *, int,
+                              const float *, const float *, const float *, const float *, const float *, float *);
 } dnal_kernel_table;
 
 /// The table of the ISA in use for this thread (dispatch.c).
@@ -78,6 +86,18 @@ static inline size_t dnal_chain_planes_floats(const dnal_chain_block *blocks, in
 /// AVX-512 kernels' fallback and the reference their tests compare with.
 void dnal_gather_channels_portable(const float *x, int ldx, ptrdiff_t pixels, const int *index, int n, float *y, int ldy);
 void dnal_scatter_add_channels_portable(const float *x, int ldx, ptrdiff_t pixels, const int *index, int n, float *y, int ldy);
+
+/// The portable batch-norm passes (batchnorm.c): the scalar entries and the reference the
+/// vectorised ones (pointwise_simd.inc) are tested against. Arguments as in dnal_pointwise.h.
+void dnal_channel_sum_portable(const float *x, ptrdiff_t pixels, int c, double *sum);
+void dnal_channel_centered_squares_portable(const float *x, ptrdiff_t pixels, int c, const double *mean, double *sum);
+void dnal_channel_affine_act_portable(const float *x, ptrdiff_t pixels, int c, const float *scale, const float *shift,
+                                      int act, float *y);
+void dnal_fused_bn_reduce_portable(const float *dz, const float *x, ptrdiff_t pixels, int c, const float *scale,
+                                   const float *shift, int act, double *a_sum, double *ax_sum);
+void dnal_fused_bn_backward_portable(const float *dz, const float *x, ptrdiff_t pixels, int c, const float *scale,
+                                     const float *shift, int act, const float *g, const float *mean, const float *k1,
+                                     const float *k2, const float *k3, float *dx);
 void dnal_sum_scatter_act_portable(const float *trunk, int ldt, const float *x, int ldx, const int *index, int n,
                                    ptrdiff_t pixels, float *y, int ldy, int width, int act);
 
