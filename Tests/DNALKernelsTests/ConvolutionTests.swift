@@ -38,7 +38,8 @@ struct ConvolutionTests {
         (2, 4, 32, 5, 5, 3, 1, 1, 1), (1, 5, 32, 3, 7, 5, 1, 2, 1), (1, 4, 34, 9, 8, 3, 1, 0, 1),
         // the blocked inner product: taps in blocks of two (100 inputs), each tap's inputs split in
         // two (300), a 1x1's in four (800), weights over 1 MB on rows of 9 (im2col columns, not the
-        // row band), and a 1x1 over 1,600 pixels in chunks of 384 with a shorter last one
+        // row band), and a 1x1 over 1,600 pixels in chunks of 384 with a shorter last one (its
+        // weight gradient in blocks of 273 pixels, whose x and dy fill 256 KB, and a shorter last)
         (1, 6, 6, 100, 20, 3, 1, 1, 1), (1, 6, 6, 300, 20, 3, 1, 1, 1), (1, 3, 3, 800, 20, 1, 1, 0, 1),
         (1, 5, 9, 1000, 18, 3, 1, 1, 1),
         (1, 40, 40, 40, 200, 1, 1, 0, 1),
