@@ -54,6 +54,9 @@ struct ConvolutionTests {
         // depthwise rows long enough for interior runs of 8 and 4 pixels, stride 1 and 2, 3x3 and 5x5
         (1, 5, 20, 20, 20, 3, 1, 1, 20), (2, 7, 23, 18, 18, 3, 2, 1, 18), (1, 6, 19, 7, 7, 5, 1, 2, 7),
         (1, 4, 14, 33, 33, 3, 1, 0, 33),
+        // depthwise rows of at most 8 pixels as one tile with the padding loaded as zeros: 2x2,
+        // 1x1 and 4x4 maps (a 5x5 kernel whose padding is wider than the interior), a channel tail
+        (3, 2, 2, 20, 20, 3, 1, 1, 20), (2, 1, 1, 16, 16, 3, 1, 1, 16), (2, 4, 4, 19, 19, 5, 1, 2, 19),
     ].map { ConvGeometry(batch: $0.0, inHeight: $0.1, inWidth: $0.2, inChannels: $0.3, outChannels: $0.4,
                          kernel: $0.5, stride: $0.6, padding: $0.7, groups: $0.8) }
 
