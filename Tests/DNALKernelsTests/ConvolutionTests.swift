@@ -54,6 +54,11 @@ struct ConvolutionTests {
         // depthwise rows long enough for interior runs of 8 and 4 pixels, stride 1 and 2, 3x3 and 5x5
         (1, 5, 20, 20, 20, 3, 1, 1, 20), (2, 7, 23, 18, 18, 3, 2, 1, 18), (1, 6, 19, 7, 7, 5, 1, 2, 7),
         (1, 4, 14, 33, 33, 3, 1, 0, 33),
+        // stride-1 depthwise rows in tiles of 8 with the padding loaded as zeros at either end:
+        // 32 = edge, two interior, edge; 16 = two edge tiles; a 7x7 on 13 (8 + 5); no padding on
+        // 11 (9 outputs: 8 + 1); a 5x5 padded by 1 on 17 (15 outputs: 8 + 7)
+        (1, 3, 32, 21, 21, 3, 1, 1, 21), (2, 3, 16, 17, 17, 3, 1, 1, 17), (1, 13, 13, 9, 9, 7, 1, 3, 9),
+        (1, 3, 11, 16, 16, 3, 1, 0, 16), (1, 5, 17, 5, 5, 5, 1, 1, 5),
         // depthwise rows of at most 8 pixels as one tile with the padding loaded as zeros: 2x2,
         // 1x1 and 4x4 maps (a 5x5 kernel whose padding is wider than the interior), a channel tail
         (3, 2, 2, 20, 20, 3, 1, 1, 20), (2, 1, 1, 16, 16, 3, 1, 1, 16), (2, 4, 4, 19, 19, 5, 1, 2, 19),
