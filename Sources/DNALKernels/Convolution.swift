@@ -83,9 +83,13 @@ public enum Convolution {
                   ldw: Int32(roundUp(g.outPerGroup)), act: activation.rawValue, winograd: nil)
     }
 
-    /// dInput[N,H,W,Ci] = transposed conv(dOutput[N,Ho,Wo,Co], weight) (overwritten)
+    /// dInput[N,H,W,Ci] = transposed conv(dOutput[N,Ho,Wo,Co], weight), overwritten, or with
+    /// `accumulate` added to what dInput holds in the kernel's store (not for depthwise convs:
+    /// `backwardInputAccumulates`).
     public static func backwardInput(_ g: ConvGeometry, dOutput: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                                     dInput: UnsafeMutablePointer<Float>, parallel: Parallel, workspace: Workspace) {
+                                     dInput: UnsafeMutablePointer<Float>, accumulate: Bool = false, parallel: Parallel,
+                                     workspace: Workspace) {
+        precondition(!accumulate || backwardInputAccumulates(g), "a depthwise gradient overwrites its input's")
         if g.isDepthwise {
             if g.stride == 1 && g.padding <= g.kernel - 1 {
                 // Stride 1: the gradient is a depthwise conv of dy with the flipped filters,
@@ -131,10 +135,14 @@ public enum Convolution {
         parallel.forEachChunk(count: rows) { t, r in
             for grp in 0..<g.groups {
                 dnal_conv_forward_rows(&d, dOutput + grp * g.outPerGroup, packed + grp * perGroup, nil,
-                                       dInput + grp * g.inPerGroup, Int32(r.lowerBound), Int32(r.upperBound), 0, scratch[t])
+                                       dInput + grp * g.inPerGroup, Int32(r.lowerBound), Int32(r.upperBound),
+                                       accumulate ? 1 : 0, scratch[t])
             }
         }
     }
+
+    /// Whether `backwardInput` can add into its output rather than overwrite it.
+    public static func backwardInputAccumulates(_ g: ConvGeometry) -> Bool { !g.isDepthwise }
 
     /// dWeight[K,K,Ci/g,Co] += sum x-patch (outer) dOutput;  dBias[Co] += sum dOutput
     public static func backwardWeight(_ g: ConvGeometry, x: UnsafePointer<Float>, dOutput: UnsafePointer<Float>,

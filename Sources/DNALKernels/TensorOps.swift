@@ -11,6 +11,14 @@ public enum TensorOps {
         }
     }
 
+    /// y = x over `count` floats, in chunks over the workers (one core's copy bandwidth is a
+    /// fraction of the machine's).
+    public static func copy(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>, parallel: Parallel) {
+        parallel.forEachChunk(count: count, grain: 1 << 14) { _, r in
+            (y + r.lowerBound).update(from: x + r.lowerBound, count: r.count)
+        }
+    }
+
     /// y = x * m elementwise.
     public static func multiply(_ x: UnsafePointer<Float>, _ m: UnsafePointer<Float>, count: Int,
                                 into y: UnsafeMutablePointer<Float>, parallel: Parallel) {

@@ -44,6 +44,29 @@ extension Executor {
         }
     }
 
+    /// `deliver` for a writer that can add into its output itself (`write(buffer, accumulate)`):
+    /// a second consumer's gradient goes straight into the producer's, without the temporary
+    /// and the pass that adds it (ResNet's trunk: each block's conv adds to the sum's gradient).
+    private func deliverAccumulating(to producer: Int, ready: inout Set<Int>,
+                                     _ write: (UnsafeMutablePointer<Float>, Bool) -> Void) {
+        guard producer != 0 else { return }
+        write(gradient(producer), !ready.insert(producer).inserted)
+    }
+
+    /// A conv's input gradient, added in the kernel's store where the producer already has one.
+    private func deliverConvInput(_ g: ConvGeometry, to input: Int, count: Int, dOutput: UnsafePointer<Float>,
+                                  weight: UnsafePointer<Float>, ready: inout Set<Int>) {
+        let run = { (dx: UnsafeMutablePointer<Float>, accumulate: Bool) in
+            Convolution.backwardInput(g, dOutput: dOutput, weight: weight, dInput: dx, accumulate: accumulate,
+                                      parallel: self.parallel, workspace: self.workspace)
+        }
+        if Convolution.backwardInputAccumulates(g) {
+            deliverAccumulating(to: input, ready: &ready, run)
+        } else {
+            deliver(to: input, count: count, ready: &ready) { run($0, false) }
+        }
+    }
+
     private func backward(_ step: Step, batch n: Int, ready: inout Set<Int>) {
         let dy = gradient(step.node), x = activation(step.inputs[0]), input = step.inputs[0]
         let inCount = n * graph.nodes[input].shape.elementCount
@@ -55,9 +78,7 @@ extension Executor {
                 Convolution.backwardWeight(g, x: x, dOutput: dy, dWeight: p.gradient(w), dBias: b.map { p.gradient($0) },
                                            parallel: parallel, workspace: workspace)
             }
-            deliver(to: input, count: inCount, ready: &ready) { dx in
-                Convolution.backwardInput(g, dOutput: dy, weight: p.pointer(w), dInput: dx, parallel: parallel, workspace: workspace)
-            }
+            deliverConvInput(g, to: input, count: inCount, dOutput: dy, weight: p.pointer(w), ready: &ready)
         case .convBlock(let block):
             var g = block.geometry
             g.batch = n
@@ -74,10 +95,7 @@ extension Executor {
                 Convolution.backwardWeight(g, x: x, dOutput: dRaw, dWeight: p.gradient(block.weight),
                                            dBias: block.bias.map { p.gradient($0) }, parallel: parallel, workspace: workspace)
             }
-            deliver(to: input, count: inCount, ready: &ready) { dx in
-                Convolution.backwardInput(g, dOutput: dRaw, weight: p.pointer(block.weight), dInput: dx, parallel: parallel,
-                                          workspace: workspace)
-            }
+            deliverConvInput(g, to: input, count: inCount, dOutput: dRaw, weight: p.pointer(block.weight), ready: &ready)
         case .linear(let inF, let outF, let w, let b, let chw):
             let g = ConvGeometry.linear(batch: n, inFeatures: inF, outFeatures: outF)
             var source = UnsafePointer(x)
@@ -138,25 +156,33 @@ extension Executor {
             }
         case .add:
             for i in step.inputs {
-                deliver(to: i, count: inCount, ready: &ready) { dx in dx.update(from: dy, count: inCount) }
+                deliver(to: i, count: inCount, ready: &ready) { dx in TensorOps.copy(dy, count: inCount, into: dx, parallel: parallel) }
             }
         case .scatterAdd(let pixels, let c, let scatters, let act):
             // through the fused activation first: the sum's gradient, then each input's share
             var dSum = UnsafePointer(dy)
+            var delivered: Int? = nil
             if act != .none {
                 let count = n * graph.nodes[step.node].shape.elementCount
-                let t = workspace.buffer(Slot.sumGradient, floats: count)
+                // the sum's gradient is the whole gradient of an input read without a channel
+                // map: written there directly, it is one pass fewer than a temporary and a copy
+                let direct = step.inputs.indices.first { k in
+                    let i = step.inputs[k]
+                    return scatters[k] == nil && i != 0 && !ready.contains(i) && graph.nodes[i].shape.elementCount * n == count
+                }
+                let t = direct.map { gradient(step.inputs[$0]) } ?? workspace.buffer(Slot.sumGradient, floats: count)
                 ActivationKernel.backward(dOutput: dy, y: activation(step.node), count: count, relu6: act == .relu6, dInput: t,
                                           parallel: parallel)
+                if let direct { ready.insert(step.inputs[direct]); delivered = direct }
                 dSum = UnsafePointer(t)
             }
-            for (k, i) in step.inputs.enumerated() {
+            for (k, i) in step.inputs.enumerated() where k != delivered {
                 let count = n * graph.nodes[i].shape.elementCount
                 deliver(to: i, count: count, ready: &ready) { dx in
                     if let index = scatters[k] {
                         TensorOps.gatherChannels(dSum, ldx: c, pixels: n * pixels, index: index, into: dx, ldy: index.count, parallel: parallel)
                     } else {
-                        dx.update(from: dSum, count: count)
+                        TensorOps.copy(dSum, count: count, into: dx, parallel: parallel)
                     }
                 }
             }
