@@ -20,6 +20,18 @@
 #define OPAQUE(v) __asm__("" : "+v"(v))
 #define VRELU(v) _mm512_max_ps(_mm512_setzero_ps(), (v))
 #define VRELU6(v) _mm512_min_ps(_mm512_set1_ps(6.0f), VRELU(v))
+// half vectors (8 lanes) for a last output-channel vector of at most 8 (conv.inc's ukh)
+#define VH __m256
+#define VHL 8
+#define VHZERO() _mm256_setzero_ps()
+#define VHSET1(p) _mm256_broadcast_ss(p)
+#define VHLOAD(p) _mm256_loadu_ps(p)
+#define VHLOADM(p, n) _mm256_maskz_loadu_ps((__mmask8)((1u << (n)) - 1u), (p))
+#define VHSTOREM(p, v, n) _mm256_mask_storeu_ps((p), (__mmask8)((1u << (n)) - 1u), (v))
+#define VHFMA(a, b, c) _mm256_fmadd_ps((a), (b), (c))
+#define VHADD(a, b) _mm256_add_ps((a), (b))
+#define VHRELU(v) _mm256_max_ps(_mm256_setzero_ps(), (v))
+#define VHRELU6(v) _mm256_min_ps(_mm256_set1_ps(6.0f), VHRELU(v))
 #define FN(name) dnal_avx512_##name
 #define RMAX1 24
 #define RMAX2 12
