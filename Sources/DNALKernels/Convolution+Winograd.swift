@@ -18,10 +18,14 @@ extension Convolution {
         return groups == 1 ? Int(parallel.onCaller { dnal_conv_winograd_applies(&d) }) : 0
     }
 
-    /// Transforms the packed weights of `d` into `room` (`dnal_conv_winograd_weight_floats`) and
-    /// makes the descriptor's forward rows read them.
-    static func attachWinograd(_ d: inout dnal_conv, packed: UnsafePointer<Float>, room: UnsafeMutablePointer<Float>) {
-        dnal_conv_winograd_weights(&d, packed, room)
+    /// Transforms the packed weights of `d` into `room` (`dnal_conv_winograd_weight_floats`),
+    /// input channels split over the workers, and makes the descriptor's forward rows read them.
+    static func attachWinograd(_ d: inout dnal_conv, packed: UnsafePointer<Float>, room: UnsafeMutablePointer<Float>,
+                               parallel: Parallel) {
+        var descriptor = d
+        parallel.forEachChunk(count: Int(d.cin), grain: 16) { _, r in
+            dnal_conv_winograd_weights_channels(&descriptor, packed, room, Int32(r.lowerBound), Int32(r.upperBound))
+        }
         d.winograd = UnsafePointer(room)
     }
 }

@@ -48,7 +48,7 @@ public enum Convolution {
         let direct = packedForwardFloats(g)
         let packed = workspace.buffer(slot, floats: direct + (winograd ? dnal_conv_winograd_weight_floats(&d) : 0))
         let perGroup = packForward(g, weight: weight, outputScale: outputScale, into: packed)
-        if winograd { attachWinograd(&d, packed: packed, room: packed + direct) }
+        if winograd { attachWinograd(&d, packed: packed, room: packed + direct, parallel: parallel) }
         return (d, packed, perGroup)
     }
 
@@ -129,7 +129,7 @@ public enum Convolution {
             dnal_pack_conv_weights(weight, Int32(g.kernel), Int32(g.kernel), Int32(g.inPerGroup), Int32(g.outChannels),
                                    Int32(g.groups), Int32(grp), 1, Int32(ldw), packed + grp * perGroup)
         }
-        if winograd { attachWinograd(&d, packed: packed, room: packed + perGroup) }
+        if winograd { attachWinograd(&d, packed: packed, room: packed + perGroup, parallel: parallel) }
         let rows = g.batch * g.inHeight
         let scratch = scratchBuffers(floats: dnal_conv_scratch_floats(&d), count: rows, parallel: parallel, workspace: workspace)
         parallel.forEachChunk(count: rows) { t, r in

@@ -78,6 +78,9 @@ size_t dnal_conv_winograd_weight_floats(const dnal_conv *d);
 /// e = (tile + 2) * i + j indexes the result.
 void dnal_conv_winograd_weights(const dnal_conv *d, const float *w, float *u);
 
+/// dnal_conv_winograd_weights for input channels [ic_begin, ic_end) only (workers split them).
+void dnal_conv_winograd_weights_channels(const dnal_conv *d, const float *w, float *u, int ic_begin, int ic_end);
+
 /// Inference fusions of a dense convolution with the channel maps and the residual sum around it,
 /// one image at a time so that the intermediate tiles stay in cache. See dnal_conv_forward_images.
 typedef struct {
