@@ -55,25 +55,63 @@ void dnal_dwconv_backward_weight(const dnal_dwconv *d, const float *x, const flo
     dnal_table()->dwconv_backward_weight(d, x, dy, dw, dbias, n_begin, n_end);
 }
 
-void dnal_pack_conv_weights(const float *w, int kh, int kw, int cin_g, int cout, int groups, int g,
-                            int transpose_flip, int ldw, float *out)
+/// Channels per side of the square blocks the transposing pack walks: a block's 16 source rows
+/// and 16 destination rows stay in L1 while it is copied. (Row by row, each source row scattered
+/// one float to each of cout_g destination rows a whole row apart, 2 KB at 512 channels: 5.9 ms
+/// to pack a 512 -> 512 3x3 layer, once per training step for its input gradient.)
+#define PACK_BLOCK 16
+
+/// One tap of the pack: dst[i][o] = src[i][o] * scale[o] (scale may be NULL), or with
+/// `transpose` dst[o][i] = src[i][o]; src rows are `cout` apart, dst rows `ldw`.
+static void pack_tap(const float *src, int cin_g, int cout_g, int cout, int transpose, int ldw, const float *scale,
+                     float *dst)
+{
+    if (!transpose) {
+        for (int i = 0; i < cin_g; i++) {
+            const float *s = src + (size_t)i * cout;
+            float *d = dst + (size_t)i * ldw;
+            if (scale) for (int o = 0; o < cout_g; o++) d[o] = s[o] * scale[o];
+            else for (int o = 0; o < cout_g; o++) d[o] = s[o];
+        }
+        return;
+    }
+    for (int i0 = 0; i0 < cin_g; i0 += PACK_BLOCK) {
+        const int i1 = cin_g - i0 < PACK_BLOCK ? cin_g : i0 + PACK_BLOCK;
+        for (int o0 = 0; o0 < cout_g; o0 += PACK_BLOCK) {
+            const int o1 = cout_g - o0 < PACK_BLOCK ? cout_g : o0 + PACK_BLOCK;
+            for (int o = o0; o < o1; o++) {
+                for (int i = i0; i < i1; i++) dst[(size_t)o * ldw + i] = src[(size_t)i * cout + o];
+            }
+        }
+    }
+}
+
+/// The pack behind both entry points: the lanes beyond the channels zeroed, then tap by tap.
+static void pack_conv_weights(const float *w, int kh, int kw, int cin_g, int cout, int groups, int g, int transpose_flip,
+                              int ldw, const float *scale, float *out)
 {
     const int cout_g = cout / groups;
-    const int rows = transpose_flip ? cout_g : cin_g;
-    memset(out, 0, sizeof(float) * (size_t)kh * (size_t)kw * (size_t)rows * (size_t)ldw);
+    const int rows = transpose_flip ? cout_g : cin_g, width = transpose_flip ? cin_g : cout_g;
+    // only the lanes beyond the channels need zeros (none at 512 channels)
+    if (width < ldw) {
+        for (size_t r = 0; r < (size_t)kh * (size_t)kw * (size_t)rows; r++) {
+            memset(out + r * (size_t)ldw + width, 0, sizeof(float) * (size_t)(ldw - width));
+        }
+    }
     for (int a = 0; a < kh; a++) {
         for (int b = 0; b < kw; b++) {
             const int sa = transpose_flip ? kh - 1 - a : a, sb = transpose_flip ? kw - 1 - b : b;
             const float *src = w + ((size_t)sa * kw + sb) * cin_g * cout + (size_t)g * cout_g;
             float *dst = out + ((size_t)a * kw + b) * rows * ldw;
-            for (int i = 0; i < cin_g; i++) {
-                for (int o = 0; o < cout_g; o++) {
-                    if (transpose_flip) dst[(size_t)o * ldw + i] = src[(size_t)i * cout + o];
-                    else dst[(size_t)i * ldw + o] = src[(size_t)i * cout + o];
-                }
-            }
+            pack_tap(src, cin_g, cout_g, cout, transpose_flip, ldw, scale ? scale + (size_t)g * cout_g : NULL, dst);
         }
     }
+}
+
+void dnal_pack_conv_weights(const float *w, int kh, int kw, int cin_g, int cout, int groups, int g,
+                            int transpose_flip, int ldw, float *out)
+{
+    pack_conv_weights(w, kh, kw, cin_g, cout, groups, g, transpose_flip, ldw, NULL, out);
 }
 
 void dnal_unpack_conv_weights_add(const float *packed, int kh, int kw, int cin_g, int cout, int groups, int g, int ldw,
@@ -92,9 +130,5 @@ void dnal_unpack_conv_weights_add(const float *packed, int kh, int kw, int cin_g
 void dnal_pack_conv_weights_scaled(const float *w, int kh, int kw, int cin_g, int cout, int groups, int g, int ldw,
                                    const float *scale, float *out)
 {
-    const int cout_g = cout / groups;
-    dnal_pack_conv_weights(w, kh, kw, cin_g, cout, groups, g, 0, ldw, out);
-    for (size_t r = 0; r < (size_t)kh * kw * cin_g; r++) {
-        for (int o = 0; o < cout_g; o++) out[r * ldw + o] *= scale[g * cout_g + o];
-    }
+    pack_conv_weights(w, kh, kw, cin_g, cout, groups, g, 0, ldw, scale, out);
 }
