@@ -215,11 +215,11 @@ extension Executor {
                 if prob > 0 {
                     TensorOps.multiply(dy, dropoutMasks[step.node]!, count: inCount, into: dx, parallel: parallel)
                 } else {
-                    dx.update(from: dy, count: inCount)
+                    TensorOps.copy(dy, count: inCount, into: dx, parallel: parallel)
                 }
             }
         case .identity:
-            deliver(to: input, count: inCount, ready: &ready) { dx in dx.update(from: dy, count: inCount) }
+            deliver(to: input, count: inCount, ready: &ready) { dx in TensorOps.copy(dy, count: inCount, into: dx, parallel: parallel) }
         }
     }
 }

@@ -140,7 +140,7 @@ extension Executor {
             TensorOps.scatterAddChannels(x, ldx: index.count, pixels: n * pixels, index: index, into: y, ldy: co, parallel: parallel)
         case .dropout(let prob):
             guard training && prob > 0 else {
-                y.update(from: x, count: count)
+                TensorOps.copy(x, count: count, into: y, parallel: parallel)
                 return
             }
             let mask = dropoutMasks[step.node]!
@@ -148,7 +148,7 @@ extension Executor {
             for i in 0..<count { mask[i] = random.uniform() < Double(keep) ? 1 / keep : 0 }
             TensorOps.multiply(x, mask, count: count, into: y, parallel: parallel)
         case .identity:
-            y.update(from: x, count: count)
+            TensorOps.copy(x, count: count, into: y, parallel: parallel)
         }
     }
 
