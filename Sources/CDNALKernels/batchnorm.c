@@ -20,9 +20,9 @@ void dnal_channel_centered_squares(const float *x, ptrdiff_t pixels, int c, cons
 }
 
 void dnal_channel_affine_act(const float *x, ptrdiff_t pixels, int c, const float *scale, const float *shift, int act,
-                             float *y)
+                             float *y, int stream)
 {
-    dnal_table()->channel_affine_act(x, pixels, c, scale, shift, act, y);
+    dnal_table()->channel_affine_act(x, pixels, c, scale, shift, act, y, stream);
 }
 
 void dnal_fused_bn_reduce(const float *dz, const float *x, ptrdiff_t pixels, int c, const float *scale,
@@ -33,9 +33,9 @@ void dnal_fused_bn_reduce(const float *dz, const float *x, ptrdiff_t pixels, int
 
 void dnal_fused_bn_backward(const float *dz, const float *x, ptrdiff_t pixels, int c, const float *scale,
                             const float *shift, int act, const float *g, const float *mean, const float *k1,
-                            const float *k2, const float *k3, float *dx)
+                            const float *k2, const float *k3, float *dx, int stream)
 {
-    dnal_table()->fused_bn_backward(dz, x, pixels, c, scale, shift, act, g, mean, k1, k2, k3, dx);
+    dnal_table()->fused_bn_backward(dz, x, pixels, c, scale, shift, act, g, mean, k1, k2, k3, dx, stream);
 }
 
 void dnal_channel_sum_portable(const float *x, ptrdiff_t pixels, int c, double *sum)
@@ -117,8 +117,9 @@ void dnal_bn_backward_data(const float *dy, const float *x, ptrdiff_t pixels, in
 }
 
 void dnal_channel_affine_act_portable(const float *x, ptrdiff_t pixels, int c, const float *scale, const float *shift, int act,
-                             float *y)
+                             float *y, int stream)
 {
+    (void)stream;  // plain stores: the portable path has no streaming store
     for (ptrdiff_t p = 0; p < pixels; p++) {
         const float *xp = x + p * c;
         float *yp = y + p * c;
@@ -151,8 +152,9 @@ void dnal_fused_bn_reduce_portable(const float *dz, const float *x, ptrdiff_t pi
 
 void dnal_fused_bn_backward_portable(const float *dz, const float *x, ptrdiff_t pixels, int c, const float *scale,
                             const float *shift, int act, const float *g, const float *mean, const float *k1,
-                            const float *k2, const float *k3, float *dx)
+                            const float *k2, const float *k3, float *dx, int stream)
 {
+    (void)stream;
     for (ptrdiff_t p = 0; p < pixels; p++) {
         const float *dp = dz + p * c, *xp = x + p * c;
         float *op = dx + p * c;

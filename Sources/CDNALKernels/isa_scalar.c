@@ -10,6 +10,8 @@
 #define VLOADM(p, n) (*(p))
 #define VSTORE(p, v) (*(p) = (v))
 #define VSTOREM(p, v, n) (*(p) = (v))
+#define VSTREAM(p, v) VSTORE(p, v)
+#define VSFENCE() ((void)0)
 #define VFMA(a, b, c) ((a) * (b) + (c))
 #define VADD(a, b) ((a) + (b))
 #define VSUB(a, b) ((a) - (b))

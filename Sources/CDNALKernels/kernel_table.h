@@ -28,11 +28,11 @@ typedef struct {
     /// The batch-norm passes of a training step (include/dnal_pointwise.h).
     void (*channel_sum)(const float *, ptrdiff_t, int, double *);
     void (*channel_centered_squares)(const float *, ptrdiff_t, int, const double *, double *);
-    void (*channel_affine_act)(const float *, ptrdiff_t, int, const float *, const float *, int, float *);
+    void (*channel_affine_act)(const float *, ptrdiff_t, int, const float *, const float *, int, float *, int);
     void (*fused_bn_reduce)(const float *, const float *, ptrdiff_t, int, const float *, const float *, int, double *,
                             double *);
     void (*fused_bn_backward)(const float *, const float *, ptrdiff_t, int, const float *, const float *, int,
-                              const float *, const float *, const float *, const float *, const float *, float *);
+                              const float *, const float *, const float *, const float *, const float *, float *, int);
 } dnal_kernel_table;
 
 /// The table of the ISA in use for this thread (dispatch.c).
@@ -92,12 +92,12 @@ void dnal_scatter_add_channels_portable(const float *x, int ldx, ptrdiff_t pixel
 void dnal_channel_sum_portable(const float *x, ptrdiff_t pixels, int c, double *sum);
 void dnal_channel_centered_squares_portable(const float *x, ptrdiff_t pixels, int c, const double *mean, double *sum);
 void dnal_channel_affine_act_portable(const float *x, ptrdiff_t pixels, int c, const float *scale, const float *shift,
-                                      int act, float *y);
+                                      int act, float *y, int stream);
 void dnal_fused_bn_reduce_portable(const float *dz, const float *x, ptrdiff_t pixels, int c, const float *scale,
                                    const float *shift, int act, double *a_sum, double *ax_sum);
 void dnal_fused_bn_backward_portable(const float *dz, const float *x, ptrdiff_t pixels, int c, const float *scale,
                                      const float *shift, int act, const float *g, const float *mean, const float *k1,
-                                     const float *k2, const float *k3, float *dx);
+                                     const float *k2, const float *k3, float *dx, int stream);
 void dnal_sum_scatter_act_portable(const float *trunk, int ldt, const float *x, int ldx, const int *index, int n,
                                    ptrdiff_t pixels, float *y, int ldy, int width, int act);
 

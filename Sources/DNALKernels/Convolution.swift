@@ -17,6 +17,7 @@ public enum Convolution {
         if g.isDepthwise {
             var d = depthwise(g)
             d.act = activation.rawValue
+            d.stream = StreamingStores.hint(floats: g.batch * g.outHeight * g.outWidth * g.outChannels)
             let w = scaledDepthwise(g, weight: weight, outputScale: outputScale, workspace: workspace, slot: WorkspaceSlot.packedWeights)
             parallel.forEachChunk(count: g.batch) { _, r in
                 dnal_dwconv_forward(&d, x, w, bias, y, Int32(r.lowerBound), Int32(r.upperBound))
@@ -25,6 +26,7 @@ public enum Convolution {
         }
         var (d, packed, perGroup) = prepareForward(g, weight: weight, outputScale: outputScale, activation: activation,
                                                    parallel: parallel, workspace: workspace)
+        d.stream = StreamingStores.hint(floats: g.outputCount)
         let rows = g.batch * g.outHeight
         let scratch = scratchBuffers(floats: dnal_conv_scratch_floats(&d), count: rows, parallel: parallel, workspace: workspace)
         parallel.forEachChunk(count: rows) { t, r in
@@ -80,7 +82,7 @@ public enum Convolution {
                   ldx: Int32(g.inChannels), hout: Int32(g.outHeight), wout: Int32(g.outWidth),
                   cout: Int32(g.outPerGroup), ldy: Int32(g.outChannels), kh: Int32(g.kernel), kw: Int32(g.kernel),
                   stride: Int32(g.stride), pad_top: Int32(g.padding), pad_left: Int32(g.padding), dilate: 1,
-                  ldw: Int32(roundUp(g.outPerGroup)), act: activation.rawValue, winograd: nil)
+                  ldw: Int32(roundUp(g.outPerGroup)), act: activation.rawValue, stream: 0, winograd: nil)
     }
 
     /// dInput[N,H,W,Ci] = transposed conv(dOutput[N,Ho,Wo,Co], weight), overwritten, or with
@@ -99,7 +101,8 @@ public enum Convolution {
                 for t in 0..<(k * k) { (flipped + t * c).update(from: weight + (k * k - 1 - t) * c, count: c) }
                 var d = dnal_dwconv(n: Int32(g.batch), hin: Int32(g.outHeight), win: Int32(g.outWidth), c: Int32(c),
                                     hout: Int32(g.inHeight), wout: Int32(g.inWidth), kh: Int32(k), kw: Int32(k), stride: 1,
-                                    pad_top: Int32(k - 1 - g.padding), pad_left: Int32(k - 1 - g.padding), act: 0)
+                                    pad_top: Int32(k - 1 - g.padding), pad_left: Int32(k - 1 - g.padding), act: 0,
+                                    stream: StreamingStores.hint(floats: g.batch * g.inHeight * g.inWidth * c))
                 parallel.forEachChunk(count: g.batch) { _, r in
                     dnal_dwconv_forward(&d, dOutput, flipped, nil, dInput, Int32(r.lowerBound), Int32(r.upperBound))
                 }
@@ -120,7 +123,7 @@ public enum Convolution {
                           ldx: Int32(g.outChannels), hout: Int32(g.inHeight), wout: Int32(g.inWidth),
                           cout: Int32(g.inPerGroup), ldy: Int32(g.inChannels), kh: Int32(g.kernel), kw: Int32(g.kernel),
                           stride: 1, pad_top: pad, pad_left: pad, dilate: Int32(g.stride), ldw: Int32(ldw), act: 0,
-                          winograd: nil)
+                          stream: StreamingStores.hint(floats: g.inputCount), winograd: nil)
         // a 3x3, stride-1, padding-1 conv's gradient is one too: it takes Winograd as the forward does
         let winograd = winogradTile(d, groups: g.groups, parallel: parallel) != 0
         let room = winograd ? dnal_conv_winograd_weight_floats(&d) : 0
@@ -171,7 +174,7 @@ public enum Convolution {
                           ldx: Int32(g.inChannels), hout: Int32(g.outHeight), wout: Int32(g.outWidth),
                           cout: Int32(g.outPerGroup), ldy: Int32(g.outChannels), kh: Int32(g.kernel), kw: Int32(g.kernel),
                           stride: Int32(g.stride), pad_top: Int32(g.padding), pad_left: Int32(g.padding), dilate: 1,
-                          ldw: Int32(ldw), act: 0, winograd: nil)
+                          ldw: Int32(ldw), act: 0, stream: 0, winograd: nil)
         let rows = g.batch * g.outHeight
         let scratch = scratchBuffers(floats: dnal_conv_scratch_floats(&d), count: rows, parallel: parallel, workspace: workspace)
         let partials = (0..<parts).map { workspace.buffer(WorkspaceSlot.partial($0), floats: size) }
@@ -196,7 +199,7 @@ public enum Convolution {
     static func depthwise(_ g: ConvGeometry) -> dnal_dwconv {
         dnal_dwconv(n: Int32(g.batch), hin: Int32(g.inHeight), win: Int32(g.inWidth), c: Int32(g.inChannels),
                     hout: Int32(g.outHeight), wout: Int32(g.outWidth), kh: Int32(g.kernel), kw: Int32(g.kernel),
-                    stride: Int32(g.stride), pad_top: Int32(g.padding), pad_left: Int32(g.padding), act: 0)
+                    stride: Int32(g.stride), pad_top: Int32(g.padding), pad_left: Int32(g.padding), act: 0, stream: 0)
     }
 
     /// One scratch buffer of `floats` per worker of a loop over `count` items (bands, row rings),

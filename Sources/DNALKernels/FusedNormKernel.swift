@@ -59,8 +59,10 @@ public enum FusedNormKernel {
 
     static func apply(x: UnsafePointer<Float>, pixels: Int, channels c: Int, scale: [Float], shift: [Float],
                       activation: Activation, y: UnsafeMutablePointer<Float>, parallel: Parallel) {
+        let stream = StreamingStores.hint(floats: pixels * c)
         parallel.forEachChunk(count: pixels, grain: 256) { _, r in
-            dnal_channel_affine_act(x + r.lowerBound * c, r.count, Int32(c), scale, shift, activation.rawValue, y + r.lowerBound * c)
+            dnal_channel_affine_act(x + r.lowerBound * c, r.count, Int32(c), scale, shift, activation.rawValue, y + r.lowerBound * c,
+                                    stream)
         }
     }
 
@@ -94,10 +96,11 @@ public enum FusedNormKernel {
             k2[i] = Float(g * a / m)
             k3[i] = Float(inv * inv * g * centered / m)
         }
+        let stream = StreamingStores.hint(floats: pixels * c)
         saved.batchNorm.mean.withUnsafeBufferPointer { mean in
             parallel.forEachChunk(count: pixels, grain: 256) { _, r in
                 dnal_fused_bn_backward(dz + r.lowerBound * c, x + r.lowerBound * c, r.count, Int32(c), saved.scale, saved.shift,
-                                       activation.rawValue, gate, mean.baseAddress!, k1, k2, k3, dInput + r.lowerBound * c)
+                                       activation.rawValue, gate, mean.baseAddress!, k1, k2, k3, dInput + r.lowerBound * c, stream)
             }
         }
     }

@@ -49,6 +49,9 @@ typedef struct {
     int dilate;            ///< 1, or s to insert s-1 zeros between input pixels
     int ldw;               ///< packed weight row length: a multiple of DNAL_CHANNEL_BLOCK, >= cout
     int act;               ///< activation applied as outputs are stored: 0 none, 1 relu, 2 relu6 (forward only)
+    /// Forward rows store y past the caches (a hint, as dnal_channel_affine_act's `stream`; the
+    /// general kernel takes it where ldy and y keep whole vectors on 64-byte boundaries).
+    int stream;
     /// The Winograd transform of the packed weights (dnal_conv_winograd_weights), or NULL. When
     /// set on a convolution dnal_conv_winograd_applies takes, the forward rows are computed from
     /// it instead of from the packed weights.
@@ -168,6 +171,7 @@ void dnal_unpack_conv_weights_add(const float *packed, int kh, int kw, int cin_g
 typedef struct {
     int n, hin, win, c, hout, wout, kh, kw, stride, pad_top, pad_left;
     int act; ///< activation applied as outputs are stored (forward): 0 none, 1 relu, 2 relu6
+    int stream; ///< forward: store y past the caches (a hint, as dnal_channel_affine_act's `stream`)
 } dnal_dwconv;
 
 /// y = depthwise conv(x, w) (+ bias) for images [n_begin, n_end).

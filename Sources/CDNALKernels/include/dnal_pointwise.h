@@ -30,17 +30,20 @@ void dnal_bn_backward_data(const float *dy, const float *x, ptrdiff_t pixels, in
 /// Activation codes of the fused kernels.
 enum { DNAL_ACT_NONE = 0, DNAL_ACT_RELU = 1, DNAL_ACT_RELU6 = 2 };
 
-/// Fused batch-norm apply, gate and activation: y = act(x * scale[c] + shift[c]).
+/// Fused batch-norm apply, gate and activation: y = act(x * scale[c] + shift[c]). With `stream`
+/// (a hint, dnal_memory.h) the vector paths store y past the caches where y is 64-byte aligned
+/// and c a whole number of vectors; the values are the same either way.
 void dnal_channel_affine_act(const float *x, ptrdiff_t pixels, int c, const float *scale, const float *shift, int act,
-                             float *y);
+                             float *y, int stream);
 /// Backward reduction of the fused block, with the activation's mask m recomputed from x:
 /// a_sum[c] += sum dz*m;  ax_sum[c] += sum dz*m*x.
 void dnal_fused_bn_reduce(const float *dz, const float *x, ptrdiff_t pixels, int c, const float *scale,
                           const float *shift, int act, double *a_sum, double *ax_sum);
 /// Backward of the fused block into the conv output: dx = k1[c] * (dz*m*g[c] - k2[c] - (x - mean[c]) * k3[c]).
+/// `stream` as in dnal_channel_affine_act, for dx.
 void dnal_fused_bn_backward(const float *dz, const float *x, ptrdiff_t pixels, int c, const float *scale,
                             const float *shift, int act, const float *g, const float *mean, const float *k1,
-                            const float *k2, const float *k3, float *dx);
+                            const float *k2, const float *k3, float *dx, int stream);
 
 /// y = max(x, 0), or min(max(x, 0), 6) when relu6. y may equal x.
 void dnal_relu_forward(const float *x, ptrdiff_t n, int relu6, float *y);
