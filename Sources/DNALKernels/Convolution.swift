@@ -109,6 +109,7 @@ public enum Convolution {
                 return
             }
             var d = depthwise(g)
+            d.stream = StreamingStores.hint(floats: g.inputCount)
             parallel.forEachChunk(count: g.batch) { _, r in
                 dnal_dwconv_backward_data(&d, dOutput, weight, dInput, Int32(r.lowerBound), Int32(r.upperBound))
             }

@@ -171,7 +171,7 @@ void dnal_unpack_conv_weights_add(const float *packed, int kh, int kw, int cin_g
 typedef struct {
     int n, hin, win, c, hout, wout, kh, kw, stride, pad_top, pad_left;
     int act; ///< activation applied as outputs are stored (forward): 0 none, 1 relu, 2 relu6
-    int stream; ///< forward: store y past the caches (a hint, as dnal_channel_affine_act's `stream`)
+    int stream; ///< store the output (y, or backward-data dx) past the caches (a hint, as dnal_channel_affine_act's `stream`)
 } dnal_dwconv;
 
 /// y = depthwise conv(x, w) (+ bias) for images [n_begin, n_end).
