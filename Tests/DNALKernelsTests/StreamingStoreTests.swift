@@ -52,29 +52,36 @@ struct StreamingStoreTests {
         return (y.array, dx.array)
     }
 
+    /// Runs `outputs` with plain stores and with every output streamed, and expects the same bits.
+    static func expectStreamedEqualsPlain(_ label: String, _ outputs: () -> (y: [Float], dInput: [Float])) {
+        let plain = StreamingStores.$minimumBytes.withValue(Int.max, operation: outputs)
+        let streamed = StreamingStores.$minimumBytes.withValue(0, operation: outputs)
+        let y = firstDifference(streamed.y, plain.y), dx = firstDifference(streamed.dInput, plain.dInput)
+        #expect(y == nil, "\(label) y: \(y ?? "")")
+        #expect(dx == nil, "\(label) dX: \(dx ?? "")")
+    }
+
     @Test("batch-norm passes: streamed equals plain", arguments: [(64, 16), (130, 48), (300, 144), (129, 24), (70, 20)])
     func normPassesMatch(pixels: Int, channels c: Int) {
         for isa in KernelISA.supported {
             for act in [FusedNormKernel.Activation.none, .relu, .relu6] {
-                let plain = StreamingStores.$minimumBytes.withValue(Int.max) { Self.normPasses(pixels: pixels, channels: c, activation: act, isa: isa) }
-                let streamed = StreamingStores.$minimumBytes.withValue(0) { Self.normPasses(pixels: pixels, channels: c, activation: act, isa: isa) }
-                let y = Self.firstDifference(streamed.y, plain.y), dx = Self.firstDifference(streamed.dInput, plain.dInput)
-                #expect(y == nil, "\(isa) \(act) \(pixels)x\(c) y: \(y ?? "")")
-                #expect(dx == nil, "\(isa) \(act) \(pixels)x\(c) dX: \(dx ?? "")")
+                Self.expectStreamedEqualsPlain("\(isa) \(act) \(pixels)x\(c)") {
+                    Self.normPasses(pixels: pixels, channels: c, activation: act, isa: isa)
+                }
             }
         }
     }
 
-    /// A depthwise conv's forward output and (stride 1: the forward kernel with flipped
-    /// filters) input gradient.
-    static func depthwise(_ g: ConvGeometry, isa: KernelISA) -> (y: [Float], dInput: [Float]) {
+    /// A conv's forward output (with an activation) and input gradient; for a depthwise conv of
+    /// stride 1 the gradient runs the forward kernel with flipped filters.
+    static func convPasses(_ g: ConvGeometry, activation: FusedNormKernel.Activation, isa: KernelISA) -> (y: [Float], dInput: [Float]) {
         let x = Aligned(Numerics.random(g.inputCount, seed: 8).map(Float.init))
         let w = Numerics.random(g.weightCount, seed: 9, scale: 0.5).map(Float.init)
         let b = Numerics.random(g.outChannels, seed: 10).map(Float.init)
         let dy = Aligned(Numerics.random(g.outputCount, seed: 11).map(Float.init))
         let y = Aligned(count: g.outputCount), dx = Aligned(count: g.inputCount)
         let parallel = Parallel(threads: 2, isa: isa)
-        Convolution.forward(g, x: x.pointer, weight: w, bias: b, y: y.pointer, activation: .relu, parallel: parallel,
+        Convolution.forward(g, x: x.pointer, weight: w, bias: b, y: y.pointer, activation: activation, parallel: parallel,
                             workspace: Workspace())
         Convolution.backwardInput(g, dOutput: dy.pointer, weight: w, dInput: dx.pointer, parallel: parallel, workspace: Workspace())
         return (y.array, dx.array)
@@ -91,26 +98,8 @@ struct StreamingStoreTests {
         let g = ConvGeometry(batch: n, inHeight: h, inWidth: w, inChannels: c, outChannels: c, kernel: k, stride: s,
                              padding: p, groups: c)
         for isa in KernelISA.supported {
-            let plain = StreamingStores.$minimumBytes.withValue(Int.max) { Self.depthwise(g, isa: isa) }
-            let streamed = StreamingStores.$minimumBytes.withValue(0) { Self.depthwise(g, isa: isa) }
-            let y = Self.firstDifference(streamed.y, plain.y), dx = Self.firstDifference(streamed.dInput, plain.dInput)
-            #expect(y == nil, "\(isa) \(g) y: \(y ?? "")")
-            #expect(dx == nil, "\(isa) \(g) dX: \(dx ?? "")")
+            Self.expectStreamedEqualsPlain("\(isa) \(g)") { Self.convPasses(g, activation: .relu, isa: isa) }
         }
-    }
-
-    /// A dense conv's forward output and input gradient.
-    static func dense(_ g: ConvGeometry, isa: KernelISA) -> (y: [Float], dInput: [Float]) {
-        let x = Aligned(Numerics.random(g.inputCount, seed: 12).map(Float.init))
-        let w = Numerics.random(g.weightCount, seed: 13, scale: 0.5).map(Float.init)
-        let b = Numerics.random(g.outChannels, seed: 14).map(Float.init)
-        let dy = Aligned(Numerics.random(g.outputCount, seed: 15).map(Float.init))
-        let y = Aligned(count: g.outputCount), dx = Aligned(count: g.inputCount)
-        let parallel = Parallel(threads: 2, isa: isa)
-        Convolution.forward(g, x: x.pointer, weight: w, bias: b, y: y.pointer, activation: .relu6, parallel: parallel,
-                            workspace: Workspace())
-        Convolution.backwardInput(g, dOutput: dy.pointer, weight: w, dInput: dx.pointer, parallel: parallel, workspace: Workspace())
-        return (y.array, dx.array)
     }
 
     // (batch, H, W, in, out, kernel, stride, padding): 1x1 (expand 24 -> 144 and project back:
@@ -126,11 +115,7 @@ struct StreamingStoreTests {
         let g = ConvGeometry(batch: n, inHeight: h, inWidth: w, inChannels: ci, outChannels: co, kernel: k, stride: s,
                              padding: p)
         for isa in KernelISA.supported {
-            let plain = StreamingStores.$minimumBytes.withValue(Int.max) { Self.dense(g, isa: isa) }
-            let streamed = StreamingStores.$minimumBytes.withValue(0) { Self.dense(g, isa: isa) }
-            let y = Self.firstDifference(streamed.y, plain.y), dx = Self.firstDifference(streamed.dInput, plain.dInput)
-            #expect(y == nil, "\(isa) \(g) y: \(y ?? "")")
-            #expect(dx == nil, "\(isa) \(g) dX: \(dx ?? "")")
+            Self.expectStreamedEqualsPlain("\(isa) \(g)") { Self.convPasses(g, activation: .relu6, isa: isa) }
         }
     }
 }
