@@ -93,16 +93,8 @@ public enum Convolution {
                                      workspace: Workspace) {
         precondition(!accumulate || backwardInputAccumulates(g), "a depthwise gradient overwrites its input's")
         if g.isDepthwise {
-            if g.stride == 1 && g.padding <= g.kernel - 1 {
-                // Stride 1: the gradient is a depthwise conv of dy with the flipped filters,
-                // padded by K-1-p, so the (gathering, register-tiled) forward kernel serves.
-                let k = g.kernel, c = g.inChannels
-                let flipped = workspace.buffer(WorkspaceSlot.packedWeights, floats: k * k * c)
-                for t in 0..<(k * k) { (flipped + t * c).update(from: weight + (k * k - 1 - t) * c, count: c) }
-                var d = dnal_dwconv(n: Int32(g.batch), hin: Int32(g.outHeight), win: Int32(g.outWidth), c: Int32(c),
-                                    hout: Int32(g.inHeight), wout: Int32(g.inWidth), kh: Int32(k), kw: Int32(k), stride: 1,
-                                    pad_top: Int32(k - 1 - g.padding), pad_left: Int32(k - 1 - g.padding), act: 0,
-                                    stream: StreamingStores.hint(floats: g.batch * g.inHeight * g.inWidth * c))
+            if let (flipped, forwardOfGradient) = depthwiseGradientAsForward(g, weight: weight, workspace: workspace) {
+                var d = forwardOfGradient
                 parallel.forEachChunk(count: g.batch) { _, r in
                     dnal_dwconv_forward(&d, dOutput, flipped, nil, dInput, Int32(r.lowerBound), Int32(r.upperBound))
                 }
@@ -195,6 +187,23 @@ public enum Convolution {
                                          Int32(g.outChannels), Int32(g.groups), Int32(grp), Int32(ldw), dWeight)
         }
         if let dBias { dnal_add(dBias, partials[0] + perGroup * g.groups, g.outChannels, dBias) }
+    }
+
+    /// Stride 1: a depthwise conv's input gradient is a depthwise conv of dy with the flipped
+    /// filters, padded by K-1-p, so the (gathering, register-tiled) forward kernel serves. The
+    /// flipped filters (in workspace's packed-weights slot) and that conv's descriptor, whose
+    /// output streams past the caches when large; nil where the padding exceeds K-1.
+    static func depthwiseGradientAsForward(_ g: ConvGeometry, weight: UnsafePointer<Float>,
+                                           workspace: Workspace) -> (UnsafeMutablePointer<Float>, dnal_dwconv)? {
+        guard g.stride == 1 && g.padding <= g.kernel - 1 else { return nil }
+        let k = g.kernel, c = g.inChannels
+        let flipped = workspace.buffer(WorkspaceSlot.packedWeights, floats: k * k * c)
+        for t in 0..<(k * k) { (flipped + t * c).update(from: weight + (k * k - 1 - t) * c, count: c) }
+        let d = dnal_dwconv(n: Int32(g.batch), hin: Int32(g.outHeight), win: Int32(g.outWidth), c: Int32(c),
+                            hout: Int32(g.inHeight), wout: Int32(g.inWidth), kh: Int32(k), kw: Int32(k), stride: 1,
+                            pad_top: Int32(k - 1 - g.padding), pad_left: Int32(k - 1 - g.padding), act: 0,
+                            stream: StreamingStores.hint(floats: g.inputCount))
+        return (flipped, d)
     }
 
     static func depthwise(_ g: ConvGeometry) -> dnal_dwconv {

@@ -75,11 +75,35 @@ public enum FusedNormKernel {
                                 saved: Saved, dInput: UnsafeMutablePointer<Float>, dGamma: UnsafeMutablePointer<Float>,
                                 dShift: UnsafeMutablePointer<Float>, dAlpha: UnsafeMutablePointer<Float>?, gateSlopes: [Float]?,
                                 parallel: Parallel) {
+        let factors = backwardFactors(dOutput: dz, x: x, pixels: pixels, channels: c, gamma: gamma, shift: bnShift, gate: gate,
+                                      activation: activation, saved: saved, dGamma: dGamma, dShift: dShift, dAlpha: dAlpha,
+                                      gateSlopes: gateSlopes, parallel: parallel)
+        let stream = StreamingStores.hint(floats: pixels * c)
+        parallel.forEachChunk(count: pixels, grain: 256) { _, r in
+            backwardData(factors, dOutput: dz, x: x, pixels: r, channels: c, gate: gate, activation: activation, saved: saved,
+                         dInput: dInput, stream: stream)
+        }
+    }
+
+    /// What the second backward pass needs per channel once the first has reduced the batch:
+    /// dX = k1 * (dz*m*g - k2 - (x - mean) * k3).
+    public struct BackwardFactors: Sendable {
+        var k1: [Float], k2: [Float], k3: [Float]
+    }
+
+    /// The first backward pass: the batch's sums, dGamma, dShift (and dAlpha) accumulated, and
+    /// the factors of dX (`backwardData`).
+    public static func backwardFactors(dOutput dz: UnsafePointer<Float>, x: UnsafePointer<Float>, pixels: Int, channels c: Int,
+                                       gamma: UnsafePointer<Float>, shift bnShift: UnsafePointer<Float>, gate: [Float],
+                                       activation: Activation, saved: Saved, dGamma: UnsafeMutablePointer<Float>,
+                                       dShift: UnsafeMutablePointer<Float>, dAlpha: UnsafeMutablePointer<Float>?,
+                                       gateSlopes: [Float]?, parallel: Parallel) -> BackwardFactors {
         let sums = BatchNormKernel.reduce(pixels: pixels, channels: 2 * c, parallel: parallel) { r, sum in
             dnal_fused_bn_reduce(dz + r.lowerBound * c, x + r.lowerBound * c, r.count, Int32(c), saved.scale, saved.shift,
                                  activation.rawValue, sum, sum + c)
         }
-        var k1 = [Float](repeating: 0, count: c), k2 = k1, k3 = k1
+        var f = BackwardFactors(k1: [Float](repeating: 0, count: c), k2: [Float](repeating: 0, count: c),
+                                k3: [Float](repeating: 0, count: c))
         let m = Double(pixels)
         for i in 0..<c {
             let a = sums[i], b = sums[c + i]                     // sum dz*m, sum dz*m*x
@@ -92,16 +116,20 @@ public enum FusedNormKernel {
                 // d loss / d g = sum dz*m*BN(x) = gamma*inv*centered + shift*a
                 dAlpha[i] += Float((Double(gamma[i]) * inv * centered + Double(bnShift[i]) * a) * Double(gateSlopes[i]))
             }
-            k1[i] = gamma[i] * Float(inv)
-            k2[i] = Float(g * a / m)
-            k3[i] = Float(inv * inv * g * centered / m)
+            f.k1[i] = gamma[i] * Float(inv)
+            f.k2[i] = Float(g * a / m)
+            f.k3[i] = Float(inv * inv * g * centered / m)
         }
-        let stream = StreamingStores.hint(floats: pixels * c)
-        saved.batchNorm.mean.withUnsafeBufferPointer { mean in
-            parallel.forEachChunk(count: pixels, grain: 256) { _, r in
-                dnal_fused_bn_backward(dz + r.lowerBound * c, x + r.lowerBound * c, r.count, Int32(c), saved.scale, saved.shift,
-                                       activation.rawValue, gate, mean.baseAddress!, k1, k2, k3, dInput + r.lowerBound * c, stream)
-            }
-        }
+        return f
+    }
+
+    /// The second backward pass over `pixels` (a range of the batch's): dX of those pixels,
+    /// overwritten, streamed past the caches with `stream` (`StreamingStores`).
+    public static func backwardData(_ f: BackwardFactors, dOutput dz: UnsafePointer<Float>, x: UnsafePointer<Float>,
+                                    pixels r: Range<Int>, channels c: Int, gate: [Float], activation: Activation, saved: Saved,
+                                    dInput: UnsafeMutablePointer<Float>, stream: Int32) {
+        dnal_fused_bn_backward(dz + r.lowerBound * c, x + r.lowerBound * c, r.count, Int32(c), saved.scale, saved.shift,
+                               activation.rawValue, gate, saved.batchNorm.mean, f.k1, f.k2, f.k3, dInput + r.lowerBound * c,
+                               stream)
     }
 }
