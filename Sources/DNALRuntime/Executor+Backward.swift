@@ -225,8 +225,11 @@ extension Executor {
                                           offset: off, dInput: dx)
             }
         case .gather(let pixels, let ci, let index):
-            deliver(to: input, count: inCount, ready: &ready) { dx in
-                dx.update(repeating: 0, count: inCount)
+            // a pruned block's gather reads a trunk whose gradient the block's sum delivered
+            // already: its channels are added there in place (a zeroed temporary and a pass that
+            // adds it moved the whole trunk twice more)
+            deliverAccumulating(to: input, ready: &ready) { dx, accumulate in
+                if !accumulate { dx.update(repeating: 0, count: inCount) }
                 TensorOps.scatterAddChannels(dy, ldx: index.count, pixels: n * pixels, index: index, into: dx, ldy: ci, parallel: parallel)
             }
         case .scatter(let pixels, let co, let index):
