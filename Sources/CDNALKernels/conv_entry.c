@@ -7,10 +7,9 @@
 
 size_t dnal_conv_scratch_floats(const dnal_conv *d)
 {
-    // the forward band covers kh input rows; the weight-gradient band covers a block of rows
-    const size_t band_width = (size_t)((d->wout - 1) * d->stride + d->kw);
-    const size_t rows = (size_t)((dnal_weight_rows_per_block(d) - 1) * d->stride + d->kh);
-    const size_t band = (rows > (size_t)d->kh ? rows : (size_t)d->kh) * band_width * (size_t)d->cin;
+    // the forward band covers kh input rows; the weight-gradient band covers a block of rows,
+    // and a narrow layer's staged weight-gradient sums follow it
+    const size_t band = dnal_weight_band_floats(d) + dnal_weight_stage_floats(d);
     // im2col columns, and the tap classes' block of outputs after them (conv_tap_class.inc)
     const size_t columns = (size_t)DNAL_IM2COL_PIXELS * ((size_t)(d->kh * d->kw) * (size_t)d->cin + (size_t)d->ldy);
     size_t floats = (dnal_forward_uses_im2col(d) && columns > band ? columns : band) + 64;

@@ -134,6 +134,26 @@ static inline int dnal_weight_rows_per_block(const dnal_conv *d)
     return rows < 1 ? 1 : (rows > d->hout ? d->hout : rows);
 }
 
+/// Floats of the weight gradient's band: the padded input rows one block of output rows reads.
+static inline size_t dnal_weight_band_floats(const dnal_conv *d)
+{
+    const size_t band_width = (size_t)((d->wout - 1) * d->stride + d->kw);
+    const size_t rows = (size_t)((dnal_weight_rows_per_block(d) - 1) * d->stride + d->kh);
+    return (rows > (size_t)d->kh ? rows : (size_t)d->kh) * band_width * (size_t)d->cin;
+}
+
+/// Taps of a kernel row (kw x input channels) up to which the weight gradient may put them in
+/// the lanes, staging its sums after the band (conv_weight.inc).
+#define DNAL_NARROW_WEIGHT_TAPS 64
+
+/// Floats of that stage (any ISA's vectors: 16 lanes round up at least as far as 8), or 0.
+static inline size_t dnal_weight_stage_floats(const dnal_conv *d)
+{
+    const size_t taps = (size_t)d->kw * (size_t)d->cin;
+    if (taps > DNAL_NARROW_WEIGHT_TAPS) return 0;
+    return (size_t)d->cout * (size_t)d->kh * ((taps + 15) / 16 * 16);
+}
+
 /// Bytes of transformed weights above which a Winograd variant is not used: each pass of tiles
 /// streams them all (512 -> 512 channels at 8x8 with F(2x2, 3x3), 16 MB, ran no faster than the
 /// direct kernel).

@@ -36,6 +36,12 @@ struct ConvolutionTests {
         // rows of exactly 32 pixels with up to 8 outputs: tiles of two rows of two vectors, outputs
         // in passes of up to 6 (8 = 4 + 4, 7 = 4 + 3)
         (2, 4, 32, 5, 5, 3, 1, 1, 1), (1, 5, 32, 3, 7, 5, 1, 2, 1), (1, 4, 34, 9, 8, 3, 1, 0, 1),
+        // weight gradients with a kernel row's taps (kw x inputs) in the lanes: 15 of 16 (three
+        // rows together, 9 outputs as 8 + 1), 30 (two vectors, outputs in fours), 57 and 63 (four
+        // vectors, rows one by one), 66 (the output-channel tile again), stride 2, a 5x5
+        (2, 5, 9, 5, 9, 3, 1, 1, 1), (1, 6, 10, 10, 10, 3, 1, 1, 1), (1, 5, 8, 19, 19, 3, 1, 1, 1),
+        (1, 4, 9, 21, 13, 3, 1, 1, 1), (1, 4, 8, 22, 7, 3, 1, 1, 1), (2, 8, 16, 5, 10, 3, 2, 1, 1),
+        (1, 7, 11, 3, 5, 5, 1, 2, 1),
         // the blocked inner product: taps in blocks of two (100 inputs), each tap's inputs split in
         // two (300), a 1x1's in four (800), weights over 1 MB on rows of 9 (im2col columns, not the
         // row band), and a 1x1 over 1,600 pixels in chunks of 384 with a shorter last one (its
