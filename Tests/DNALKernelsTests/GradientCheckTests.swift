@@ -125,10 +125,15 @@ struct GradientCheckTests {
         #expect(Gate.sigmoid(1e4 * 1e-3) > 0.9999 && Gate.sigmoid(-1e4) == 0)
     }
 
-    /// 3 channels run the kernels' scalar tails only; 19, their vector loops and a tail.
-    @Test("pooling", arguments: [(true, 3), (false, 3), (true, 19)])
-    func pooling(isMax: Bool, channels: Int) {
-        let g = PoolKernel.Geometry(batch: 2, height: 5, width: 6, channels: channels, kernel: 3, stride: 2, padding: 1)
+    /// 3 channels run the kernels' scalar tails only; 19 and 33, their vector loops and a tail.
+    /// Kernel 3 (padding 1) takes the general window walk; kernel 2 (stride 2, no padding) the
+    /// 2x2 path, here on a 5 x 7 map whose last row and column no window reads.
+    @Test("pooling", arguments: [(true, 3, 3), (false, 3, 3), (true, 19, 3), (true, 3, 2), (true, 19, 2), (true, 33, 2),
+                                 (false, 19, 2)])
+    func pooling(isMax: Bool, channels: Int, kernel: Int) {
+        let g = kernel == 3
+            ? PoolKernel.Geometry(batch: 2, height: 5, width: 6, channels: channels, kernel: 3, stride: 2, padding: 1)
+            : PoolKernel.Geometry(batch: 3, height: 5, width: 7, channels: channels, kernel: 2, stride: 2, padding: 0)
         let x = Numerics.random(g.inputCount, seed: 14), r = FiniteDifferences.projection(g.outputCount, seed: 15)
         let ref = PointwiseReference.poolBackward(dOutput: r, x: x, g, max: isMax)
         let fd = FiniteDifferences.gradient(of: { FiniteDifferences.dot(PointwiseReference.pool($0, g, max: isMax), r) }, at: x)
@@ -138,6 +143,10 @@ struct GradientCheckTests {
         if isMax {
             PoolKernel.maxForward(g, x: x.map(Float.init), y: &y, argmax: &argmax, parallel: Parallel(threads: 2))
             PoolKernel.maxBackward(g, dOutput: r.map(Float.init), argmax: argmax, dInput: &dx, parallel: Parallel(threads: 2))
+            // inference (no argmax) takes its own loop: the same maxima
+            var inferred = [Float](repeating: .nan, count: g.outputCount)
+            PoolKernel.maxForward(g, x: x.map(Float.init), y: &inferred, argmax: nil, parallel: Parallel(threads: 2))
+            #expect(inferred == y)
         } else {
             PoolKernel.averageForward(g, x: x.map(Float.init), y: &y, parallel: Parallel(threads: 2))
             PoolKernel.averageBackward(g, dOutput: r.map(Float.init), dInput: &dx, parallel: Parallel(threads: 2))
