@@ -33,6 +33,12 @@ extension Executor {
                     }
                 }
             }
+        case .convPool(let conv, var pool):
+            pool.batch = n
+            let x = activation(step.inputs[0]), out = activation(step.node)
+            withCall(conv, batch: n) { call in
+                Convolution.forwardPooled(call, pool: pool, x: x, y: out, parallel: parallel, workspace: workspace)
+            }
         case .convChain(let blocks):
             let trunk = activation(blocks[0].second.trunk!)
             withCalls(blocks.flatMap { [$0.first, $0.second] }, batch: n) { calls in

@@ -39,6 +39,9 @@ enum InferenceStep: PlannedStep {
         /// Consecutive pairs on one trunk, each first conv reading the trunk the previous pair
         /// added into (`Convolution.forwardChain`); writes into the first's trunk.
         case convChain([(first: FusedConv, second: FusedConv)])
+        /// A conv and the max pool that alone reads it, run image by image
+        /// (`Convolution.forwardPooled`): the conv's output never exists for the whole batch.
+        case convPool(conv: FusedConv, pool: PoolKernel.Geometry)
     }
 
     /// A conv step and what inference folds into it.
@@ -97,6 +100,7 @@ enum InferenceStep: PlannedStep {
         case .convPair: return "conv pair"
         case .invertedResidual: return "inverted residual"
         case .convChain: return "conv chain"
+        case .convPool: return "conv+maxpool"
         case .conv, .inPlace, nil: return nil
         }
     }
@@ -110,6 +114,7 @@ enum InferenceStep: PlannedStep {
         switch fusedKind {
         case .conv(let f): return !f.fusion.residual
         case .convPair(_, let second), .invertedResidual(_, _, let second): return !second.fusion.residual
+        case .convPool: return true
         case .convChain, .inPlace: return false
         case nil: return true
         }

@@ -30,7 +30,8 @@ extension InferencePlanner {
     /// - a dense conv, a depthwise conv and a dense conv, each reading only the one before
     ///   (an inverted-residual block), run a group of images at a time (`invertedResidual`);
     /// - consecutive pairs on one trunk run as one step (`convChain`), so the kernels can take
-    ///   each trunk image through all of them at once.
+    ///   each trunk image through all of them at once;
+    /// - a dense conv read only by a max pool runs with it image by image (`convPool`).
     /// A pruned ResNet block then reads its trunk channels and writes its kept channels back
     /// without the separate gathered, branch, intermediate and sum tensors.
     mutating func fuse(output: Int) {
@@ -40,6 +41,7 @@ extension InferencePlanner {
         fuseInvertedResiduals(output: output)
         pairConvs(output: output)
         chainPairs()
+        poolConvs(output: output)
     }
 
     private mutating func fuseGathers(output: Int) {
@@ -241,6 +243,28 @@ extension InferencePlanner {
                                        macs: stride(from: i, to: j, by: 2).reduce(0) { $0 + steps[$1].macs })))
             result += sums
             i = j
+        }
+        steps = result
+    }
+
+    /// A dense conv (its batch norm, gate and activation folded) whose output only a max pool
+    /// reads becomes one `convPool` step with it.
+    private mutating func poolConvs(output: Int) {
+        let readers = readers()
+        var result: [InferenceStep] = [], i = 0
+        while i < steps.count {
+            guard i + 1 < steps.count, steps[i].node != output, readers[steps[i].node] == [i + 1],
+                  let conv = Self.fusedForm(steps[i]), conv.fusion == Convolution.Fusion(),
+                  case .maxPool(let pool) = steps[i + 1].layerKind, steps[i + 1].inputs == [steps[i].node] else {
+                result.append(steps[i])
+                i += 1
+                continue
+            }
+            let p = steps[i + 1]
+            result.append(.fused(.init(node: p.node, name: "\(steps[i].name)..\(p.name)", inputs: steps[i].inputs,
+                                       kind: .convPool(conv: conv, pool: pool), outputCount: p.outputCount,
+                                       macs: steps[i].macs)))
+            i += 2
         }
         steps = result
     }
