@@ -65,6 +65,9 @@ struct ConvolutionTests {
         // 11 (9 outputs: 8 + 1); a 5x5 padded by 1 on 17 (15 outputs: 8 + 7)
         (1, 3, 32, 21, 21, 3, 1, 1, 21), (2, 3, 16, 17, 17, 3, 1, 1, 17), (1, 13, 13, 9, 9, 7, 1, 3, 9),
         (1, 3, 11, 16, 16, 3, 1, 0, 16), (1, 5, 17, 5, 5, 5, 1, 1, 5),
+        // 3x3 rows of 8, 16 and 32 pixels with whole vectors of channels (48; 20 = a vector and
+        // a tail): tiles of 8 whose store and activation are fixed per instance
+        (2, 8, 8, 48, 48, 3, 1, 1, 48), (1, 5, 16, 20, 20, 3, 1, 1, 20), (1, 4, 32, 48, 48, 3, 1, 1, 48),
         // depthwise rows of at most 8 pixels as one tile with the padding loaded as zeros: 2x2,
         // 1x1 and 4x4 maps (a 5x5 kernel whose padding is wider than the interior), a channel tail
         (3, 2, 2, 20, 20, 3, 1, 1, 20), (2, 1, 1, 16, 16, 3, 1, 1, 16), (2, 4, 4, 19, 19, 5, 1, 2, 19),
@@ -156,6 +159,8 @@ struct FoldedConvolutionTests {
         ConvGeometry(batch: 2, inHeight: 6, inWidth: 7, inChannels: 5, outChannels: 19, kernel: 3, padding: 1),
         ConvGeometry(batch: 1, inHeight: 4, inWidth: 4, inChannels: 33, outChannels: 40, kernel: 3, padding: 1),
         ConvGeometry(batch: 2, inHeight: 5, inWidth: 5, inChannels: 18, outChannels: 18, kernel: 3, stride: 2, padding: 1, groups: 18),
+        // depthwise 3x3 rows of 16: the tiles whose activation is fixed per instance
+        ConvGeometry(batch: 2, inHeight: 4, inWidth: 16, inChannels: 32, outChannels: 32, kernel: 3, padding: 1, groups: 32),
         ConvGeometry(batch: 3, inHeight: 6, inWidth: 6, inChannels: 8, outChannels: 24, kernel: 1),
         ConvGeometry(batch: 2, inHeight: 4, inWidth: 20, inChannels: 6, outChannels: 7, kernel: 3, padding: 1),  // narrow paths
         ConvGeometry(batch: 2, inHeight: 4, inWidth: 20, inChannels: 6, outChannels: 11, kernel: 3, padding: 1),
