@@ -32,12 +32,19 @@ public enum BatchNormKernel {
         affine(x: x, pixels: pixels, channels: c, scale: scale, shift: shift, y: y, parallel: parallel)
     }
 
-    /// Batch mean and 1/std into `saved` (`moments`: the mean, then centred squares, for accuracy),
+    /// Batch mean and 1/std into `saved` (two passes: mean, then centred squares, for accuracy),
     /// and the running statistics moved by `momentum` (unbiased variance, as PyTorch).
     public static func statistics(x: UnsafePointer<Float>, pixels: Int, channels c: Int, epsilon: Float, momentum: Float,
                                   runningMean: UnsafeMutablePointer<Float>, runningVariance: UnsafeMutablePointer<Float>,
                                   saved: inout Saved, parallel: Parallel) {
-        let (mean, squares) = moments(x: x, pixels: pixels, channels: c, parallel: parallel)
+        let mean = reduce(pixels: pixels, channels: c, parallel: parallel) { r, sum in
+            dnal_channel_sum(x + r.lowerBound * c, r.count, Int32(c), sum)
+        }.map { $0 / Double(pixels) }
+        let squares = mean.withUnsafeBufferPointer { m in
+            reduce(pixels: pixels, channels: c, parallel: parallel) { r, sum in
+                dnal_channel_centered_squares(x + r.lowerBound * c, r.count, Int32(c), m.baseAddress!, sum)
+            }
+        }
         for i in 0..<c {
             let variance = squares[i] / Double(pixels)
             saved.mean[i] = Float(mean[i])
