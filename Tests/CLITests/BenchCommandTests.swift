@@ -15,11 +15,15 @@ struct BenchCommandTests {
         #expect((j["images_per_second"] as? Double ?? 0) > 0)
         #expect(["avx512", "avx2", "scalar"].contains(j["isa"] as? String ?? ""))
         #expect((j["peak_gflops"] as? Double ?? 0) > 0)
-        // six fused conv lines, two max pools, the global pool, the classifier
+        // six fused conv lines, two max pools, the global pool, the classifier; inference runs
+        // each stage's last conv with its max pool as one step
         let layers = try #require(j["layers"] as? [[String: Any]])
-        #expect(layers.count == 10)
+        #expect(layers.count == (mode == "train" ? 10 : 8))
         // a fused conv -> bn -> gate -> relu line is reported as the conv it is
-        #expect(layers.first { $0["name"] as? String == "conv2" }?["op"] as? String == "conv")
+        #expect(layers.first { $0["name"] as? String == "conv3" }?["op"] as? String == "conv")
+        if mode == "infer" {
+            #expect(layers.first { $0["name"] as? String == "conv2..pool1" }?["op"] as? String == "conv+maxpool")
+        }
     }
 
     @Test func theDataPathIsTimedOnItsOwn() throws {
@@ -33,8 +37,8 @@ struct BenchCommandTests {
     @Test func inferenceTablesHaveNoBackwardColumn() throws {
         let r = try runDNALC(["bench", "architectures/vgg6-mnist.yaml", "--batch", "2", "--steps", "1", "--infer"])
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stdout.contains("name   op       forward  % time") && !r.stdout.contains("backward"), "\(r.stdout)")
-        #expect(r.stdout.contains("conv2  conv "))
+        #expect(r.stdout.contains("name          op            forward  % time") && !r.stdout.contains("backward"), "\(r.stdout)")
+        #expect(r.stdout.contains("conv3         conv ") && r.stdout.contains("conv2..pool1  conv+maxpool "))
         #expect(r.stdout.contains("MiB peak resident while measuring this network"))
     }
 
