@@ -31,7 +31,8 @@ extension InferencePlanner {
     ///   (an inverted-residual block), run a group of images at a time (`invertedResidual`);
     /// - consecutive pairs on one trunk run as one step (`convChain`), so the kernels can take
     ///   each trunk image through all of them at once;
-    /// - a dense conv read only by a max pool runs with it image by image (`convPool`).
+    /// - a dense conv read only by a max pool runs with it a group of images at a time
+    ///   (`convPool`), so the conv's full-size output never exists for the whole batch.
     /// A pruned ResNet block then reads its trunk channels and writes its kept channels back
     /// without the separate gathered, branch, intermediate and sum tensors.
     mutating func fuse(output: Int) {
