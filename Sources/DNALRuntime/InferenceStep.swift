@@ -39,7 +39,7 @@ enum InferenceStep: PlannedStep {
         /// Consecutive pairs on one trunk, each first conv reading the trunk the previous pair
         /// added into (`Convolution.forwardChain`); writes into the first's trunk.
         case convChain([(first: FusedConv, second: FusedConv)])
-        /// A conv and the max pool that alone reads it, run image by image
+        /// A conv and the max pool that alone reads it, run a group of images at a time
         /// (`Convolution.forwardPooled`): the conv's output never exists for the whole batch.
         case convPool(conv: FusedConv, pool: PoolKernel.Geometry)
     }
