@@ -107,33 +107,11 @@ public enum Convolution {
             }
             return
         }
-        // The gradient of a conv is a stride-1 conv of the output gradient, dilated by the stride
-        // and padded by K-1-p, with the weights flipped and their channel roles swapped.
-        let ldw = roundUp(g.inPerGroup)
-        let perGroup = g.kernel * g.kernel * g.outPerGroup * ldw
-        let pad = Int32(g.kernel - 1 - g.padding)
-        var d = dnal_conv(n: Int32(g.batch), hin: Int32(g.outHeight), win: Int32(g.outWidth), cin: Int32(g.outPerGroup),
-                          ldx: Int32(g.outChannels), hout: Int32(g.inHeight), wout: Int32(g.inWidth),
-                          cout: Int32(g.inPerGroup), ldy: Int32(g.inChannels), kh: Int32(g.kernel), kw: Int32(g.kernel),
-                          stride: 1, pad_top: pad, pad_left: pad, dilate: Int32(g.stride), ldw: Int32(ldw), act: 0,
-                          stream: StreamingStores.hint(floats: g.inputCount), winograd: nil)
-        // a 3x3, stride-1, padding-1 conv's gradient is one too: it takes Winograd as the forward does
-        let winograd = winogradTile(d, groups: g.groups, parallel: parallel) != 0
-        let room = winograd ? dnal_conv_winograd_weight_floats(&d) : 0
-        let packed = workspace.buffer(WorkspaceSlot.packedWeights, floats: perGroup * g.groups + room)
-        for grp in 0..<g.groups {
-            dnal_pack_conv_weights(weight, Int32(g.kernel), Int32(g.kernel), Int32(g.inPerGroup), Int32(g.outChannels),
-                                   Int32(g.groups), Int32(grp), 1, Int32(ldw), packed + grp * perGroup)
-        }
-        if winograd { attachWinograd(&d, packed: packed, room: packed + perGroup, parallel: parallel) }
+        let gradient = DenseInputGradient(g, weight: weight, parallel: parallel, workspace: workspace)
         let rows = g.batch * g.inHeight
-        let scratch = scratchBuffers(floats: dnal_conv_scratch_floats(&d), count: rows, parallel: parallel, workspace: workspace)
+        let scratch = scratchBuffers(floats: gradient.scratchFloats, count: rows, parallel: parallel, workspace: workspace)
         parallel.forEachChunk(count: rows) { t, r in
-            for grp in 0..<g.groups {
-                dnal_conv_forward_rows(&d, dOutput + grp * g.outPerGroup, packed + grp * perGroup, nil,
-                                       dInput + grp * g.inPerGroup, Int32(r.lowerBound), Int32(r.upperBound),
-                                       accumulate ? 1 : 0, scratch[t])
-            }
+            gradient.run(dOutput: dOutput, dInput: dInput, rows: r, accumulate: accumulate, scratch: scratch[t])
         }
     }
 
@@ -160,33 +138,13 @@ public enum Convolution {
             }
             return
         }
-        let ldw = roundUp(g.outPerGroup)
-        let perGroup = g.kernel * g.kernel * g.inPerGroup * ldw
-        let size = perGroup * g.groups + g.outChannels
-        var d = dnal_conv(n: Int32(g.batch), hin: Int32(g.inHeight), win: Int32(g.inWidth), cin: Int32(g.inPerGroup),
-                          ldx: Int32(g.inChannels), hout: Int32(g.outHeight), wout: Int32(g.outWidth),
-                          cout: Int32(g.outPerGroup), ldy: Int32(g.outChannels), kh: Int32(g.kernel), kw: Int32(g.kernel),
-                          stride: Int32(g.stride), pad_top: Int32(g.padding), pad_left: Int32(g.padding), dilate: 1,
-                          ldw: Int32(ldw), act: 0, stream: 0, winograd: nil)
+        let gradient = DenseWeightGradient(g, parts: parts, workspace: workspace)
         let rows = g.batch * g.outHeight
-        let scratch = scratchBuffers(floats: dnal_conv_scratch_floats(&d), count: rows, parallel: parallel, workspace: workspace)
-        let partials = (0..<parts).map { workspace.buffer(WorkspaceSlot.partial($0), floats: size) }
-        for p in partials { p.initialize(repeating: 0, count: size) }
+        let scratch = scratchBuffers(floats: gradient.scratchFloats, count: rows, parallel: parallel, workspace: workspace)
         parallel.forEachChunk(count: rows) { t, r in
-            for grp in 0..<g.groups {
-                dnal_conv_backward_weight_rows(&d, x + grp * g.inPerGroup, dOutput + grp * g.outPerGroup,
-                                               partials[t] + grp * perGroup,
-                                               dBias == nil ? nil : partials[t] + perGroup * g.groups + grp * g.outPerGroup,
-                                               Int32(r.lowerBound), Int32(r.upperBound), scratch[t])
-            }
+            gradient.accumulate(x: x, dOutput: dOutput, bias: dBias != nil, rows: r, worker: t, scratch: scratch[t])
         }
-        // Partials are added in worker order: the same thread count always gives the same sums.
-        for p in partials.dropFirst() { dnal_add(partials[0], p, size, partials[0]) }
-        for grp in 0..<g.groups {
-            dnal_unpack_conv_weights_add(partials[0] + grp * perGroup, Int32(g.kernel), Int32(g.kernel), Int32(g.inPerGroup),
-                                         Int32(g.outChannels), Int32(g.groups), Int32(grp), Int32(ldw), dWeight)
-        }
-        if let dBias { dnal_add(dBias, partials[0] + perGroup * g.groups, g.outChannels, dBias) }
+        gradient.finish(dWeight: dWeight, dBias: dBias)
     }
 
     /// Stride 1: a depthwise conv's input gradient is a depthwise conv of dy with the flipped

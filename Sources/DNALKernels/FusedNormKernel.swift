@@ -81,7 +81,7 @@ public enum FusedNormKernel {
         let stream = StreamingStores.hint(floats: pixels * c)
         parallel.forEachChunk(count: pixels, grain: 256) { _, r in
             backwardData(factors, dOutput: dz, x: x, pixels: r, channels: c, gate: gate, activation: activation, saved: saved,
-                         dInput: dInput, stream: stream)
+                         dInputRows: dInput + r.lowerBound * c, stream: stream)
         }
     }
 
@@ -124,12 +124,13 @@ public enum FusedNormKernel {
     }
 
     /// The second backward pass over `pixels` (a range of the batch's): dX of those pixels,
-    /// overwritten, streamed past the caches with `stream` (`StreamingStores`).
+    /// overwritten from `dInputRows` on (where the range's first pixel goes: into the batch's
+    /// tensor, or a buffer of just these pixels), streamed past the caches with `stream`
+    /// (`StreamingStores`).
     public static func backwardData(_ f: BackwardFactors, dOutput dz: UnsafePointer<Float>, x: UnsafePointer<Float>,
                                     pixels r: Range<Int>, channels c: Int, gate: [Float], activation: Activation, saved: Saved,
-                                    dInput: UnsafeMutablePointer<Float>, stream: Int32) {
+                                    dInputRows: UnsafeMutablePointer<Float>, stream: Int32) {
         dnal_fused_bn_backward(dz + r.lowerBound * c, x + r.lowerBound * c, r.count, Int32(c), saved.scale, saved.shift,
-                               activation.rawValue, gate, saved.batchNorm.mean, f.k1, f.k2, f.k3, dInput + r.lowerBound * c,
-                               stream)
+                               activation.rawValue, gate, saved.batchNorm.mean, f.k1, f.k2, f.k3, dInputRows, stream)
     }
 }

@@ -45,7 +45,9 @@ public enum WorkspaceSlot {
     /// Scaled weights of the depthwise conv of an inverted-residual block run as one step.
     public static let packedDepthwise = 7
     /// Worker t's scratch (padded input bands).
-    public static func scratch(_ t: Int) -> Int { 8 + 2 * t }
+    public static func scratch(_ t: Int) -> Int { 8 + 3 * t }
     /// Worker t's gradient partials (backward), or its tiles of a fused inference conv.
-    public static func partial(_ t: Int) -> Int { 9 + 2 * t }
+    public static func partial(_ t: Int) -> Int { 9 + 3 * t }
+    /// Worker t's rows of an output gradient that lives only while its images' gradients are made.
+    public static func outputRows(_ t: Int) -> Int { 10 + 3 * t }
 }

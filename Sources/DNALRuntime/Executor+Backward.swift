@@ -86,7 +86,7 @@ extension Executor {
             let c = g.outChannels, pixels = n * g.outHeight * g.outWidth
             let factors = gateFactors(block.gate, channels: c)
             let slopes = block.gate.flatMap { gate.slopes(alpha: p.pointer($0.alpha), mask: p.pointer($0.mask), channels: c) }
-            if g.isDepthwise && !frozen.contains(.conv) {
+            if (g.isDepthwise || Convolution.pointwiseBackwardApplies(g)) && !frozen.contains(.conv) {
                 // image by image, so the conv's output gradient is read back from cache
                 let saved = fusedSaved[step.node]!
                 let norm = FusedNormKernel.backwardFactors(dOutput: dy, x: raw, pixels: pixels, channels: c,
@@ -96,17 +96,29 @@ extension Executor {
                                                            dAlpha: block.gate.map { p.gradient($0.alpha) }, gateSlopes: slopes,
                                                            parallel: parallel)
                 let perImage = g.outHeight * g.outWidth
-                let run = { (dx: UnsafeMutablePointer<Float>?) in
-                    Convolution.depthwiseBackward(g, x: x, dOutput: dRaw, weight: p.pointer(block.weight), dInput: dx,
-                                                  dWeight: p.gradient(block.weight), dBias: block.bias.map { p.gradient($0) },
-                                                  parallel: self.parallel, workspace: self.workspace) { images in
-                        FusedNormKernel.backwardData(norm, dOutput: dy, x: raw,
-                                                     pixels: (images.lowerBound * perImage)..<(images.upperBound * perImage),
-                                                     channels: c, gate: factors, activation: block.activation, saved: saved,
-                                                     dInput: dRaw, stream: 0)
-                    }
+                let produce = { (images: Range<Int>, rows: UnsafeMutablePointer<Float>) in
+                    FusedNormKernel.backwardData(norm, dOutput: dy, x: raw,
+                                                 pixels: (images.lowerBound * perImage)..<(images.upperBound * perImage),
+                                                 channels: c, gate: factors, activation: block.activation, saved: saved,
+                                                 dInputRows: rows, stream: 0)
                 }
-                if input == 0 { run(nil) } else { deliver(to: input, count: inCount, ready: &ready) { run($0) } }
+                let weight = p.pointer(block.weight), dWeight = p.gradient(block.weight), dBias = block.bias.map { p.gradient($0) }
+                if g.isDepthwise {
+                    let run = { (dx: UnsafeMutablePointer<Float>?) in
+                        Convolution.depthwiseBackward(g, x: x, dOutput: dRaw, weight: weight, dInput: dx, dWeight: dWeight,
+                                                      dBias: dBias, parallel: self.parallel, workspace: self.workspace) {
+                            produce($0, dRaw + $0.lowerBound * perImage * c)
+                        }
+                    }
+                    if input == 0 { run(nil) } else { deliver(to: input, count: inCount, ready: &ready) { run($0) } }
+                } else {
+                    let run = { (dx: UnsafeMutablePointer<Float>?, accumulate: Bool) in
+                        Convolution.pointwiseBackward(g, x: x, weight: weight, dInput: dx, accumulate: accumulate, dWeight: dWeight,
+                                                      dBias: dBias, parallel: self.parallel, workspace: self.workspace,
+                                                      produce: produce)
+                    }
+                    if input == 0 { run(nil, false) } else { deliverAccumulating(to: input, ready: &ready) { run($0, $1) } }
+                }
                 return
             }
             FusedNormKernel.backward(dOutput: dy, x: raw, pixels: pixels, channels: c, gamma: p.pointer(block.norm.gamma),
