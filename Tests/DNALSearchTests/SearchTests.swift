@@ -10,9 +10,15 @@ import Testing
 @testable import DNALSearch
 
 /// The DNAL search on a few hundred bundled images, so every run takes about a second.
+/// A class, so each test's run directories are removed when the test's instance goes.
 @Suite("Search", .serialized, .timeLimit(.minutes(5)))
-struct SearchTests {
+final class SearchTests {
     static let data: DataSplits = try! DatasetLoader.load(directory: nil)
+    private var directories: [String] = []
+
+    deinit {
+        for dir in directories { try? FileManager.default.removeItem(atPath: dir) }
+    }
 
     func settings(lambda: Double = 0.05, epochs: [Int] = [1, 2, 1], seed: Int = 3) -> SearchSettings {
         var s = SearchSettings()
@@ -29,6 +35,7 @@ struct SearchTests {
     func directory() throws -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dnalc-search-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        directories.append(dir)
         return dir
     }
 
