@@ -87,7 +87,8 @@ extension Executor {
             let factors = gateFactors(block.gate, channels: c)
             let slopes = block.gate.flatMap { gate.slopes(alpha: p.pointer($0.alpha), mask: p.pointer($0.mask), channels: c) }
             if (g.isDepthwise || Convolution.pointwiseBackwardApplies(g)) && !frozen.contains(.conv) {
-                // image by image, so the conv's output gradient is read back from cache
+                // a group of images at a time (one image for depthwise convs), so the conv's output
+                // gradient is read back from cache
                 let saved = fusedSaved[step.node]!
                 let norm = FusedNormKernel.backwardFactors(dOutput: dy, x: raw, pixels: pixels, channels: c,
                                                            gamma: p.pointer(block.norm.gamma), shift: p.pointer(block.norm.shift),
