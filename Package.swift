@@ -61,7 +61,7 @@ let package = Package(
         // with target attributes and chosen at run time, so the binary runs on any x86-64 CPU.
         .target(
             name: "CDNALKernels",
-            exclude: ["conv.inc", "conv_weight.inc", "dwconv.inc", "peak.inc"],
+            exclude: ["conv.inc", "conv_weight.inc", "dwconv.inc", "dwconv3.inc", "peak.inc"],
             cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]
         ),
         .target(name: "DNALKernels", dependencies: ["CDNALKernels"]),

@@ -68,6 +68,12 @@ struct ConvolutionTests {
         // 3x3 rows of 8, 16 and 32 pixels with whole vectors of channels (48; 20 = a vector and
         // a tail): tiles of 8 whose store and activation are fixed per instance
         (2, 8, 8, 48, 48, 3, 1, 1, 48), (1, 5, 16, 20, 20, 3, 1, 1, 20), (1, 4, 32, 48, 48, 3, 1, 1, 48),
+        // ... a one-row map (the middle kernel row only); stride 2 on even rows (dwconv3.inc):
+        // 32 -> 16 as two tiles of 8, 16 -> 8 as one, 8 -> 4 and 4 -> 2 whole, an odd height
+        // whose last window reaches the bottom padding, a channel tail (the general row)
+        (2, 1, 16, 32, 32, 3, 1, 1, 32), (1, 6, 32, 32, 32, 3, 2, 1, 32), (2, 4, 16, 48, 48, 3, 2, 1, 48),
+        (2, 8, 8, 16, 16, 3, 2, 1, 16), (3, 4, 4, 32, 32, 3, 2, 1, 32), (1, 7, 16, 32, 32, 3, 2, 1, 32),
+        (1, 6, 16, 20, 20, 3, 2, 1, 20),
         // depthwise rows of at most 8 pixels as one tile with the padding loaded as zeros: 2x2,
         // 1x1 and 4x4 maps (a 5x5 kernel whose padding is wider than the interior), a channel tail
         (3, 2, 2, 20, 20, 3, 1, 1, 20), (2, 1, 1, 16, 16, 3, 1, 1, 16), (2, 4, 4, 19, 19, 5, 1, 2, 19),
@@ -161,6 +167,7 @@ struct FoldedConvolutionTests {
         ConvGeometry(batch: 2, inHeight: 5, inWidth: 5, inChannels: 18, outChannels: 18, kernel: 3, stride: 2, padding: 1, groups: 18),
         // depthwise 3x3 rows of 16: the tiles whose activation is fixed per instance
         ConvGeometry(batch: 2, inHeight: 4, inWidth: 16, inChannels: 32, outChannels: 32, kernel: 3, padding: 1, groups: 32),
+        ConvGeometry(batch: 2, inHeight: 5, inWidth: 16, inChannels: 32, outChannels: 32, kernel: 3, stride: 2, padding: 1, groups: 32),
         ConvGeometry(batch: 3, inHeight: 6, inWidth: 6, inChannels: 8, outChannels: 24, kernel: 1),
         ConvGeometry(batch: 2, inHeight: 4, inWidth: 20, inChannels: 6, outChannels: 7, kernel: 3, padding: 1),  // narrow paths
         ConvGeometry(batch: 2, inHeight: 4, inWidth: 20, inChannels: 6, outChannels: 11, kernel: 3, padding: 1),

@@ -88,10 +88,11 @@ struct StreamingStoreTests {
     }
 
     // (batch, H, W, channels, kernel, stride, padding): 32-pixel rows of tiles of 8, a 5x5,
-    // stride 2 (its forward streams; its gradient scatters), short rows, channels not in vectors
+    // stride 2 (its forward streams; its gradient scatters; on 32 columns in tiles), short rows,
+    // channels not in vectors
     @Test("depthwise: streamed equals plain", arguments: [
         (2, 5, 32, 16, 3, 1, 1), (2, 4, 17, 48, 5, 1, 2), (2, 9, 9, 32, 3, 2, 1), (3, 4, 4, 144, 3, 1, 1),
-        (2, 5, 12, 24, 3, 1, 1), (1, 6, 10, 20, 3, 1, 1),
+        (2, 5, 12, 24, 3, 1, 1), (1, 6, 10, 20, 3, 1, 1), (2, 6, 32, 32, 3, 2, 1),
     ])
     func depthwiseMatches(shape: (Int, Int, Int, Int, Int, Int, Int)) {
         let (n, h, w, c, k, s, p) = shape
