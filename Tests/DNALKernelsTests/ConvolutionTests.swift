@@ -77,9 +77,9 @@ struct ConvolutionTests {
         // depthwise rows of at most 8 pixels as one tile with the padding loaded as zeros: 2x2,
         // 1x1 and 4x4 maps (a 5x5 kernel whose padding is wider than the interior), a channel tail
         (3, 2, 2, 20, 20, 3, 1, 1, 20), (2, 1, 1, 16, 16, 3, 1, 1, 16), (2, 4, 4, 19, 19, 5, 1, 2, 19),
-        // depthwise weight gradients: a 7x7 kernel's 49 tap sums in registers, and over 256 channels
-        // the plain walk
-        (2, 9, 9, 20, 20, 7, 1, 3, 20), (2, 4, 5, 260, 260, 3, 1, 1, 260),
+        // depthwise weight gradients: a 7x7 kernel's 49 tap sums in registers, 260 channels (16
+        // blocks and a tail) in registers too, and a 1x1 kernel's plain walk
+        (2, 9, 9, 20, 20, 7, 1, 3, 20), (2, 4, 5, 260, 260, 3, 1, 1, 260), (2, 4, 5, 20, 20, 1, 1, 0, 20),
     ].map { ConvGeometry(batch: $0.0, inHeight: $0.1, inWidth: $0.2, inChannels: $0.3, outChannels: $0.4,
                          kernel: $0.5, stride: $0.6, padding: $0.7, groups: $0.8) }
 
