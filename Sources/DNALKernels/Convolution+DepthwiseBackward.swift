@@ -1,16 +1,17 @@
 import CDNALKernels
 
 extension Convolution {
-    /// Both gradients of a depthwise conv, image by image: `produce(images)` first writes those
-    /// images' dOutput (the batch norm's second backward pass, `FusedNormKernel.backwardData`),
-    /// then the weight gradient and dInput (overwritten; nil: not needed) read it while it is
-    /// still in cache. Run layer by layer, dOutput (75 MB on MobileNetV2's 32x32 layers at batch
-    /// 128) went to memory once and came back twice. Same sums, in the same order, as
-    /// `backwardWeight` and `backwardInput`.
-    public static func depthwiseBackward(_ g: ConvGeometry, x: UnsafePointer<Float>, dOutput: UnsafeMutablePointer<Float>,
-                                         weight: UnsafePointer<Float>, dInput: UnsafeMutablePointer<Float>?,
-                                         dWeight: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>?,
-                                         parallel: Parallel, workspace: Workspace, produce: (Range<Int>) -> Void) {
+    /// Both gradients of a depthwise conv, image by image, as `pointwiseBackward` runs groups of
+    /// images: `produce(images, rows)` first writes an image's output gradient into `rows` (the
+    /// batch norm's second backward pass, `FusedNormKernel.backwardData`), a worker's buffer that
+    /// stays in cache while the weight gradient and dInput (overwritten; nil: not needed) read it.
+    /// Run layer by layer, the output gradient (75 MB on MobileNetV2's 32x32 layers at batch 128)
+    /// went to memory once and came back twice. Same sums, in the same order, as `backwardWeight`
+    /// and `backwardInput`.
+    public static func depthwiseBackward(_ g: ConvGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                         dInput: UnsafeMutablePointer<Float>?, dWeight: UnsafeMutablePointer<Float>,
+                                         dBias: UnsafeMutablePointer<Float>?, parallel: Parallel, workspace: Workspace,
+                                         produce: (Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
         precondition(g.isDepthwise, "depthwiseBackward takes depthwise convs only")
         var d = depthwise(g)
         d.stream = StreamingStores.hint(floats: g.inputCount)
@@ -18,18 +19,22 @@ extension Convolution {
         let gradientAsForward = depthwiseGradientAsForward(g, weight: weight, workspace: workspace)
         var forwardOfGradient = gradientAsForward?.1 ?? dnal_dwconv()
         let size = g.weightCount + g.outChannels
-        let partials = (0..<parallel.parts(count: g.batch)).map { workspace.buffer(WorkspaceSlot.partial($0), floats: size) }
+        let parts = max(1, parallel.parts(count: g.batch))
+        let partials = (0..<parts).map { workspace.buffer(WorkspaceSlot.partial($0), floats: size) }
         for p in partials { p.initialize(repeating: 0, count: size) }
+        let outFloats = g.outHeight * g.outWidth * g.outChannels, inFloats = g.inHeight * g.inWidth * g.inChannels
+        let buffers = (0..<parts).map { workspace.buffer(WorkspaceSlot.outputRows($0), floats: outFloats) }
         parallel.forEachChunk(count: g.batch) { t, r in
             for image in r {
-                let n0 = Int32(image), n1 = Int32(image + 1)
-                produce(image..<(image + 1))
-                dnal_dwconv_backward_weight(&d, x, dOutput, partials[t], dBias == nil ? nil : partials[t] + g.weightCount, n0, n1)
+                produce(image..<(image + 1), buffers[t])
+                // the kernels see the image as a batch of its own: its x and dInput start at it
+                let xImage = x + image * inFloats
+                dnal_dwconv_backward_weight(&d, xImage, buffers[t], partials[t], dBias == nil ? nil : partials[t] + g.weightCount, 0, 1)
                 guard let dInput else { continue }
                 if let flipped = gradientAsForward?.0 {
-                    dnal_dwconv_forward(&forwardOfGradient, dOutput, flipped, nil, dInput, n0, n1)
+                    dnal_dwconv_forward(&forwardOfGradient, buffers[t], flipped, nil, dInput + image * inFloats, 0, 1)
                 } else {
-                    dnal_dwconv_backward_data(&d, dOutput, weight, dInput, n0, n1)
+                    dnal_dwconv_backward_data(&d, buffers[t], weight, dInput + image * inFloats, 0, 1)
                 }
             }
         }

@@ -106,10 +106,8 @@ extension Executor {
                 let weight = p.pointer(block.weight), dWeight = p.gradient(block.weight), dBias = block.bias.map { p.gradient($0) }
                 if g.isDepthwise {
                     let run = { (dx: UnsafeMutablePointer<Float>?) in
-                        Convolution.depthwiseBackward(g, x: x, dOutput: dRaw, weight: weight, dInput: dx, dWeight: dWeight,
-                                                      dBias: dBias, parallel: self.parallel, workspace: self.workspace) {
-                            produce($0, dRaw + $0.lowerBound * perImage * c)
-                        }
+                        Convolution.depthwiseBackward(g, x: x, weight: weight, dInput: dx, dWeight: dWeight, dBias: dBias,
+                                                      parallel: self.parallel, workspace: self.workspace, produce: produce)
                     }
                     if input == 0 { run(nil) } else { deliver(to: input, count: inCount, ready: &ready) { run($0) } }
                 } else {
