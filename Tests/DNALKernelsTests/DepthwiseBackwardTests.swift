@@ -32,14 +32,9 @@ struct DepthwiseBackwardTests {
 
     @Test("gradients equal the reference on every ISA", arguments: geometries)
     func gradients(g: ConvGeometry) {
-        let x = Numerics.random(g.inputCount, seed: 71).map(Float.init)
-        let w = Numerics.random(g.weightCount, seed: 72, scale: 0.5).map(Float.init)
-        let dy = Numerics.random(g.outputCount, seed: 73).map(Float.init)
-        let startW = Numerics.random(g.weightCount, seed: 74).map(Float.init)
-        let startB = Numerics.random(g.outChannels, seed: 75).map(Float.init)
-        var expectedW = startW, expectedB = startB, expectedX = [Float](repeating: 0, count: g.inputCount)
-        ConvolutionReference.backwardWeight(g, x: x, dOutput: dy, dWeight: &expectedW, dBias: &expectedB)
-        ConvolutionReference.backwardInput(g, dOutput: dy, weight: w, dInput: &expectedX)
+        let c = ReferenceGradientCase(g, seed: 71)
+        let (x, w, dy, startW, startB) = (c.x, c.weight, c.dOutput, c.startWeight, c.startBias)
+        let (expectedW, expectedB, expectedX) = (c.expectedWeight, c.expectedBias, c.expectedInput)
         let atolW = 1e-5 * Double(g.batch * g.outHeight * g.outWidth + 1), atolX = 1e-5 * Double(g.kernel * g.kernel + 1)
         for isa in KernelISA.supported {
             for threads in [1, 2] {
@@ -66,16 +61,12 @@ struct DepthwiseBackwardTests {
         let x = Numerics.random(g.inputCount, seed: 81).map(Float.init)
         let w = Numerics.random(g.weightCount, seed: 82, scale: 0.5).map(Float.init)
         let dy = Numerics.random(g.outputCount, seed: 83).map(Float.init)
-        let parallel = Parallel(threads: 1)
-        var layerW = [Float](repeating: 0, count: g.weightCount), layerB = [Float](repeating: 0, count: g.outChannels)
-        var layerX = [Float](repeating: 0, count: g.inputCount)
-        Convolution.backwardWeight(g, x: x, dOutput: dy, dWeight: &layerW, dBias: &layerB, parallel: parallel, workspace: Workspace())
-        Convolution.backwardInput(g, dOutput: dy, weight: w, dInput: &layerX, parallel: parallel, workspace: Workspace())
+        let layer = LayerByLayerGradients(g, x: x, weight: w, dOutput: dy)
         var dw = [Float](repeating: 0, count: g.weightCount), db = [Float](repeating: 0, count: g.outChannels)
         var dx = [Float](repeating: .nan, count: g.inputCount)
-        _ = Self.run(g, x: x, w: w, dy: dy, dw: &dw, db: &db, dx: &dx, inputGradient: true, parallel: parallel)
-        #expect(dw == layerW)
-        #expect(db == layerB)
-        #expect(dx == layerX)
+        _ = Self.run(g, x: x, w: w, dy: dy, dw: &dw, db: &db, dx: &dx, inputGradient: true, parallel: Parallel(threads: 1))
+        #expect(dw == layer.weight)
+        #expect(db == layer.bias)
+        #expect(dx == layer.input)
     }
 }

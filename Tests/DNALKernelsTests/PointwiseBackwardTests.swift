@@ -17,15 +17,10 @@ struct PointwiseBackwardTests {
 
     @Test("gradients equal the reference on every ISA", arguments: geometries)
     func gradients(g: ConvGeometry) {
-        let x = Numerics.random(g.inputCount, seed: 51).map(Float.init)
-        let w = Numerics.random(g.weightCount, seed: 52, scale: 0.5).map(Float.init)
-        let dy = Numerics.random(g.outputCount, seed: 53).map(Float.init)
-        let startW = Numerics.random(g.weightCount, seed: 54).map(Float.init)
-        let startB = Numerics.random(g.outChannels, seed: 55).map(Float.init)
+        let c = ReferenceGradientCase(g, seed: 51)
+        let (x, w, dy, startW, startB) = (c.x, c.weight, c.dOutput, c.startWeight, c.startBias)
+        let (expectedW, expectedB, expectedX) = (c.expectedWeight, c.expectedBias, c.expectedInput)
         let startX = Numerics.random(g.inputCount, seed: 56).map(Float.init)
-        var expectedW = startW, expectedB = startB, expectedX = [Float](repeating: 0, count: g.inputCount)
-        ConvolutionReference.backwardWeight(g, x: x, dOutput: dy, dWeight: &expectedW, dBias: &expectedB)
-        ConvolutionReference.backwardInput(g, dOutput: dy, weight: w, dInput: &expectedX)
         let atolW = 1e-5 * Double(g.batch * g.outHeight * g.outWidth + 1), atolX = 1e-5 * Double(g.outChannels + 1)
         let perImage = g.outHeight * g.outWidth * g.outChannels
         for isa in KernelISA.supported {
@@ -66,10 +61,7 @@ struct PointwiseBackwardTests {
         let w = Numerics.random(g.weightCount, seed: 62, scale: 0.5).map(Float.init)
         let dy = Numerics.random(g.outputCount, seed: 63).map(Float.init)
         let parallel = Parallel(threads: 1)
-        var layerW = [Float](repeating: 0, count: g.weightCount), layerB = [Float](repeating: 0, count: g.outChannels)
-        var layerX = [Float](repeating: 0, count: g.inputCount)
-        Convolution.backwardWeight(g, x: x, dOutput: dy, dWeight: &layerW, dBias: &layerB, parallel: parallel, workspace: Workspace())
-        Convolution.backwardInput(g, dOutput: dy, weight: w, dInput: &layerX, parallel: parallel, workspace: Workspace())
+        let layer = LayerByLayerGradients(g, x: x, weight: w, dOutput: dy)
         var dw = [Float](repeating: 0, count: g.weightCount), db = [Float](repeating: 0, count: g.outChannels)
         var dx = [Float](repeating: .nan, count: g.inputCount)
         let perImage = g.outHeight * g.outWidth * g.outChannels
@@ -79,8 +71,8 @@ struct PointwiseBackwardTests {
                 for k in 0..<(images.count * perImage) { rows[k] = dy[images.lowerBound * perImage + k] }
             }
         }
-        #expect(dw == layerW)
-        #expect(db == layerB)
-        #expect(dx == layerX)
+        #expect(dw == layer.weight)
+        #expect(db == layer.bias)
+        #expect(dx == layer.input)
     }
 }
