@@ -18,6 +18,14 @@ extension Convolution {
         return groups == 1 ? Int(parallel.onCaller { dnal_conv_winograd_applies(&d) }) : 0
     }
 
+    /// Whether the kernels of `parallel` run `g` as column Winograd where a chain or pair step
+    /// reads its input planar (`dnal_conv_column_winograd_applies`; docs/winograd.md): the
+    /// narrow 3x3 layers pruning leaves, on AVX-512.
+    public static func columnWinogradApplies(_ g: ConvGeometry, parallel: Parallel) -> Bool {
+        var d = descriptor(g, activation: .none)
+        return g.groups == 1 && parallel.onCaller { dnal_conv_column_winograd_applies(&d) } != 0
+    }
+
     /// Transforms the packed weights of `d` into `room` (`dnal_conv_winograd_weight_floats`),
     /// input channels split over the workers, and makes the descriptor's forward rows read them.
     static func attachWinograd(_ d: inout dnal_conv, packed: UnsafePointer<Float>, room: UnsafeMutablePointer<Float>,

@@ -82,14 +82,16 @@ struct FusedConvolutionTests {
 /// intermediate is planar: 8 -> 11 and 11 -> 5 (channel groups, 20-pixel rows with a partial
 /// tile), 16 -> 16 on 16-pixel rows (tiles of two rows), 7x7 kernels (wider than the planar
 /// border: the second conv copies its rows); 16 middle channels on 20-pixel rows and a strided
-/// first conv are not narrow.
+/// first conv are not narrow. On 8 or 12 rows of 16 or 32 pixels the second conv reads the
+/// planar intermediate as column Winograd (two bands or one per pass) and stores NHWC.
 @Suite("Fused convolution pairs")
 struct FusedConvolutionPairTests {
     @Test("a block's two convs image by image equal gather, conv, conv, scatter-add",
-          arguments: [(8, 11, false, 20, 3), (11, 5, false, 20, 3), (16, 6, true, 20, 3), (16, 6, false, 20, 3),
-                      (16, 16, false, 16, 3), (8, 6, false, 17, 7)])
-    func pair(mid: Int, outs: Int, stride2: Bool, w: Int, kernel: Int) throws {
-        let (h, trunk) = (6, outs > 12 ? 24 : 16)  // room for the scattered outputs
+          arguments: [(8, 11, false, 6, 20, 3), (11, 5, false, 6, 20, 3), (16, 6, true, 6, 20, 3), (16, 6, false, 6, 20, 3),
+                      (16, 16, false, 6, 16, 3), (8, 6, false, 6, 17, 7), (8, 6, false, 8, 32, 3), (10, 10, false, 8, 16, 3),
+                      (5, 13, false, 12, 16, 3)])
+    func pair(mid: Int, outs: Int, stride2: Bool, h: Int, w: Int, kernel: Int) throws {
+        let trunk = outs > 12 ? 24 : 16  // room for the scattered outputs
         let gather = [0, 2, 3, 7, 8, 11, 13]
         let g1 = ConvGeometry(batch: 3, inHeight: h, inWidth: w, inChannels: gather.count, outChannels: mid, kernel: kernel,
                               stride: stride2 ? 2 : 1, padding: kernel / 2)
@@ -138,6 +140,8 @@ struct FusedConvolutionPairTests {
 /// rows) or 13 (a partial last tile on 20-pixel rows) or 32 (8x8 and 4x4 maps, packed planes),
 /// outputs scattered out of order or written to every channel, ReLU and no activation,
 /// a batch-norm scale, and a trunk that starts negative (planes no block writes still get the ReLU).
+/// Maps of 4k rows of 16m pixels run every conv as column Winograd: two bands per pass (8 rows)
+/// or one (12 rows, 4 rows), 16, 32 and 48 pixels (a last half tile).
 @Suite("Fused convolution chains")
 struct FusedConvolutionChainTests {
     struct Block {
@@ -156,7 +160,8 @@ struct FusedConvolutionChainTests {
         Block(gather: [1, 4, 6, 9, 10], mid: 5, outs: 12, scatter: nil, act: .none, scaled: false),
     ]
 
-    @Test("a chain of blocks equals the blocks one by one", arguments: [(6, 16), (5, 20), (5, 32), (8, 8), (4, 4)])
+    @Test("a chain of blocks equals the blocks one by one",
+          arguments: [(6, 16), (5, 20), (5, 32), (8, 8), (4, 4), (8, 16), (12, 16), (8, 32), (4, 48)])
     func chain(h: Int, w: Int) throws {
         // 16 middle channels take the narrow path on rows of exactly 16 pixels only: 13 on longer
         // rows; 32 on shorter ones (packed planes, outputs in passes of up to 13)
@@ -219,6 +224,12 @@ struct FusedConvolutionChainTests {
                                            weight: pointer(t.w2), bias: pointer(t.b2)))
         }
         for isa in KernelISA.supported {
+            // whole images of 4k rows of 16m pixels: every conv as column Winograd on AVX-512
+            let column = tensors.map {
+                Convolution.columnWinogradApplies($0.g1, parallel: Parallel(threads: 1, isa: isa)) &&
+                    Convolution.columnWinogradApplies($0.g2, parallel: Parallel(threads: 1, isa: isa))
+            }
+            #expect(column.allSatisfy { $0 == (planar && isa == .avx512 && h % 4 == 0 && w % 16 == 0) }, "\(isa) \(h)x\(w): \(column)")
             var y = trunk
             let ran = y.withUnsafeMutableBufferPointer { p in
                 Convolution.forwardChain(calls, trunk: p.baseAddress!, parallel: Parallel(threads: 2, isa: isa), workspace: Workspace())
