@@ -36,6 +36,11 @@ struct ConvolutionTests {
         // rows of exactly 32 pixels with up to 8 outputs: tiles of two rows of two vectors, outputs
         // in passes of up to 6 (8 = 4 + 4, 7 = 4 + 3)
         (2, 4, 32, 5, 5, 3, 1, 1, 1), (1, 5, 32, 3, 7, 5, 1, 2, 1), (1, 4, 34, 9, 8, 3, 1, 0, 1),
+        // column Winograd (AVX-512, narrow 3x3 layers on 4k rows of 16m pixels, NHWC copied planar):
+        // two bands per pass (8 rows) with 2 workers splitting an image, one band (4 and 12 rows),
+        // 16, 32 and 48 pixels (a last half tile), outputs in quad passes of up to 6 and beyond 13
+        (3, 8, 16, 6, 7, 3, 1, 1, 1), (3, 4, 32, 8, 8, 3, 1, 1, 1), (2, 12, 48, 5, 13, 3, 1, 1, 1),
+        (3, 8, 32, 11, 22, 3, 1, 1, 1),
         // weight gradients with a kernel row's taps (kw x inputs) in the lanes: 15 of 16 (three
         // rows together, 9 outputs as 8 + 1), 30 (two vectors, outputs in fours), 57 and 63 (four
         // vectors, rows one by one), 66 (the output-channel tile again), stride 2, a 5x5
@@ -106,6 +111,19 @@ struct ConvolutionTests {
                 Convolution.forward(g, x: t.x, weight: t.w, bias: t.b, y: &y, parallel: Parallel(threads: threads, isa: isa), workspace: Workspace())
                 let m = Numerics.firstMismatch(y, expected, rtol: 1e-4, atol: tolerance(g))
                 #expect(m == nil, "\(isa) threads \(threads) \(g): \(String(describing: m))")
+            }
+        }
+    }
+
+    /// The column Winograd geometries above take it on AVX-512 only, so their comparisons
+    /// cannot fall back to the direct narrow path unnoticed.
+    @Test func narrowLayersOfWholeBandsRunAsColumnWinograd() {
+        let column = Self.geometries.filter { $0.kernel == 3 && $0.stride == 1 && $0.inHeight % 4 == 0 && $0.inWidth % 16 == 0 &&
+            $0.groups == 1 && $0.outChannels <= 22 && $0.inChannels >= 4 && $0.outChannels >= 4 && $0.inChannels <= 16 }
+        #expect(column.count >= 4)
+        for isa in KernelISA.supported {
+            for g in column {
+                #expect(Convolution.columnWinogradApplies(g, parallel: Parallel(threads: 1, isa: isa)) == (isa == .avx512), "\(isa) \(g)")
             }
         }
     }
