@@ -3,7 +3,8 @@
 // bumping `generation`; every worker acknowledges it by counting down `pending`, after running its
 // part if its index is below the loop's part count; the caller, after its own part, waits for
 // `pending` to reach zero. Because every worker acknowledges, none can still be reading a loop's
-// fields when the next loop overwrites them.
+// fields when the next loop overwrites them. A loop may also share its pieces out dynamically
+// (dnal_parallel_claim): each worker runs its own block, then takes what is left of the others'.
 #include "include/dnal_parallel.h"
 
 #include <pthread.h>
@@ -114,4 +115,28 @@ int dnal_parallel_run(int parts, dnal_part_fn fn, void *context)
     while (atomic_load_explicit(&pool.pending, memory_order_acquire) > 0) CPU_RELAX();
     atomic_flag_clear_explicit(&pool.busy, memory_order_release);
     return 0;
+}
+
+/// Takes one piece from `block`: its first (from_front) or its last remaining one.
+static int take_piece(unsigned long long *block, int from_front)
+{
+    unsigned long long now = __atomic_load_n(block, __ATOMIC_RELAXED);
+    for (;;) {
+        const unsigned first = (unsigned)(now & 0xffffffffu), end = (unsigned)(now >> 32);
+        if (first >= end) return -1;
+        const unsigned long long next = from_front ? now + 1 : now - (1ull << 32);
+        if (__atomic_compare_exchange_n(block, &now, next, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+            return (int)(from_front ? first : end - 1);
+    }
+}
+
+int dnal_parallel_claim(unsigned long long *blocks, int workers, int self)
+{
+    const int own = take_piece(&blocks[self], 1);
+    if (own >= 0) return own;
+    for (int k = 1; k < workers; k++) {
+        const int stolen = take_piece(&blocks[(self + k) % workers], 0);
+        if (stolen >= 0) return stolen;
+    }
+    return -1;
 }

@@ -2,7 +2,7 @@ import CDNALKernels
 import Foundation
 
 /// Batch normalisation over NHWC tensors seen as `pixels x channels` (a vector batch is
-/// `batch x features`). Statistics are reduced per worker in double and added in worker order.
+/// `batch x features`). Statistics are reduced per piece of the pixels in double and added in piece order.
 public enum BatchNormKernel {
     /// What the forward pass keeps for the backward pass: batch mean and 1/sqrt(var + eps).
     public struct Saved {
@@ -88,7 +88,7 @@ public enum BatchNormKernel {
             k3[i] = Float(inv * inv * sumDyCentered / m)
         }
         saved.mean.withUnsafeBufferPointer { mean in
-            parallel.forEachChunk(count: pixels, grain: 256) { _, r in
+            parallel.forEachPiece(count: pixels, grain: 256) { _, r in
                 dnal_bn_backward_data(dOutput + r.lowerBound * c, x + r.lowerBound * c, r.count, Int32(c), mean.baseAddress!,
                                       k1, k2, k3, dInput + r.lowerBound * c)
             }
@@ -98,20 +98,22 @@ public enum BatchNormKernel {
     /// y[p][c] = x[p][c] * scale[c] + shift[c]
     static func affine(x: UnsafePointer<Float>, pixels: Int, channels c: Int, scale: [Float], shift: [Float]?,
                        y: UnsafeMutablePointer<Float>, parallel: Parallel) {
-        parallel.forEachChunk(count: pixels, grain: 256) { _, r in
+        parallel.forEachPiece(count: pixels, grain: 256) { _, r in
             dnal_channel_affine(x + r.lowerBound * c, r.count, Int32(c), scale, shift, y + r.lowerBound * c)
         }
     }
 
-    /// Per-channel sums over pixel chunks, added in worker order. Each worker owns a disjoint
+    /// Per-channel sums over pieces of the pixels (`Parallel.pieces`), added in piece order, so
+    /// the total does not depend on which worker summed which piece. Each piece owns a disjoint
     /// slice of one zeroed allocation (no shared copy-on-write storage between threads).
     static func reduce(pixels: Int, channels c: Int, parallel: Parallel,
                        _ body: (Range<Int>, UnsafeMutablePointer<Double>) -> Void) -> [Double] {
-        let parts = max(1, parallel.parts(count: pixels, grain: 256))
+        let pieces = parallel.pieces(count: pixels, grain: 256)
+        let parts = max(1, pieces.count)
         let partials = UnsafeMutablePointer<Double>.allocate(capacity: parts * c)
         defer { partials.deallocate() }
         partials.initialize(repeating: 0, count: parts * c)
-        parallel.forEachChunk(count: pixels, grain: 256) { t, r in body(r, partials + t * c) }
+        parallel.forEach(pieces) { _, i in body(pieces[i], partials + i * c) }
         var total = [Double](repeating: 0, count: c)
         for t in 0..<parts { for i in 0..<c { total[i] += partials[t * c + i] } }
         return total

@@ -48,7 +48,7 @@ extension Convolution {
                 let tiles = (0..<max(1, parallel.parts(count: batch))).map {
                     workspace.buffer(WorkspaceSlot.partial($0), floats: floats)
                 }
-                parallel.forEachChunk(count: batch) { t, r in
+                parallel.forEachPiece(count: batch) { t, r in
                     dnal_conv_chain_forward_images(c.baseAddress, count, w, trunk, Int32(r.lowerBound), Int32(r.upperBound), tiles[t])
                 }
                 return true

@@ -67,7 +67,7 @@ extension Convolution {
         call.withKernelFusion { f in
             let scratch = scratchBuffers(floats: dnal_conv_scratch_floats(&d), count: g.batch, parallel: parallel, workspace: workspace)
             let tiles = (0..<parts).map { workspace.buffer(WorkspaceSlot.partial($0), floats: dnal_conv_fusion_tile_floats(&d, &f)) }
-            parallel.forEachChunk(count: g.batch) { t, r in
+            parallel.forEachPiece(count: g.batch) { t, r in
                 dnal_conv_forward_images(&d, &f, x, packed, bias, y, Int32(r.lowerBound), Int32(r.upperBound), scratch[t], tiles[t])
             }
         }
@@ -96,7 +96,7 @@ extension Convolution {
                 let scratch = scratchBuffers(floats: max(dnal_conv_scratch_floats(&d1), dnal_conv_scratch_floats(&d2)),
                                              count: g1.batch, parallel: parallel, workspace: workspace)
                 let tiles = (0..<parts).map { workspace.buffer(WorkspaceSlot.partial($0), floats: t1 + mid + t2 + 16) }
-                parallel.forEachChunk(count: g1.batch) { t, r in
+                parallel.forEachPiece(count: g1.batch) { t, r in
                     let tile = tiles[t]
                     dnal_conv_pair_forward_images(&d1, &f1, w1, first.bias, &d2, &f2, w2, second.bias, x, y, Int32(r.lowerBound),
                                                   Int32(r.upperBound), scratch[t], tile, tile + t1, tile + t1 + mid)

@@ -29,7 +29,7 @@ public enum Convolution {
         d.stream = StreamingStores.hint(floats: g.outputCount)
         let rows = g.batch * g.outHeight
         let scratch = scratchBuffers(floats: dnal_conv_scratch_floats(&d), count: rows, parallel: parallel, workspace: workspace)
-        parallel.forEachChunk(count: rows) { t, r in
+        parallel.forEachPiece(count: rows, align: g.outHeight) { t, r in
             for grp in 0..<g.groups {
                 dnal_conv_forward_rows(&d, x + grp * g.inPerGroup, packed + grp * perGroup, bias.map { $0 + grp * g.outPerGroup },
                                        y + grp * g.outPerGroup, Int32(r.lowerBound), Int32(r.upperBound), 0, scratch[t])
@@ -110,7 +110,7 @@ public enum Convolution {
         let gradient = DenseInputGradient(g, weight: weight, parallel: parallel, workspace: workspace)
         let rows = g.batch * g.inHeight
         let scratch = scratchBuffers(floats: gradient.scratchFloats, count: rows, parallel: parallel, workspace: workspace)
-        parallel.forEachChunk(count: rows) { t, r in
+        parallel.forEachPiece(count: rows, align: g.inHeight) { t, r in
             gradient.run(dOutput: dOutput, dInput: dInput, rows: r, accumulate: accumulate, scratch: scratch[t])
         }
     }

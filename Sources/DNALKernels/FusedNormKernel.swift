@@ -60,7 +60,7 @@ public enum FusedNormKernel {
     static func apply(x: UnsafePointer<Float>, pixels: Int, channels c: Int, scale: [Float], shift: [Float],
                       activation: Activation, y: UnsafeMutablePointer<Float>, parallel: Parallel) {
         let stream = StreamingStores.hint(floats: pixels * c)
-        parallel.forEachChunk(count: pixels, grain: 256) { _, r in
+        parallel.forEachPiece(count: pixels, grain: 256) { _, r in
             dnal_channel_affine_act(x + r.lowerBound * c, r.count, Int32(c), scale, shift, activation.rawValue, y + r.lowerBound * c,
                                     stream)
         }
@@ -79,7 +79,7 @@ public enum FusedNormKernel {
                                       activation: activation, saved: saved, dGamma: dGamma, dShift: dShift, dAlpha: dAlpha,
                                       gateSlopes: gateSlopes, parallel: parallel)
         let stream = StreamingStores.hint(floats: pixels * c)
-        parallel.forEachChunk(count: pixels, grain: 256) { _, r in
+        parallel.forEachPiece(count: pixels, grain: 256) { _, r in
             backwardData(factors, dOutput: dz, x: x, pixels: r, channels: c, gate: gate, activation: activation, saved: saved,
                          dInputRows: dInput + r.lowerBound * c, stream: stream)
         }

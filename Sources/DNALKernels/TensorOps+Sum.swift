@@ -29,7 +29,7 @@ extension TensorOps {
         let plain = inputs.filter { $0.index == nil }, scattered = inputs.filter { $0.index != nil }
         let indices = scattered.map { $0.index! }
         let act = activation.rawValue
-        parallel.forEachChunk(count: pixels, grain: sumBlockPixels) { _, chunk in
+        parallel.forEachPiece(count: pixels, grain: sumBlockPixels) { _, chunk in
             var p0 = chunk.lowerBound
             while p0 < chunk.upperBound {
                 let n = min(sumBlockPixels, chunk.upperBound - p0)

@@ -6,7 +6,7 @@ public enum TensorOps {
     /// y = a + b over `count` floats (y may alias a or b).
     public static func add(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int,
                            into y: UnsafeMutablePointer<Float>, parallel: Parallel) {
-        parallel.forEachChunk(count: count, grain: 1 << 14) { _, r in
+        parallel.forEachPiece(count: count, grain: 1 << 14) { _, r in
             dnal_add(a + r.lowerBound, b + r.lowerBound, r.count, y + r.lowerBound)
         }
     }
@@ -14,7 +14,7 @@ public enum TensorOps {
     /// y = x over `count` floats, in chunks over the workers (one core's copy bandwidth is a
     /// fraction of the machine's).
     public static func copy(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>, parallel: Parallel) {
-        parallel.forEachChunk(count: count, grain: 1 << 14) { _, r in
+        parallel.forEachPiece(count: count, grain: 1 << 14) { _, r in
             (y + r.lowerBound).update(from: x + r.lowerBound, count: r.count)
         }
     }
@@ -22,7 +22,7 @@ public enum TensorOps {
     /// y = x * m elementwise.
     public static func multiply(_ x: UnsafePointer<Float>, _ m: UnsafePointer<Float>, count: Int,
                                 into y: UnsafeMutablePointer<Float>, parallel: Parallel) {
-        parallel.forEachChunk(count: count, grain: 1 << 14) { _, r in
+        parallel.forEachPiece(count: count, grain: 1 << 14) { _, r in
             dnal_multiply(x + r.lowerBound, m + r.lowerBound, r.count, y + r.lowerBound)
         }
     }
@@ -30,7 +30,7 @@ public enum TensorOps {
     /// Copies (or adds) `width` channels per pixel between tensors with pixel strides ldx, ldy.
     public static func copyChannels(_ x: UnsafePointer<Float>, ldx: Int, pixels: Int, width: Int,
                                     into y: UnsafeMutablePointer<Float>, ldy: Int, accumulate: Bool, parallel: Parallel) {
-        parallel.forEachChunk(count: pixels, grain: 1024) { _, r in
+        parallel.forEachPiece(count: pixels, grain: 1024) { _, r in
             dnal_copy_channels(x + r.lowerBound * ldx, Int32(ldx), r.count, Int32(width), y + r.lowerBound * ldy, Int32(ldy),
                                accumulate ? 1 : 0)
         }
@@ -40,7 +40,7 @@ public enum TensorOps {
     /// (pixel stride ldy). The gradient is `scatterAddChannels` with the same index.
     public static func gatherChannels(_ x: UnsafePointer<Float>, ldx: Int, pixels: Int, index: [Int32],
                                       into y: UnsafeMutablePointer<Float>, ldy: Int, parallel: Parallel) {
-        parallel.forEachChunk(count: pixels, grain: 1024) { _, r in
+        parallel.forEachPiece(count: pixels, grain: 1024) { _, r in
             dnal_gather_channels(x + r.lowerBound * ldx, Int32(ldx), r.count, index, Int32(index.count), y + r.lowerBound * ldy, Int32(ldy))
         }
     }
@@ -49,7 +49,7 @@ public enum TensorOps {
     /// The gradient is `gatherChannels` with the same index. `index` must not repeat a channel.
     public static func scatterAddChannels(_ x: UnsafePointer<Float>, ldx: Int, pixels: Int, index: [Int32],
                                           into y: UnsafeMutablePointer<Float>, ldy: Int, parallel: Parallel) {
-        parallel.forEachChunk(count: pixels, grain: 1024) { _, r in
+        parallel.forEachPiece(count: pixels, grain: 1024) { _, r in
             dnal_scatter_add_channels(x + r.lowerBound * ldx, Int32(ldx), r.count, index, Int32(index.count), y + r.lowerBound * ldy, Int32(ldy))
         }
     }
@@ -59,7 +59,7 @@ public enum TensorOps {
     public static func sumScatter(trunk: UnsafePointer<Float>, ldt: Int, _ x: UnsafePointer<Float>, ldx: Int, pixels: Int,
                                   index: [Int32], into y: UnsafeMutablePointer<Float>, ldy: Int, width: Int,
                                   activation: FusedNormKernel.Activation, parallel: Parallel) {
-        parallel.forEachChunk(count: pixels, grain: 1024) { _, r in
+        parallel.forEachPiece(count: pixels, grain: 1024) { _, r in
             dnal_sum_scatter_act(trunk + r.lowerBound * ldt, Int32(ldt), x + r.lowerBound * ldx, Int32(ldx), index,
                                  Int32(index.count), r.count, y + r.lowerBound * ldy, Int32(ldy), Int32(width),
                                  activation.rawValue)

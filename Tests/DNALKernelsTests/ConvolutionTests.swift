@@ -37,10 +37,11 @@ struct ConvolutionTests {
         // in passes of up to 6 (8 = 4 + 4, 7 = 4 + 3)
         (2, 4, 32, 5, 5, 3, 1, 1, 1), (1, 5, 32, 3, 7, 5, 1, 2, 1), (1, 4, 34, 9, 8, 3, 1, 0, 1),
         // column Winograd (AVX-512, narrow 3x3 layers on 4k rows of 16m pixels, NHWC copied planar):
-        // two bands per pass (8 rows) with 2 workers splitting an image, one band (4 and 12 rows),
-        // 16, 32 and 48 pixels (a last half tile), outputs in quad passes of up to 6 and beyond 13
+        // two bands per pass (8 rows), one band (4 and 12 rows), 16, 32 and 48 pixels (a last half
+        // tile), outputs in quad passes of up to 6 and beyond 13; a single image, whose rows 2
+        // workers share in pieces that are parts of an image (the direct path)
         (3, 8, 16, 6, 7, 3, 1, 1, 1), (3, 4, 32, 8, 8, 3, 1, 1, 1), (2, 12, 48, 5, 13, 3, 1, 1, 1),
-        (3, 8, 32, 11, 22, 3, 1, 1, 1),
+        (3, 8, 32, 11, 22, 3, 1, 1, 1), (1, 8, 16, 6, 7, 3, 1, 1, 1),
         // weight gradients with a kernel row's taps (kw x inputs) in the lanes: 15 of 16 (three
         // rows together, 9 outputs as 8 + 1), 30 (two vectors, outputs in fours), 57 and 63 (four
         // vectors, rows one by one), 66 (the output-channel tile again), stride 2, a 5x5

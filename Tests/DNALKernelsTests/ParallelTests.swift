@@ -1,4 +1,5 @@
 import DNALKernels
+import Foundation
 import Dispatch
 import Synchronization
 import Testing
@@ -46,5 +47,72 @@ struct ParallelTests {
         let all = results.withLock { $0 }
         #expect(all.count == 4)
         for counts in all { #expect(counts.count == 300 && counts.allSatisfy { $0 == 300 }) }
+    }
+
+    @Test("pieces tile the items, aligned where there are enough units", arguments: [1, 2, 3, 8])
+    func piecesTileTheItems(threads: Int) {
+        let parallel = Parallel(threads: threads)
+        for (count, grain, align) in [(1, 1, 1), (7, 1, 1), (128, 1, 1), (4096, 1, 32), (4096, 1024, 32), (96, 1, 32),
+                                      (100, 1, 7), (1 << 20, 1 << 14, 1)] {
+            let pieces = parallel.pieces(count: count, grain: grain, align: align)
+            #expect(pieces.count >= 1 && pieces.count <= max(1, threads * 4))
+            #expect(threads > 1 || pieces.count == 1)
+            var next = 0
+            for i in 0..<pieces.count {
+                let r = pieces[i]
+                #expect(r.lowerBound == next && !r.isEmpty, "count \(count) piece \(i) \(r)")
+                #expect(r.count >= min(grain, count))
+                // whole units (images of rows) when every worker can get at least one
+                if (count + align - 1) / align >= threads { #expect(r.lowerBound % align == 0) }
+                next = r.upperBound
+            }
+            #expect(next == count)
+        }
+    }
+
+    @Test func aWorkerThatFallsBehindHasItsPiecesTaken() {
+        // the worker holding piece 0 stalls until every other piece is done: the other worker
+        // runs its own block, then takes the stalled block's pieces from its end
+        let parallel = Parallel(threads: 2)
+        let pieces = parallel.pieces(count: 64)
+        #expect(pieces.count == 8)
+        let owner = UnsafeMutablePointer<Int>.allocate(capacity: pieces.count)
+        owner.initialize(repeating: -1, count: pieces.count)
+        defer { owner.deallocate() }
+        nonisolated(unsafe) let o = owner
+        let done = Atomic<Int>(0), twice = Atomic<Int>(0), waited = Atomic<Bool>(false)
+        parallel.forEach(pieces) { t, i in
+            if o[i] != -1 { twice.add(1, ordering: .relaxed) }
+            o[i] = t
+            if i == 0 {
+                let deadline = Date().addingTimeInterval(10)
+                while done.load(ordering: .acquiring) < pieces.count - 1 && Date() < deadline { usleep(1000) }
+                waited.store(done.load(ordering: .acquiring) == pieces.count - 1, ordering: .relaxed)
+            } else {
+                done.add(1, ordering: .releasing)
+            }
+        }
+        let owners = Array(UnsafeBufferPointer(start: owner, count: pieces.count))
+        let repeated = twice.load(ordering: .relaxed), othersDone = waited.load(ordering: .relaxed)
+        #expect(repeated == 0 && !owners.contains(-1))
+        #expect(othersDone, "the other worker never took the stalled block's pieces: \(owners)")
+        // the stalled worker ran only piece 0; the other worker ran all the rest
+        #expect(owners[1...].allSatisfy { $0 == 1 - owners[0] }, "\(owners)")
+    }
+
+    @Test func piecesRunOnceAlsoWhenCallersContend() {
+        let failures = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            let parallel = Parallel(threads: 3)
+            for count in [1, 5, 12, 300] {
+                let hits = UnsafeMutablePointer<Int>.allocate(capacity: count)
+                hits.initialize(repeating: 0, count: count)
+                nonisolated(unsafe) let h = hits
+                for _ in 0..<100 { parallel.forEachPiece(count: count) { _, r in for i in r { h[i] += 1 } } }
+                if !UnsafeBufferPointer(start: hits, count: count).allSatisfy({ $0 == 100 }) { failures.add(1, ordering: .relaxed) }
+                hits.deallocate()
+            }
+        }
+        #expect(failures.load(ordering: .relaxed) == 0)
     }
 }

@@ -17,6 +17,13 @@ typedef void (*dnal_part_fn)(void *context, int part);
 /// be started), and then nothing ran.
 int dnal_parallel_run(int parts, dnal_part_fn fn, void *context);
 
+/// Work sharing with affinity: a loop's pieces are cut into one contiguous block per worker,
+/// `blocks[w]` holding the block's remaining pieces as (first | end << 32). Worker `self` takes
+/// the first remaining piece of its own block (the data it touched in the previous loop, still
+/// in its cache, when the loops split alike); once that is empty it takes the last remaining
+/// piece of another's block. Returns the piece, or -1 when no piece is left.
+int dnal_parallel_claim(unsigned long long *blocks, int workers, int self);
+
 /// Most parts one loop may have.
 #define DNAL_POOL_MAX_PARTS 64
 
