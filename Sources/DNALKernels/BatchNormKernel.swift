@@ -115,7 +115,7 @@ public enum BatchNormKernel {
         partials.initialize(repeating: 0, count: parts * c)
         parallel.forEach(pieces) { _, i in body(pieces[i], partials + i * c) }
         var total = [Double](repeating: 0, count: c)
-        for t in 0..<parts { for i in 0..<c { total[i] += partials[t * c + i] } }
+        for p in 0..<parts { for i in 0..<c { total[i] += partials[p * c + i] } }
         return total
     }
 }

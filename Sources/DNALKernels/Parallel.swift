@@ -28,13 +28,7 @@ public struct Parallel: Sendable {
     public func forEachChunk(count: Int, grain: Int = 1, _ body: (Int, Range<Int>) -> Void) {
         guard count > 0 else { return }
         let parts = min(threads, max(1, count / max(grain, 1)))
-        let isa = self.isa.map { Int32($0.raw.rawValue) } ?? -1
-        if parts == 1 {
-            dnal_set_thread_isa(isa)
-            body(0, 0..<count)
-            dnal_set_thread_isa(-1)
-            return
-        }
+        if parts == 1 { return onCaller { body(0, 0..<count) } }
         // Safe by construction: each chunk writes only its own outputs (or its own partials), so
         // the closure's captured pointers are never written by two workers.
         nonisolated(unsafe) let work = body
@@ -86,13 +80,7 @@ public struct Parallel: Sendable {
         let n = pieces.count
         guard n > 0 else { return }
         let workers = min(threads, n)
-        if workers == 1 {
-            let isa = self.isa.map { Int32($0.raw.rawValue) } ?? -1
-            dnal_set_thread_isa(isa)
-            for i in 0..<n { body(0, i) }
-            dnal_set_thread_isa(-1)
-            return
-        }
+        if workers == 1 { return onCaller { for i in 0..<n { body(0, i) } } }
         // worker w's own block: the pieces of its static chunk (forEachChunk's split)
         var blocks = (0..<workers).map { w -> UInt64 in
             let own = Self.chunk(w, of: workers, count: n)
@@ -120,12 +108,7 @@ public struct Parallel: Sendable {
 
     /// `part(t)` for t in 0..<parts, concurrently, each with this value's kernel path.
     private func run(parts: Int, _ part: @Sendable (Int) -> Void) {
-        let isa = self.isa.map { Int32($0.raw.rawValue) } ?? -1
-        let withISA: @Sendable (Int) -> Void = { t in
-            dnal_set_thread_isa(isa)
-            part(t)
-            dnal_set_thread_isa(-1)
-        }
+        let withISA: @Sendable (Int) -> Void = { t in onCaller { part(t) } }
         // the kernels' pool starts a loop in about a microsecond (its workers spin between an
         // executor's steps); when another caller holds it, Dispatch runs this loop instead
         let ran = withoutActuallyEscaping(withISA) { part in
