@@ -15,6 +15,7 @@
 #define VFMA(a, b, c) ((a) * (b) + (c))
 #define VADD(a, b) ((a) + (b))
 #define VSUB(a, b) ((a) - (b))
+#define VMUL(a, b) ((a) * (b))
 #if defined(__x86_64__)
 #define OPAQUE(v) __asm__("" : "+x"(v))
 #elif defined(__aarch64__)

@@ -146,12 +146,27 @@ static inline size_t dnal_weight_band_floats(const dnal_conv *d)
 /// the lanes, staging its sums after the band (conv_weight.inc).
 #define DNAL_NARROW_WEIGHT_TAPS 64
 
-/// Floats of that stage (any ISA's vectors: 16 lanes round up at least as far as 8), or 0.
+/// Whether the narrow weight gradient takes groups of 4 output rows through Winograd F(3, 4)
+/// down the columns (conv_weight_winograd.inc): 3 kernel rows, stride 1, no dilation, and blocks
+/// of at least 4 rows.
+static inline int dnal_weight_column_winograd(const dnal_conv *d)
+{
+    return d->kh == 3 && d->stride == 1 && d->dilate == 1 && dnal_weight_rows_per_block(d) >= 4;
+}
+
+/// Floats of that stage (any ISA's vectors: 16 lanes round up at least as far as 8), or 0: the
+/// kernel rows' sums, and with column Winograd its 6 products' sums and one block's transformed
+/// input rows and output-gradient rows.
 static inline size_t dnal_weight_stage_floats(const dnal_conv *d)
 {
     const size_t taps = (size_t)d->kw * (size_t)d->cin;
     if (taps > DNAL_NARROW_WEIGHT_TAPS) return 0;
-    return (size_t)d->cout * (size_t)d->kh * ((taps + 15) / 16 * 16);
+    const size_t lanes = (taps + 15) / 16 * 16;
+    if (!dnal_weight_column_winograd(d)) return (size_t)d->cout * (size_t)d->kh * lanes;
+    const size_t groups = (size_t)dnal_weight_rows_per_block(d) / 4;
+    const size_t band_width = (size_t)d->wout - 1 + (size_t)d->kw;
+    return (size_t)d->cout * (size_t)(d->kh + 6) * lanes +
+           6 * groups * (band_width * (size_t)d->cin + (size_t)d->wout * (size_t)d->cout);
 }
 
 /// Bytes of transformed weights above which a Winograd variant is not used: each pass of tiles

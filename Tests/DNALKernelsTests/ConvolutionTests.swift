@@ -48,6 +48,10 @@ struct ConvolutionTests {
         (2, 5, 9, 5, 9, 3, 1, 1, 1), (1, 6, 10, 10, 10, 3, 1, 1, 1), (1, 5, 8, 19, 19, 3, 1, 1, 1),
         (1, 4, 9, 21, 13, 3, 1, 1, 1), (1, 4, 8, 22, 7, 3, 1, 1, 1), (2, 8, 16, 5, 10, 3, 2, 1, 1),
         (1, 7, 11, 3, 5, 5, 1, 2, 1),
+        // ... through Winograd F(3, 4) down the columns where a row's taps take 2+ vectors: three
+        // groups of 4 rows and a last row direct per block, a grouped conv (its output gradient
+        // 12 channels apart, packed before the transform), no padding with four vectors of taps
+        (2, 13, 10, 8, 8, 3, 1, 1, 1), (1, 9, 12, 16, 12, 3, 1, 1, 2), (1, 10, 8, 20, 6, 3, 1, 0, 1),
         // the blocked inner product: taps in blocks of two (100 inputs), each tap's inputs split in
         // two (300), a 1x1's in four (800), weights over 1 MB on rows of 9 (im2col columns, not the
         // row band), and a 1x1 over 1,600 pixels in chunks of 384 with a shorter last one (its
