@@ -31,3 +31,10 @@ void dnal_sum_scatter_act(const float *trunk, int ldt, const float *x, int ldx, 
 {
     dnal_table()->sum_scatter_act(trunk, ldt, x, ldx, index, n, pixels, y, ldy, width, act);
 }
+
+void dnal_sum_scatter_act_backward(const float *dy, const float *y, int width, const float *pending, int ldp,
+                                   const int *pindex, int np, ptrdiff_t pixels, int act, float *dsum,
+                                   float *g, int ldg, const int *gindex, int ng)
+{
+    dnal_table()->sum_scatter_act_backward(dy, y, width, pending, ldp, pindex, np, pixels, act, dsum, g, ldg, gindex, ng);
+}

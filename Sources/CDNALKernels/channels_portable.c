@@ -49,3 +49,22 @@ void dnal_sum_scatter_act_portable(const float *trunk, int ldt, const float *x, 
         }
     }
 }
+
+void dnal_sum_scatter_act_backward_portable(const float *dy, const float *y, int width, const float *pending, int ldp,
+                                            const int *pindex, int np, ptrdiff_t pixels, int act, float *dsum,
+                                            float *g, int ldg, const int *gindex, int ng)
+{
+    for (ptrdiff_t p = 0; p < pixels; p++) {
+        const float *dyp = dy + p * width;
+        float *dp = dsum + p * width;
+        if (dp != dyp) memmove(dp, dyp, sizeof(float) * (size_t)width);
+        for (int k = 0; k < np; k++) dp[pindex[k]] += pending[p * ldp + k];
+        if (act != DNAL_ACT_NONE) {
+            // a select, not a product: where the activation is flat the gradient is 0 even when
+            // the incoming one is NaN, as in dnal_relu_backward
+            const float *yp = y + p * width;
+            for (int c = 0; c < width; c++) dp[c] = dnal_act_mask(yp[c], act) != 0.0f ? dp[c] : 0.0f;
+        }
+        for (int k = 0; k < ng; k++) g[p * ldg + k] = dp[gindex[k]];
+    }
+}

@@ -55,6 +55,7 @@ static void FN(narrow_forward_rows)(const dnal_conv *d, const float *x, const fl
 #include "conv_chain_avx512.inc"
 #include "dwconv.inc"
 #include "channels_avx512.inc"
+#include "channels_backward_avx512.inc"
 
 /// The activation's slope per lane: 1 where v > 0 (and v < 6 for relu6), else 0 (NaN: 0).
 static inline V FN(act_slope)(V v, int act)
@@ -68,6 +69,7 @@ static inline V FN(act_slope)(V v, int act)
 #define CHANNELS_GATHER FN(gather_channels)
 #define CHANNELS_SCATTER_ADD FN(scatter_add_channels)
 #define CHANNELS_SUM_SCATTER_ACT FN(sum_scatter_act)
+#define CHANNELS_SUM_SCATTER_ACT_BACKWARD FN(sum_scatter_act_backward)
 #define CONV_PLANAR_APPLIES FN(narrow_applies)
 #define CONV_FORWARD_ROWS_PLANAR FN(conv_forward_rows_planar)
 #define CONV_CHAIN_TAKES FN(chain_takes)

@@ -21,13 +21,21 @@ extension Executor {
             throw RuntimeError("the network produced non-finite logits (NaN or infinity)")
         }
         var ready = Set<Int>([graph.output])
+        var pending: [Int: [PendingGradient]] = [:]
         for (i, step) in layers.enumerated().reversed() {
             let start = profile ? DispatchTime.now().uptimeNanoseconds : 0
-            backward(step, batch: n, ready: &ready)
+            backward(step, batch: n, ready: &ready, pending: &pending)
             if profile { stepSeconds[i].backward += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         }
         forwardDone = false
         return loss
+    }
+
+    /// A gather's gradient that its input's producer adds in, in the pass that reads that
+    /// gradient anyway (`Step.defersGradientToProducer`): the gather step's node, its channels.
+    struct PendingGradient {
+        var node: Int
+        var index: [Int32]
     }
 
     /// Writes a gradient for `producer`'s output through `write`: straight into its gradient
@@ -67,7 +75,7 @@ extension Executor {
         }
     }
 
-    private func backward(_ step: Step, batch n: Int, ready: inout Set<Int>) {
+    private func backward(_ step: Step, batch n: Int, ready: inout Set<Int>, pending: inout [Int: [PendingGradient]]) {
         let dy = gradient(step.node), x = activation(step.inputs[0]), input = step.inputs[0]
         let inCount = n * graph.nodes[input].shape.elementCount
         let p = parameters
@@ -193,24 +201,42 @@ extension Executor {
                 deliver(to: i, count: inCount, ready: &ready) { dx in TensorOps.copy(dy, count: inCount, into: dx, parallel: parallel) }
             }
         case .scatterAdd(let pixels, let c, let scatters, let act):
+            let count = n * graph.nodes[step.node].shape.elementCount
+            var adds = pending.removeValue(forKey: step.node) ?? []
+            // gathers' gradients the pass below does not take in are added to the sum's first
+            while adds.count > (act == .none ? 0 : 1) {
+                let a = adds.removeLast()
+                TensorOps.scatterAddChannels(gradient(a.node), ldx: a.index.count, pixels: n * pixels, index: a.index, into: dy,
+                                             ldy: c, parallel: parallel)
+            }
             // through the fused activation first: the sum's gradient, then each input's share
             var dSum = UnsafePointer(dy)
-            var delivered: Int? = nil
+            var delivered = Set<Int>()
             if act != .none {
-                let count = n * graph.nodes[step.node].shape.elementCount
                 // the sum's gradient is the whole gradient of an input read without a channel
                 // map: written there directly, it is one pass fewer than a temporary and a copy
                 let direct = step.inputs.indices.first { k in
                     let i = step.inputs[k]
                     return scatters[k] == nil && i != 0 && !ready.contains(i) && graph.nodes[i].shape.elementCount * n == count
                 }
+                // and one scattered input's gradient is taken out in the same pass
+                let branch = step.inputs.indices.first { k in
+                    k != direct && scatters[k] != nil && step.inputs[k] != 0 && !ready.contains(step.inputs[k])
+                }
                 let t = direct.map { gradient(step.inputs[$0]) } ?? workspace.buffer(Slot.sumGradient, floats: count)
-                ActivationKernel.backward(dOutput: dy, y: activation(step.node), count: count, relu6: act == .relu6, dInput: t,
-                                          parallel: parallel)
-                if let direct { ready.insert(step.inputs[direct]); delivered = direct }
+                TensorOps.sumScatterBackward(dOutput: dy, output: activation(step.node), width: c, pixels: n * pixels,
+                                             pending: adds.first.map { TensorOps.SumInput(gradient($0.node), ld: $0.index.count, index: $0.index) },
+                                             activation: act, into: t,
+                                             branch: branch.map { TensorOps.BranchGradient(gradient(step.inputs[$0]), ld: scatters[$0]!.count,
+                                                                                           index: scatters[$0]!) },
+                                             parallel: parallel)
+                for k in [direct, branch].compactMap({ $0 }) {
+                    ready.insert(step.inputs[k])
+                    delivered.insert(k)
+                }
                 dSum = UnsafePointer(t)
             }
-            for (k, i) in step.inputs.enumerated() where k != delivered {
+            for (k, i) in step.inputs.enumerated() where !delivered.contains(k) {
                 let count = n * graph.nodes[i].shape.elementCount
                 deliver(to: i, count: count, ready: &ready) { dx in
                     if let index = scatters[k] {
@@ -238,7 +264,12 @@ extension Executor {
         case .gather(let pixels, let ci, let index):
             // a pruned block's gather reads a trunk whose gradient the block's sum delivered
             // already: its channels are added there in place (a zeroed temporary and a pass that
-            // adds it moved the whole trunk twice more)
+            // adds it moved the whole trunk twice more), or, where the trunk's producer runs
+            // next, by that producer in its own pass over the trunk's gradient
+            if step.defersGradientToProducer && ready.contains(input) {
+                pending[input, default: []].append(PendingGradient(node: step.node, index: index))
+                return
+            }
             deliverAccumulating(to: input, ready: &ready) { dx, accumulate in
                 if !accumulate { dx.update(repeating: 0, count: inCount) }
                 TensorOps.scatterAddChannels(dy, ldx: index.count, pixels: n * pixels, index: index, into: dx, ldy: ci, parallel: parallel)

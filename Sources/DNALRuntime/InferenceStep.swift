@@ -124,6 +124,7 @@ enum InferenceStep: PlannedStep {
     var backwardNeedsInput: Bool { false }
     var backwardNeedsOutput: Bool { false }
     var fusedConvNode: Int? { nil }
+    var defersGradientToProducer: Bool { false }
 }
 
 extension PlannedStep {

@@ -62,6 +62,13 @@ struct Lowering {
             steps.append(Step(node: node.id, name: node.name, inputs: node.inputs, kind: kind,
                               outputCount: node.shape.elementCount, macs: macs))
         }
+        // a gather of the sum computed just before it hands its gradient to that sum's backward
+        // pass, which walks the trunk's gradient anyway (a pruned ResNet's next block)
+        for i in steps.indices.dropFirst() {
+            if case .gather = steps[i].kind, case .scatterAdd = steps[i - 1].kind, steps[i].inputs[0] == steps[i - 1].node {
+                steps[i].defersGradientToProducer = true
+            }
+        }
     }
 
     /// conv, bn[, gate][, activation] when each node is the only reader of the previous one and

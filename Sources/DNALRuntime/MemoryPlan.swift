@@ -121,8 +121,9 @@ extension PlannedStep {
             }
             if training {
                 let start = step.node == last ? last + 1 : (firstGradient[step.node] ?? backwardTime(step.node))
+                let end = step.defersGradientToProducer ? backwardTime(step.inputs[0]) : backwardTime(step.node)
                 result.append(MemoryPlan.Interval(tensor: .gradient(step.node), size: step.outputCount * batch,
-                                                  start: start, end: backwardTime(step.node)))
+                                                  start: start, end: end))
             }
         }
         return result

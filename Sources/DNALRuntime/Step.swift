@@ -76,6 +76,10 @@ struct Step: PlannedStep {
     let outputCount: Int
     /// MACs per sample (conv and linear), for benchmarks.
     let macs: Int
+    /// A gather whose input's producer is the step right before it, a sum: its gradient is added
+    /// into its input's by that step's backward pass (which reads that gradient anyway), so it
+    /// must live until then.
+    var defersGradientToProducer = false
 
     /// Whether the backward pass reads this step's input (beyond its output gradient).
     var backwardNeedsInput: Bool {
@@ -114,6 +118,8 @@ protocol PlannedStep {
     var backwardNeedsOutput: Bool { get }
     /// The conv node of a fused block, whose tensor ids hold the raw conv output and its gradient.
     var fusedConvNode: Int? { get }
+    /// Whether the step's output gradient is read by its input's producer (see `Step`).
+    var defersGradientToProducer: Bool { get }
 }
 
 extension Step {

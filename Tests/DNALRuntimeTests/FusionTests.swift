@@ -8,9 +8,63 @@ import Testing
 /// Fused conv lines compute what the node-by-node plan computes.
 @Suite("Fusion")
 struct FusionTests {
-    @Test("fused and unfused plans agree", arguments: ["resnet8-mnist.yaml", "mobilenet-tiny-mnist.yaml", "supernet-tiny-mnist.yaml"])
+    /// Pruned residual blocks on trunks of one, two and three vectors of 16 channels, each
+    /// block's gather reading the sum just before it, with and without the activation after that
+    /// sum: the fused plan hands each gather's gradient to that sum's backward pass.
+    static let prunedBlocks = """
+        network: pruned-blocks
+        input: [3, 8, 8]
+        classes: 5
+        defaults: {conv: {kernel: 3, padding: 1, bn: true, gate: true}}
+        layers:
+          - conv: {name: stem, out: 16, act: relu}
+          - gather: {name: b1.gather, channels: [0, 2, 5, 7, 9, 12]}
+          - conv: {name: b1.conv1, out: 6, act: relu}
+          - conv: {name: b1.conv2, out: 5}
+          - scatter: {name: b1.scatter, out: 16, channels: [1, 3, 4, 10, 15]}
+          - add: {name: b1.add, from: [b1.scatter, stem.act]}
+          - relu: {name: b1.act}
+          - gather: {name: b2.gather, channels: [1, 3, 4, 8, 14]}
+          - conv: {name: b2.conv1, out: 5, act: relu}
+          - conv: {name: b2.conv2, out: 4}
+          - scatter: {name: b2.scatter, out: 16, channels: [0, 2, 9, 13]}
+          - add: {name: b2.add, from: [b2.scatter, b1.act]}
+          - relu: {name: b2.act}
+          - conv: {name: widen, out: 32, kernel: 1, padding: 0, act: relu}
+          - gather: {name: b3.gather, channels: [0, 7, 16, 17, 30, 31]}
+          - conv: {name: b3.conv1, out: 6, act: relu}
+          - conv: {name: b3.conv2, out: 7}
+          - scatter: {name: b3.scatter, out: 32, channels: [1, 5, 15, 16, 20, 29, 31]}
+          - add: {name: b3.add, from: [b3.scatter, widen.act]}
+          - gather: {name: b4.gather, channels: [2, 5, 15, 16, 21]}
+          - conv: {name: b4.conv1, out: 5, act: relu}
+          - conv: {name: b4.conv2, out: 3}
+          - scatter: {name: b4.scatter, out: 32, channels: [3, 17, 30]}
+          - add: {name: b4.add, from: [b4.scatter, b3.add]}
+          - relu: {name: b4.act}
+          - conv: {name: widen2, out: 48, kernel: 1, padding: 0, act: relu}
+          - gather: {name: b5.gather, channels: [0, 20, 33, 47]}
+          - conv: {name: b5.conv1, out: 4, act: relu}
+          - conv: {name: b5.conv2, out: 3}
+          - scatter: {name: b5.scatter, out: 48, channels: [10, 32, 40]}
+          - add: {name: b5.add, from: [b5.scatter, widen2.act]}
+          - relu: {name: b5.act}
+          - gather: {name: b6.gather, channels: [1, 10, 32, 45]}
+          - conv: {name: b6.conv1, out: 4, act: relu}
+          - conv: {name: b6.conv2, out: 2}
+          - scatter: {name: b6.scatter, out: 48, channels: [5, 46]}
+          - add: {name: b6.add, from: [b6.scatter, b5.act]}
+          - relu: {name: b6.act}
+          - gap: {name: pool}
+          - linear: {name: fc, out: 5}
+        """
+
+    @Test("fused and unfused plans agree", arguments: ["resnet8-mnist.yaml", "mobilenet-tiny-mnist.yaml", "supernet-tiny-mnist.yaml",
+                                                       "pruned blocks"])
     func agree(file: String) throws {
-        let graph = try NetworkParserShim.parse(Repository.architecture(file).path)
+        let graph = file == "pruned blocks"
+            ? try NetworkParser.parse(source: Array(Self.prunedBlocks.utf8), file: "pruned-blocks.yaml")
+            : try NetworkParserShim.parse(Repository.architecture(file).path)
         for mode in Gate.Mode.allCases {
             var results: [([Float], [Float], Double)] = []
             for fuse in [true, false] {

@@ -77,6 +77,15 @@ struct NetworkGradientTests {
               - scatter: {name: s1, out: 6, channels: [1, 2, 4]}
               - add: {name: sum, role: residual, from: [s1, stem]}
               - relu: {name: act}
+              - gather: {name: g3, channels: [1, 3, 4]}
+              - conv: {name: c, out: 2}
+              - scatter: {name: s3, out: 6, channels: [0, 5]}
+              - add: {name: sum2, role: residual, from: [s3, act]}
+              - gather: {name: g4, channels: [0, 2, 5]}
+              - conv: {name: d, out: 2}
+              - scatter: {name: s4, out: 6, channels: [1, 4]}
+              - add: {name: sum3, role: residual, from: [s4, sum2]}
+              - relu: {name: act3}
               - gap
               - gather: {name: g2, channels: [0, 1, 3, 4, 5]}
               - flatten
@@ -107,6 +116,7 @@ struct NetworkGradientTests {
         var yaml = c.yaml
         if c.smooth {
             for act in [", act: relu6", ", act: relu"] { yaml = yaml.replacingOccurrences(of: act, with: "") }
+            yaml = yaml.replacingOccurrences(of: "- relu: {", with: "- identity: {")
             yaml = yaml.replacingOccurrences(of: "maxpool", with: "avgpool")
         }
         let graph = try parse(yaml)

@@ -71,6 +71,15 @@ void dnal_scatter_add_channels(const float *x, int ldx, ptrdiff_t pixels, const 
 /// one pass. y may be trunk.
 void dnal_sum_scatter_act(const float *trunk, int ldt, const float *x, int ldx, const int *index, int n, ptrdiff_t pixels,
                           float *y, int ldy, int width, int act);
+/// The gradient through that sum, in one pass over the trunk (rows of `width` floats):
+/// dsum[p][c] = act'(y[p][c]) ? dy[p][c] + (pending[p][k] where pindex[k] == c) : 0, then
+/// g[p][k] = dsum[p][gindex[k]] for k < ng. `pending` (np channels, rows of ldp) is a gather's
+/// gradient not yet added into dy; `g` is a scattered branch's gradient. np and ng may be 0 (their
+/// pointers then unused); y is unused without an activation; dsum may be dy. Where the activation
+/// is flat the gradient is 0, even a NaN one.
+void dnal_sum_scatter_act_backward(const float *dy, const float *y, int width, const float *pending, int ldp,
+                                   const int *pindex, int np, ptrdiff_t pixels, int act, float *dsum,
+                                   float *g, int ldg, const int *gindex, int ng);
 
 /// Max or average pooling over NHWC images [n_begin, n_end). Max pooling records, for each
 /// output element, the flat input index of its maximum in `argmax` (for the backward pass).

@@ -1,0 +1,37 @@
+import CDNALKernels
+
+extension TensorOps {
+    /// A branch's gradient taken out of a sum's: `index.count` channels per pixel, pixel stride
+    /// `ld`, channel k from the sum's channel `index[k]`.
+    public struct BranchGradient {
+        public var pointer: UnsafeMutablePointer<Float>
+        public var ld: Int
+        public var index: [Int32]
+
+        public init(_ pointer: UnsafeMutablePointer<Float>, ld: Int, index: [Int32]) {
+            self.pointer = pointer
+            self.ld = ld
+            self.index = index
+        }
+    }
+
+    /// The gradient through a residual end `y = act(trunk + scatter(branch))`, in one pass over
+    /// the trunk's `width` channels per pixel:
+    /// `dSum = act'(y) * (dy + scatter(pending))` and `branch = gather(dSum)`.
+    /// `pending` is a gradient a gather of `y` computed but did not add into `dy` (its reader's
+    /// share); `branch` is a scattered input's gradient. Both are optional. `dSum` may be `dy`.
+    /// With an activation, `dSum` is 0 where its slope is 0, even for a NaN gradient.
+    public static func sumScatterBackward(dOutput dy: UnsafePointer<Float>, output y: UnsafePointer<Float>, width: Int,
+                                          pixels: Int, pending: SumInput?, activation: FusedNormKernel.Activation,
+                                          into dSum: UnsafeMutablePointer<Float>, branch: BranchGradient?, parallel: Parallel) {
+        let pendingIndex = pending?.index ?? [], branchIndex = branch?.index ?? []
+        let ldp = pending?.ld ?? 0, ldg = branch?.ld ?? 0
+        parallel.forEachPiece(count: pixels, grain: 1024) { _, r in
+            let p0 = r.lowerBound
+            dnal_sum_scatter_act_backward(dy + p0 * width, y + p0 * width, Int32(width), pending.map { $0.pointer + p0 * ldp },
+                                          Int32(ldp), pendingIndex, Int32(pendingIndex.count), r.count, activation.rawValue,
+                                          dSum + p0 * width, branch.map { $0.pointer + p0 * ldg }, Int32(ldg), branchIndex,
+                                          Int32(branchIndex.count))
+        }
+    }
+}
