@@ -67,30 +67,36 @@ public enum TensorOps {
     }
 
     /// Option-A shortcut: y[n][oh][ow][offset + c] = x[n][oh*s][ow*s][c]; other channels 0.
-    /// x: [N,H,W,Ci], y: [N,Ho,Wo,Co]
+    /// x: [N,H,W,Ci], y: [N,Ho,Wo,Co]. Row by row over the workers, each row zeroed and filled
+    /// while it is in cache (one pass over y, not a zero fill and then a copy).
     public static func zeroPadForward(x: UnsafePointer<Float>, batch: Int, height: Int, width: Int, inChannels: Int,
-                                      stride: Int, outChannels: Int, offset: Int, y: UnsafeMutablePointer<Float>) {
+                                      stride: Int, outChannels: Int, offset: Int, y: UnsafeMutablePointer<Float>,
+                                      parallel: Parallel) {
         let ho = (height - 1) / stride + 1, wo = (width - 1) / stride + 1
-        y.update(repeating: 0, count: batch * ho * wo * outChannels)
-        for n in 0..<batch {
-            for oh in 0..<ho {
+        parallel.forEachPiece(count: batch * ho, grain: 8) { _, rows in
+            for r in rows {
+                let n = r / ho, oh = r % ho
+                let dst = y + r * wo * outChannels
+                dst.update(repeating: 0, count: wo * outChannels)
                 let src = x + ((n * height + oh * stride) * width) * inChannels
-                let dst = y + ((n * ho + oh) * wo) * outChannels + offset
-                dnal_copy_channels(src, Int32(stride * inChannels), wo, Int32(inChannels), dst, Int32(outChannels), 0)
+                dnal_copy_channels(src, Int32(stride * inChannels), wo, Int32(inChannels), dst + offset, Int32(outChannels), 0)
             }
         }
     }
 
-    /// dx[n][h][w][c] = dy[n][h/s][w/s][offset + c] where h, w are multiples of s, else 0.
+    /// dx[n][h][w][c] = dy[n][h/s][w/s][offset + c] where h, w are multiples of s, else 0; row by
+    /// row over the workers, as the forward pass.
     public static func zeroPadBackward(dOutput: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
                                        inChannels: Int, stride: Int, outChannels: Int, offset: Int,
-                                       dInput: UnsafeMutablePointer<Float>) {
+                                       dInput: UnsafeMutablePointer<Float>, parallel: Parallel) {
         let ho = (height - 1) / stride + 1, wo = (width - 1) / stride + 1
-        dInput.update(repeating: 0, count: batch * height * width * inChannels)
-        for n in 0..<batch {
-            for oh in 0..<ho {
-                let src = dOutput + ((n * ho + oh) * wo) * outChannels + offset
-                let dst = dInput + ((n * height + oh * stride) * width) * inChannels
+        parallel.forEachPiece(count: batch * height, grain: 8) { _, rows in
+            for r in rows {
+                let n = r / height, h = r % height
+                let dst = dInput + r * width * inChannels
+                dst.update(repeating: 0, count: width * inChannels)
+                guard h % stride == 0 else { continue }
+                let src = dOutput + ((n * ho + h / stride) * wo) * outChannels + offset
                 dnal_copy_channels(src, Int32(outChannels), wo, Int32(inChannels), dst, Int32(stride * inChannels), 0)
             }
         }

@@ -259,7 +259,7 @@ extension Executor {
         case .zeroPad(let h, let w, let ci, let s, let co, let off):
             deliver(to: input, count: inCount, ready: &ready) { dx in
                 TensorOps.zeroPadBackward(dOutput: dy, batch: n, height: h, width: w, inChannels: ci, stride: s, outChannels: co,
-                                          offset: off, dInput: dx)
+                                          offset: off, dInput: dx, parallel: parallel)
             }
         case .gather(let pixels, let ci, let index):
             // a pruned block's gather reads a trunk whose gradient the block's sum delivered

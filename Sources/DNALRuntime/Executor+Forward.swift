@@ -132,7 +132,8 @@ extension Executor {
                 offset += c
             }
         case .zeroPad(let h, let w, let ci, let s, let co, let off):
-            TensorOps.zeroPadForward(x: x, batch: n, height: h, width: w, inChannels: ci, stride: s, outChannels: co, offset: off, y: y)
+            TensorOps.zeroPadForward(x: x, batch: n, height: h, width: w, inChannels: ci, stride: s, outChannels: co, offset: off, y: y,
+                                     parallel: parallel)
         case .gather(let pixels, let ci, let index):
             TensorOps.gatherChannels(x, ldx: ci, pixels: n * pixels, index: index, into: y, ldy: index.count, parallel: parallel)
         case .scatter(let pixels, let co, let index):

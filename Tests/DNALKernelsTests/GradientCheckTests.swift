@@ -195,19 +195,26 @@ struct GradientCheckTests {
         #expect(LossKernel.softmaxCrossEntropy(logits: [.nan, 1], labels: [0], batch: 1, classes: 2, dLogits: &dz) == nil)
     }
 
-    @Test func zeroPadIsTheAdjointOfItsBackward() {
-        let (n, h, w, ci, s, co, off) = (2, 5, 5, 3, 2, 7, 2)
-        let ho = 3, wo = 3
+    @Test("zero-pad shortcut: its definition, and the adjoint of its backward", arguments: [(2, 5, 5, 3, 2, 7, 2), (3, 8, 6, 4, 2, 8, 4), (2, 7, 3, 5, 1, 9, 0)])
+    func zeroPad(n: Int, h: Int, w: Int, ci: Int, s: Int, co: Int, off: Int) {
+        let ho = (h - 1) / s + 1, wo = (w - 1) / s + 1
         let x = Numerics.random(n * h * w * ci, seed: 21).map(Float.init), dy = Numerics.random(n * ho * wo * co, seed: 22).map(Float.init)
         var y = [Float](repeating: .nan, count: dy.count), dx = [Float](repeating: .nan, count: x.count)
-        TensorOps.zeroPadForward(x: x, batch: n, height: h, width: w, inChannels: ci, stride: s, outChannels: co, offset: off, y: &y)
-        TensorOps.zeroPadBackward(dOutput: dy, batch: n, height: h, width: w, inChannels: ci, stride: s, outChannels: co, offset: off, dInput: &dx)
-        // y[n][1][2][off + 1] is x[n][2][4][1]; padded channels are 0
-        #expect(y[((1 * ho + 1) * wo + 2) * co + off + 1] == x[((1 * h + 2) * w + 4) * ci + 1])
-        #expect(y[((0 * ho + 1) * wo + 1) * co + 0] == 0 && y[((0 * ho + 1) * wo + 1) * co + 6] == 0)
+        // rows shared over 2 workers, each row zeroed and filled by one of them
+        let parallel = Parallel(threads: 2)
+        TensorOps.zeroPadForward(x: x, batch: n, height: h, width: w, inChannels: ci, stride: s, outChannels: co, offset: off, y: &y,
+                                 parallel: parallel)
+        TensorOps.zeroPadBackward(dOutput: dy, batch: n, height: h, width: w, inChannels: ci, stride: s, outChannels: co, offset: off,
+                                  dInput: &dx, parallel: parallel)
+        var want = [Float](repeating: 0, count: y.count)
+        for b in 0..<n { for oh in 0..<ho { for ow in 0..<wo { for c in 0..<ci {
+            want[((b * ho + oh) * wo + ow) * co + off + c] = x[((b * h + oh * s) * w + ow * s) * ci + c]
+        } } } }
+        #expect(y == want)
         let lhs = zip(y, dy).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
         let rhs = zip(x, dx).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
         #expect(abs(lhs - rhs) < 1e-4)
+        #expect(dx.allSatisfy { !$0.isNaN })
     }
 
     @Test func sgdAndAdamFollowTheirFormulas() {
