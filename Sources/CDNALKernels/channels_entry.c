@@ -29,7 +29,14 @@ int dnal_fma_flops_per_iteration(void)
 void dnal_sum_scatter_act(const float *trunk, int ldt, const float *x, int ldx, const int *index, int n, ptrdiff_t pixels,
                           float *y, int ldy, int width, int act)
 {
-    dnal_table()->sum_scatter_act(trunk, ldt, x, ldx, index, n, pixels, y, ldy, width, act);
+    dnal_table()->sum_scatter_act(trunk, ldt, x, ldx, index, n, pixels, y, ldy, width, act, NULL, 0, NULL, 0);
+}
+
+void dnal_sum_scatter_act_gather(const float *trunk, int ldt, const float *x, int ldx, const int *index, int n,
+                                 ptrdiff_t pixels, float *y, int ldy, int width, int act, float *g, int ldg,
+                                 const int *gindex, int ng)
+{
+    dnal_table()->sum_scatter_act(trunk, ldt, x, ldx, index, n, pixels, y, ldy, width, act, g, ldg, gindex, ng);
 }
 
 void dnal_sum_scatter_act_backward(const float *dy, const float *y, int width, const float *pending, int ldp,

@@ -37,7 +37,8 @@ void dnal_scatter_add_channels_portable(const float *x, int ldx, ptrdiff_t pixel
 }
 
 void dnal_sum_scatter_act_portable(const float *trunk, int ldt, const float *x, int ldx, const int *index, int n,
-                                   ptrdiff_t pixels, float *y, int ldy, int width, int act)
+                                   ptrdiff_t pixels, float *y, int ldy, int width, int act, float *g, int ldg,
+                                   const int *gindex, int ng)
 {
     for (ptrdiff_t p = 0; p < pixels; p++) {
         const float *tp = trunk + p * ldt, *xp = x + p * ldx;
@@ -47,6 +48,7 @@ void dnal_sum_scatter_act_portable(const float *trunk, int ldt, const float *x, 
         if (act != DNAL_ACT_NONE) {
             for (int c = 0; c < width; c++) yp[c] = dnal_act_value(yp[c], act);
         }
+        for (int k = 0; k < ng; k++) g[p * ldg + k] = yp[gindex[k]];
     }
 }
 

@@ -14,7 +14,8 @@ typedef struct {
     float (*fma_chains)(long);
     void (*gather_channels)(const float *, int, ptrdiff_t, const int *, int, float *, int);
     void (*scatter_add_channels)(const float *, int, ptrdiff_t, const int *, int, float *, int);
-    void (*sum_scatter_act)(const float *, int, const float *, int, const int *, int, ptrdiff_t, float *, int, int, int);
+    void (*sum_scatter_act)(const float *, int, const float *, int, const int *, int, ptrdiff_t, float *, int, int, int,
+                            float *, int, const int *, int);
     void (*sum_scatter_act_backward)(const float *, const float *, int, const float *, int, const int *, int, ptrdiff_t, int,
                                      float *, float *, int, const int *, int);
     /// Whether conv_forward_rows_planar takes a convolution (NULL: this ISA has no planar path).
@@ -101,7 +102,8 @@ void dnal_fused_bn_backward_portable(const float *dz, const float *x, ptrdiff_t 
                                      const float *shift, int act, const float *g, const float *mean, const float *k1,
                                      const float *k2, const float *k3, float *dx, int stream);
 void dnal_sum_scatter_act_portable(const float *trunk, int ldt, const float *x, int ldx, const int *index, int n,
-                                   ptrdiff_t pixels, float *y, int ldy, int width, int act);
+                                   ptrdiff_t pixels, float *y, int ldy, int width, int act, float *g, int ldg,
+                                   const int *gindex, int ng);
 void dnal_sum_scatter_act_backward_portable(const float *dy, const float *y, int width, const float *pending, int ldp,
                                             const int *pindex, int np, ptrdiff_t pixels, int act, float *dsum,
                                             float *g, int ldg, const int *gindex, int ng);

@@ -24,8 +24,11 @@ extension TensorOps {
     /// branch, several scattered inputs, plain adds). Works block by block, so its passes (the
     /// start, adds, scatter-adds, the last scatter fused with the activation) touch each block
     /// while it is in cache; a single full-width input is read by the first scatter directly.
+    /// `gather`, if given, is filled as well (the next conv's channels): by the last scattered
+    /// input's pass from the registers holding each row, else from each finished block while it
+    /// is in cache.
     public static func sum(_ inputs: [SumInput], pixels: Int, width: Int, activation: FusedNormKernel.Activation,
-                           into y: UnsafeMutablePointer<Float>, parallel: Parallel) {
+                           into y: UnsafeMutablePointer<Float>, gather: ChannelGather? = nil, parallel: Parallel) {
         let plain = inputs.filter { $0.index == nil }, scattered = inputs.filter { $0.index != nil }
         let indices = scattered.map { $0.index! }
         let act = activation.rawValue
@@ -36,13 +39,21 @@ extension TensorOps {
                 let out = y + p0 * width
                 // scattered input k added into out, or into `trunk`'s block with the result written
                 // to out; the last one carries the activation
+                var gathered = false
                 func addScattered(_ k: Int, onto trunk: SumInput? = nil) {
                     let s = scattered[k], x = s.pointer + p0 * s.ld, last = k == scattered.count - 1
                     indices[k].withUnsafeBufferPointer { index in
                         if last || trunk != nil {
                             let (t, ldt) = trunk.map { ($0.pointer + p0 * $0.ld, $0.ld) } ?? (UnsafePointer(out), width)
-                            dnal_sum_scatter_act(t, Int32(ldt), x, Int32(s.ld), index.baseAddress, Int32(index.count), n, out,
-                                                 Int32(width), Int32(width), last ? act : 0)
+                            if last, let gather {
+                                dnal_sum_scatter_act_gather(t, Int32(ldt), x, Int32(s.ld), index.baseAddress, Int32(index.count), n, out,
+                                                            Int32(width), Int32(width), act, gather.pointer + p0 * gather.ld,
+                                                            Int32(gather.ld), gather.index, Int32(gather.index.count))
+                                gathered = true
+                            } else {
+                                dnal_sum_scatter_act(t, Int32(ldt), x, Int32(s.ld), index.baseAddress, Int32(index.count), n, out,
+                                                     Int32(width), Int32(width), last ? act : 0)
+                            }
                         } else {
                             dnal_scatter_add_channels(x, Int32(s.ld), n, index.baseAddress, Int32(index.count), out, Int32(width))
                         }
@@ -65,6 +76,10 @@ extension TensorOps {
                 for k in next..<scattered.count { addScattered(k) }
                 if scattered.isEmpty && activation != .none {
                     dnal_relu_forward(out, n * width, activation == .relu6 ? 1 : 0, out)
+                }
+                if let gather, !gathered {
+                    dnal_gather_channels(out, Int32(width), n, gather.index, Int32(gather.index.count), gather.pointer + p0 * gather.ld,
+                                         Int32(gather.ld))
                 }
                 p0 += n
             }

@@ -1,9 +1,10 @@
 import CDNALKernels
 
 extension TensorOps {
-    /// A branch's gradient taken out of a sum's: `index.count` channels per pixel, pixel stride
-    /// `ld`, channel k from the sum's channel `index[k]`.
-    public struct BranchGradient {
+    /// Channels taken out of a sum as it is computed: `index.count` channels per pixel, pixel
+    /// stride `ld`, channel k from the sum's channel `index[k]` (a gather of the sum, or a
+    /// scattered branch's share of its gradient).
+    public struct ChannelGather {
         public var pointer: UnsafeMutablePointer<Float>
         public var ld: Int
         public var index: [Int32]
@@ -23,7 +24,7 @@ extension TensorOps {
     /// With an activation, `dSum` is 0 where its slope is 0, even for a NaN gradient.
     public static func sumScatterBackward(dOutput dy: UnsafePointer<Float>, output y: UnsafePointer<Float>, width: Int,
                                           pixels: Int, pending: SumInput?, activation: FusedNormKernel.Activation,
-                                          into dSum: UnsafeMutablePointer<Float>, branch: BranchGradient?, parallel: Parallel) {
+                                          into dSum: UnsafeMutablePointer<Float>, branch: ChannelGather?, parallel: Parallel) {
         let pendingIndex = pending?.index ?? [], branchIndex = branch?.index ?? []
         let ldp = pending?.ld ?? 0, ldg = branch?.ld ?? 0
         parallel.forEachPiece(count: pixels, grain: 1024) { _, r in

@@ -32,7 +32,7 @@ extension Executor {
     }
 
     /// A gather's gradient that its input's producer adds in, in the pass that reads that
-    /// gradient anyway (`Step.defersGradientToProducer`): the gather step's node, its channels.
+    /// gradient anyway (`Step.fusedWithProducer`): the gather step's node, its channels.
     struct PendingGradient {
         var node: Int
         var index: [Int32]
@@ -227,7 +227,7 @@ extension Executor {
                 TensorOps.sumScatterBackward(dOutput: dy, output: activation(step.node), width: c, pixels: n * pixels,
                                              pending: adds.first.map { TensorOps.SumInput(gradient($0.node), ld: $0.index.count, index: $0.index) },
                                              activation: act, into: t,
-                                             branch: branch.map { TensorOps.BranchGradient(gradient(step.inputs[$0]), ld: scatters[$0]!.count,
+                                             branch: branch.map { TensorOps.ChannelGather(gradient(step.inputs[$0]), ld: scatters[$0]!.count,
                                                                                            index: scatters[$0]!) },
                                              parallel: parallel)
                 for k in [direct, branch].compactMap({ $0 }) {
@@ -266,7 +266,7 @@ extension Executor {
             // already: its channels are added there in place (a zeroed temporary and a pass that
             // adds it moved the whole trunk twice more), or, where the trunk's producer runs
             // next, by that producer in its own pass over the trunk's gradient
-            if step.defersGradientToProducer && ready.contains(input) {
+            if step.fusedWithProducer && ready.contains(input) {
                 pending[input, default: []].append(PendingGradient(node: step.node, index: index))
                 return
             }

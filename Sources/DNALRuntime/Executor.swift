@@ -29,6 +29,9 @@ public final class Executor: @unchecked Sendable {
     var fusedSaved: [Int: FusedNormKernel.Saved] = [:]
     var argmax: [Int: UnsafeMutablePointer<Int32>] = [:]
     var dropoutMasks: [Int: UnsafeMutablePointer<Float>] = [:]
+    /// In training, the gather each sum computes with itself (`Step.fusedWithProducer`), by the
+    /// sum's node: the gather's node and channels.
+    let gatherAfter: [Int: (node: Int, index: [Int32])]
     /// When set, forward and backward time every step into `stepSeconds`.
     public var profile = false
     /// Accumulated (forward, backward) seconds per step while `profile` is set.
@@ -75,6 +78,11 @@ public final class Executor: @unchecked Sendable {
         self.parallel = Parallel(threads: threads)
         self.steps = steps
         layers = training ? lowering.steps : []
+        var gathers: [Int: (node: Int, index: [Int32])] = [:]
+        for step in layers where step.fusedWithProducer {
+            if case .gather(_, _, let index) = step.kind { gathers[step.inputs[0]] = (step.node, index) }
+        }
+        gatherAfter = gathers
         self.plan = plan
         if let parameters {
             guard parameters.table.specs == lowering.table.specs else {
@@ -164,6 +172,9 @@ public final class Executor: @unchecked Sendable {
 extension Executor {
     /// Tensors the memory plan lets overlap while both are live (always empty; exposed for tests).
     public var planConflicts: [(MemoryPlan.Tensor, MemoryPlan.Tensor)] { plan.conflicts() }
+    /// The live interval of each planned tensor (training times: node k's forward step at time
+    /// k; exposed for tests).
+    public var plannedIntervals: [MemoryPlan.Interval] { plan.intervals }
     /// Arena size in floats.
     public var arenaFloats: Int { plan.totalFloats }
 }

@@ -124,7 +124,7 @@ enum InferenceStep: PlannedStep {
     var backwardNeedsInput: Bool { false }
     var backwardNeedsOutput: Bool { false }
     var fusedConvNode: Int? { nil }
-    var defersGradientToProducer: Bool { false }
+    var fusedWithProducer: Bool { false }
 }
 
 extension PlannedStep {

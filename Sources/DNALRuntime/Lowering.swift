@@ -66,7 +66,7 @@ struct Lowering {
         // pass, which walks the trunk's gradient anyway (a pruned ResNet's next block)
         for i in steps.indices.dropFirst() {
             if case .gather = steps[i].kind, case .scatterAdd = steps[i - 1].kind, steps[i].inputs[0] == steps[i - 1].node {
-                steps[i].defersGradientToProducer = true
+                steps[i].fusedWithProducer = true
             }
         }
     }

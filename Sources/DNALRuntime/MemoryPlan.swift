@@ -109,8 +109,9 @@ extension PlannedStep {
         let end = ([lastUse[0]!] + steps.map { forwardTime($0.node) }).max()!
         var result = [MemoryPlan.Interval(tensor: .activation(0), size: inputCount * batch, start: 0, end: end)]
         for step in steps where aliases[step.node] == nil {
+            let written = training && step.fusedWithProducer ? forwardTime(step.inputs[0]) : forwardTime(step.node)
             result.append(MemoryPlan.Interval(tensor: .activation(step.node), size: step.writesOwnOutput ? step.outputCount * batch : 0,
-                                              start: forwardTime(step.node), end: lastUse[step.node]!))
+                                              start: written, end: lastUse[step.node]!))
             if training, let conv = step.fusedConvNode {
                 // the raw conv output, read again by the block's backward; and its gradient
                 // (inference folds the block into the conv and needs neither)
@@ -121,7 +122,7 @@ extension PlannedStep {
             }
             if training {
                 let start = step.node == last ? last + 1 : (firstGradient[step.node] ?? backwardTime(step.node))
-                let end = step.defersGradientToProducer ? backwardTime(step.inputs[0]) : backwardTime(step.node)
+                let end = step.fusedWithProducer ? backwardTime(step.inputs[0]) : backwardTime(step.node)
                 result.append(MemoryPlan.Interval(tensor: .gradient(step.node), size: step.outputCount * batch,
                                                   start: start, end: end))
             }

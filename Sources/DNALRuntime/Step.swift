@@ -76,10 +76,11 @@ struct Step: PlannedStep {
     let outputCount: Int
     /// MACs per sample (conv and linear), for benchmarks.
     let macs: Int
-    /// A gather whose input's producer is the step right before it, a sum: its gradient is added
-    /// into its input's by that step's backward pass (which reads that gradient anyway), so it
-    /// must live until then.
-    var defersGradientToProducer = false
+    /// A gather of the sum computed by the step right before it. In training, that sum's forward
+    /// pass writes the gather's output (from the trunk rows it just wrote, still in cache), and
+    /// its backward pass adds the gather's gradient into the trunk's (which it reads anyway): the
+    /// output lives from the sum's forward step, the gradient until the sum's backward step.
+    var fusedWithProducer = false
 
     /// Whether the backward pass reads this step's input (beyond its output gradient).
     var backwardNeedsInput: Bool {
@@ -118,8 +119,8 @@ protocol PlannedStep {
     var backwardNeedsOutput: Bool { get }
     /// The conv node of a fused block, whose tensor ids hold the raw conv output and its gradient.
     var fusedConvNode: Int? { get }
-    /// Whether the step's output gradient is read by its input's producer (see `Step`).
-    var defersGradientToProducer: Bool { get }
+    /// Whether the step's output is written, and its gradient read, by its input's producer (see `Step`).
+    var fusedWithProducer: Bool { get }
 }
 
 extension Step {

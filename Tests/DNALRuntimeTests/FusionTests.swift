@@ -86,6 +86,23 @@ struct FusionTests {
         }
     }
 
+    /// Each gather of a sum computed just before it is written by that sum's forward step and
+    /// read back by its backward step: its output and gradient must be live at those times, or
+    /// the planner may hand their memory to a tensor the sum still reads (its branch).
+    @Test func gathersFusedWithTheirSumLiveFromAndUntilTheSumsSteps() throws {
+        let graph = try NetworkParser.parse(source: Array(Self.prunedBlocks.utf8), file: "pruned-blocks.yaml")
+        let e = try Executor(graph: graph, maxBatch: 2, training: true, threads: 1)
+        // the step of node k runs backward at time 2L - k + 2, L the last node (the logits)
+        let last = graph.nodes.count - 1
+        for (gather, sum) in [("b2.gather", "b1.act"), ("b4.gather", "b3.add"), ("b6.gather", "b5.act")] {
+            let g = graph.node(named: gather)!.id, s = graph.node(named: sum)!.id
+            let output = e.plannedIntervals.first { $0.tensor == .activation(g) }!
+            let gradient = e.plannedIntervals.first { $0.tensor == .gradient(g) }!
+            #expect(output.start <= s, "\(gather)")
+            #expect(gradient.end >= 2 * last - s + 2, "\(gather) gradient until \(gradient.end)")
+        }
+    }
+
     @Test func fusionShrinksThePlan() throws {
         let graph = try NetworkParserShim.parse(Repository.architecture("resnet20-cifar10.yaml").path)
         let fused = try Executor(graph: graph, maxBatch: 8, training: true, threads: 1)

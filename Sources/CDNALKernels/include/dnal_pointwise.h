@@ -71,6 +71,11 @@ void dnal_scatter_add_channels(const float *x, int ldx, ptrdiff_t pixels, const 
 /// one pass. y may be trunk.
 void dnal_sum_scatter_act(const float *trunk, int ldt, const float *x, int ldx, const int *index, int n, ptrdiff_t pixels,
                           float *y, int ldy, int width, int act);
+/// dnal_sum_scatter_act that also writes g[p][k] = y[p][gindex[k]] for k < ng (rows of ldg): the
+/// next conv's gather of the sum, taken from each row as it is computed. g must not overlap y.
+void dnal_sum_scatter_act_gather(const float *trunk, int ldt, const float *x, int ldx, const int *index, int n,
+                                 ptrdiff_t pixels, float *y, int ldy, int width, int act, float *g, int ldg,
+                                 const int *gindex, int ng);
 /// The gradient through that sum, in one pass over the trunk (rows of `width` floats):
 /// dsum[p][c] = act'(y[p][c]) ? dy[p][c] + (pending[p][k] where pindex[k] == c) : 0, then
 /// g[p][k] = dsum[p][gindex[k]] for k < ng. `pending` (np channels, rows of ldp) is a gather's

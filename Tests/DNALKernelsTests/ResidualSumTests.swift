@@ -2,10 +2,11 @@ import DNALKernels
 import DNALTestSupport
 import Testing
 
-/// The gradient through a residual end, `y = act(trunk + scatter(branch))`, taken with a gather's
-/// pending gradient and a branch's share in one pass (`TensorOps.sumScatterBackward`).
-@Suite("Residual sum backward")
-struct SumBackwardTests {
+/// A residual end, `y = act(trunk + scatter(branch))`, computed with the next conv's gather
+/// (`TensorOps.sum`), and its gradient taken with that gather's pending gradient and the
+/// branch's share in one pass (`TensorOps.sumScatterBackward`).
+@Suite("Residual sums with their gathers")
+struct ResidualSumTests {
     /// (pixels, width, pending channels, branch channels): trunks of 1 to 4 whole vectors (the
     /// AVX-512 kernel, pending and branch channels on both sides of 16 and 32), and widths it
     /// leaves to the portable loop (not whole vectors, wider than 64, a decreasing pending list).
@@ -18,7 +19,7 @@ struct SumBackwardTests {
         (3, 20, [0, 19], [5, 6]), (2, 80, [0, 40, 79], [1, 79]), (3, 16, [9, 2], [4]),
     ]
 
-    @Test("matches its definition on every ISA, in place and not", arguments: cases)
+    @Test("the backward pass matches its definition on every ISA, in place and not", arguments: cases)
     func definition(pixels: Int, width: Int, pendingIndex: [Int], branchIndex: [Int]) {
         var dy = Numerics.random(pixels * width, seed: 5).map { Float($0 * 4) }
         let y = Numerics.random(pixels * width, seed: 6).enumerated().map { i, v -> Float in
@@ -44,7 +45,7 @@ struct SumBackwardTests {
                                         let source = inPlace ? UnsafePointer(db.baseAddress!) : dyb.baseAddress!
                                         let p = pendingIndex.isEmpty ? nil : TensorOps.SumInput(pb.baseAddress!, ld: pendingIndex.count,
                                                                                                index: pendingIndex.map(Int32.init))
-                                        let b = branchIndex.isEmpty ? nil : TensorOps.BranchGradient(gb.baseAddress!, ld: branchIndex.count,
+                                        let b = branchIndex.isEmpty ? nil : TensorOps.ChannelGather(gb.baseAddress!, ld: branchIndex.count,
                                                                                                      index: branchIndex.map(Int32.init))
                                         TensorOps.sumScatterBackward(dOutput: source, output: yb.baseAddress!, width: width, pixels: pixels,
                                                                      pending: p, activation: act, into: db.baseAddress!, branch: b,
@@ -68,6 +69,53 @@ struct SumBackwardTests {
                     } else {
                         #expect(g == branch, "\(what)")
                     }
+                }
+            }
+        }
+    }
+
+    /// The forward pass with a gather of the sum (the same shapes: the pending list is the
+    /// branch's channels, the branch list the gather's), with one branch and with two (the
+    /// gather then taken by the second's pass), across the sum's 256-pixel blocks.
+    @Test("the forward pass and its gather match their definition on every ISA", arguments: cases)
+    func forward(pixels: Int, width: Int, branchIndex: [Int], gatherIndex: [Int]) {
+        guard !branchIndex.isEmpty, !gatherIndex.isEmpty else { return }
+        let rows = pixels * 100  // several blocks and a partial one
+        var trunk = Numerics.random(rows * width, seed: 8).map { Float($0 * 8) }
+        trunk[1] = .nan
+        let x = Numerics.random(rows * branchIndex.count, seed: 9).map { Float($0 * 8) }
+        let second = [Int](0..<min(3, width))
+        let x2 = Numerics.random(rows * second.count, seed: 10).map(Float.init)
+        for branches in [1, 2] {
+            var sum = PointwiseReference.scatterAdd(x, into: trunk, channels: width, index: branchIndex)
+            if branches == 2 { sum = PointwiseReference.scatterAdd(x2, into: sum, channels: width, index: second) }
+            for act in [FusedNormKernel.Activation.none, .relu, .relu6] {
+                let y = sum.map { v -> Float in act == .none || v.isNaN ? v : (act == .relu ? max(v, 0) : min(max(v, 0), 6)) }
+                let gathered = PointwiseReference.gather(y, channels: width, index: gatherIndex)
+                for isa in KernelISA.supported {
+                    var out = [Float](repeating: -1, count: y.count), g = [Float](repeating: -1, count: gathered.count)
+                    trunk.withUnsafeBufferPointer { t in
+                        x.withUnsafeBufferPointer { b in
+                            x2.withUnsafeBufferPointer { b2 in
+                                out.withUnsafeMutableBufferPointer { o in
+                                    g.withUnsafeMutableBufferPointer { gb in
+                                        var inputs = [TensorOps.SumInput(t.baseAddress!, ld: width),
+                                                      TensorOps.SumInput(b.baseAddress!, ld: branchIndex.count, index: branchIndex.map(Int32.init))]
+                                        if branches == 2 {
+                                            inputs.append(TensorOps.SumInput(b2.baseAddress!, ld: second.count, index: second.map(Int32.init)))
+                                        }
+                                        TensorOps.sum(inputs, pixels: rows, width: width, activation: act, into: o.baseAddress!,
+                                                      gather: TensorOps.ChannelGather(gb.baseAddress!, ld: gatherIndex.count,
+                                                                                      index: gatherIndex.map(Int32.init)),
+                                                      parallel: Parallel(threads: 2, isa: isa))
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    let what = "\(isa) \(act) branches \(branches)"
+                    #expect(out[1].isNaN && zip(out, y).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }, "\(what)")
+                    #expect(zip(g, gathered).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }, "\(what)")
                 }
             }
         }
