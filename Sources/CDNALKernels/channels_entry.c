@@ -29,19 +29,24 @@ int dnal_fma_flops_per_iteration(void)
 void dnal_sum_scatter_act(const float *trunk, int ldt, const float *x, int ldx, const int *index, int n, ptrdiff_t pixels,
                           float *y, int ldy, int width, int act)
 {
-    dnal_table()->sum_scatter_act(trunk, ldt, x, ldx, index, n, pixels, y, ldy, width, act, NULL, 0, NULL, 0);
+    dnal_table()->sum_scatter_act(trunk, ldt, x, ldx, index, n, pixels, y, ldy, width, act, NULL, 0, NULL, 0, NULL);
 }
 
-void dnal_sum_scatter_act_gather(const float *trunk, int ldt, const float *x, int ldx, const int *index, int n,
-                                 ptrdiff_t pixels, float *y, int ldy, int width, int act, float *g, int ldg,
-                                 const int *gindex, int ng)
+void dnal_sum_scatter_act_outputs(const float *trunk, int ldt, const float *x, int ldx, const int *index, int n,
+                                  ptrdiff_t pixels, float *y, int ldy, int width, int act, float *g, int ldg,
+                                  const int *gindex, int ng, uint16_t *mask)
 {
-    dnal_table()->sum_scatter_act(trunk, ldt, x, ldx, index, n, pixels, y, ldy, width, act, g, ldg, gindex, ng);
+    dnal_table()->sum_scatter_act(trunk, ldt, x, ldx, index, n, pixels, y, ldy, width, act, g, ldg, gindex, ng, mask);
 }
 
-void dnal_sum_scatter_act_backward(const float *dy, const float *y, int width, const float *pending, int ldp,
+void dnal_sum_scatter_act_backward(const float *dy, const uint16_t *mask, int width, const float *pending, int ldp,
                                    const int *pindex, int np, ptrdiff_t pixels, int act, float *dsum,
                                    float *g, int ldg, const int *gindex, int ng)
 {
-    dnal_table()->sum_scatter_act_backward(dy, y, width, pending, ldp, pindex, np, pixels, act, dsum, g, ldg, gindex, ng);
+    dnal_table()->sum_scatter_act_backward(dy, mask, width, pending, ldp, pindex, np, pixels, act, dsum, g, ldg, gindex, ng);
+}
+
+void dnal_slope_mask(const float *y, ptrdiff_t pixels, int width, int act, uint16_t *mask)
+{
+    dnal_table()->slope_mask(y, pixels, width, act, mask);
 }

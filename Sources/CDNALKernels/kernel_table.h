@@ -15,9 +15,10 @@ typedef struct {
     void (*gather_channels)(const float *, int, ptrdiff_t, const int *, int, float *, int);
     void (*scatter_add_channels)(const float *, int, ptrdiff_t, const int *, int, float *, int);
     void (*sum_scatter_act)(const float *, int, const float *, int, const int *, int, ptrdiff_t, float *, int, int, int,
-                            float *, int, const int *, int);
-    void (*sum_scatter_act_backward)(const float *, const float *, int, const float *, int, const int *, int, ptrdiff_t, int,
-                                     float *, float *, int, const int *, int);
+                            float *, int, const int *, int, uint16_t *);
+    void (*sum_scatter_act_backward)(const float *, const uint16_t *, int, const float *, int, const int *, int, ptrdiff_t,
+                                     int, float *, float *, int, const int *, int);
+    void (*slope_mask)(const float *, ptrdiff_t, int, int, uint16_t *);
     /// Whether conv_forward_rows_planar takes a convolution (NULL: this ISA has no planar path).
     int (*conv_planar_applies)(const dnal_conv *);
     /// dnal_conv_forward_rows with planar input (DNAL_PLANAR_IN: x[n][c][h][w]) and/or output
@@ -103,8 +104,9 @@ void dnal_fused_bn_backward_portable(const float *dz, const float *x, ptrdiff_t 
                                      const float *k2, const float *k3, float *dx, int stream);
 void dnal_sum_scatter_act_portable(const float *trunk, int ldt, const float *x, int ldx, const int *index, int n,
                                    ptrdiff_t pixels, float *y, int ldy, int width, int act, float *g, int ldg,
-                                   const int *gindex, int ng);
-void dnal_sum_scatter_act_backward_portable(const float *dy, const float *y, int width, const float *pending, int ldp,
+                                   const int *gindex, int ng, uint16_t *mask);
+void dnal_slope_mask_portable(const float *y, ptrdiff_t pixels, int width, int act, uint16_t *mask);
+void dnal_sum_scatter_act_backward_portable(const float *dy, const uint16_t *mask, int width, const float *pending, int ldp,
                                             const int *pindex, int np, ptrdiff_t pixels, int act, float *dsum,
                                             float *g, int ldg, const int *gindex, int ng);
 

@@ -27,8 +27,13 @@ extension TensorOps {
     /// `gather`, if given, is filled as well (the next conv's channels): by the last scattered
     /// input's pass from the registers holding each row, else from each finished block while it
     /// is in cache.
+    /// `slopeMask`, if given, gets the activation's slope bits (`dnal_slope_mask`, ceil(width / 16)
+    /// per pixel) for the backward pass: from the registers of the last scattered input's pass,
+    /// else from each finished block while it is in cache.
     public static func sum(_ inputs: [SumInput], pixels: Int, width: Int, activation: FusedNormKernel.Activation,
-                           into y: UnsafeMutablePointer<Float>, gather: ChannelGather? = nil, parallel: Parallel) {
+                           into y: UnsafeMutablePointer<Float>, gather: ChannelGather? = nil,
+                           slopeMask: UnsafeMutablePointer<UInt16>? = nil, parallel: Parallel) {
+        let groups = (width + 15) / 16
         let plain = inputs.filter { $0.index == nil }, scattered = inputs.filter { $0.index != nil }
         let indices = scattered.map { $0.index! }
         let act = activation.rawValue
@@ -39,17 +44,20 @@ extension TensorOps {
                 let out = y + p0 * width
                 // scattered input k added into out, or into `trunk`'s block with the result written
                 // to out; the last one carries the activation
-                var gathered = false
+                var gathered = false, masked = false
                 func addScattered(_ k: Int, onto trunk: SumInput? = nil) {
                     let s = scattered[k], x = s.pointer + p0 * s.ld, last = k == scattered.count - 1
                     indices[k].withUnsafeBufferPointer { index in
                         if last || trunk != nil {
                             let (t, ldt) = trunk.map { ($0.pointer + p0 * $0.ld, $0.ld) } ?? (UnsafePointer(out), width)
-                            if last, let gather {
-                                dnal_sum_scatter_act_gather(t, Int32(ldt), x, Int32(s.ld), index.baseAddress, Int32(index.count), n, out,
-                                                            Int32(width), Int32(width), act, gather.pointer + p0 * gather.ld,
-                                                            Int32(gather.ld), gather.index, Int32(gather.index.count))
-                                gathered = true
+                            if last, gather != nil || slopeMask != nil {
+                                dnal_sum_scatter_act_outputs(t, Int32(ldt), x, Int32(s.ld), index.baseAddress, Int32(index.count), n,
+                                                             out, Int32(width), Int32(width), act,
+                                                             gather.map { $0.pointer + p0 * $0.ld }, Int32(gather?.ld ?? 0),
+                                                             gather?.index, Int32(gather?.index.count ?? 0),
+                                                             slopeMask.map { $0 + p0 * groups })
+                                gathered = gather != nil
+                                masked = slopeMask != nil
                             } else {
                                 dnal_sum_scatter_act(t, Int32(ldt), x, Int32(s.ld), index.baseAddress, Int32(index.count), n, out,
                                                      Int32(width), Int32(width), last ? act : 0)
@@ -76,6 +84,9 @@ extension TensorOps {
                 for k in next..<scattered.count { addScattered(k) }
                 if scattered.isEmpty && activation != .none {
                     dnal_relu_forward(out, n * width, activation == .relu6 ? 1 : 0, out)
+                }
+                if let slopeMask, !masked {
+                    dnal_slope_mask(out, n, Int32(width), act, slopeMask + p0 * groups)
                 }
                 if let gather, !gathered {
                     dnal_gather_channels(out, Int32(width), n, gather.index, Int32(gather.index.count), gather.pointer + p0 * gather.ld,

@@ -224,7 +224,7 @@ extension Executor {
                     k != direct && scatters[k] != nil && step.inputs[k] != 0 && !ready.contains(step.inputs[k])
                 }
                 let t = direct.map { gradient(step.inputs[$0]) } ?? workspace.buffer(Slot.sumGradient, floats: count)
-                TensorOps.sumScatterBackward(dOutput: dy, output: activation(step.node), width: c, pixels: n * pixels,
+                TensorOps.sumScatterBackward(dOutput: dy, slopeMask: slopeMasks[step.node]!, width: c, pixels: n * pixels,
                                              pending: adds.first.map { TensorOps.SumInput(gradient($0.node), ld: $0.index.count, index: $0.index) },
                                              activation: act, into: t,
                                              branch: branch.map { TensorOps.ChannelGather(gradient(step.inputs[$0]), ld: scatters[$0]!.count,

@@ -126,7 +126,8 @@ extension Executor {
             let gather = gatherAfter[step.node].map { g in
                 TensorOps.ChannelGather(activation(g.node), ld: g.index.count, index: g.index)
             }
-            TensorOps.sum(inputs, pixels: n * pixels, width: c, activation: act, into: y, gather: gather, parallel: parallel)
+            TensorOps.sum(inputs, pixels: n * pixels, width: c, activation: act, into: y, gather: gather,
+                          slopeMask: training ? slopeMasks[step.node] : nil, parallel: parallel)
         case .concat(let pixels, let channels):
             let total = channels.reduce(0, +)
             var offset = 0

@@ -29,6 +29,10 @@ public final class Executor: @unchecked Sendable {
     var fusedSaved: [Int: FusedNormKernel.Saved] = [:]
     var argmax: [Int: UnsafeMutablePointer<Int32>] = [:]
     var dropoutMasks: [Int: UnsafeMutablePointer<Float>] = [:]
+    /// A training sum's activation slopes, one bit per element (`TensorOps.sum(slopeMask:)`): its
+    /// backward pass reads these instead of its output, which is then free after its last
+    /// forward reader (1/32 of its floats).
+    var slopeMasks: [Int: UnsafeMutablePointer<UInt16>] = [:]
     /// In training, the gather each sum computes with itself (`Step.fusedWithProducer`), by the
     /// sum's node: the gather's node and channels.
     let gatherAfter: [Int: (node: Int, index: [Int32])]
@@ -62,6 +66,7 @@ public final class Executor: @unchecked Sendable {
         let extra = lowering.steps.reduce(0) { total, step in
             switch step.kind {
             case .maxPool, .dropout: return total + step.outputCount * maxBatch
+            case .scatterAdd: return total + (training ? (step.slopeMaskWords * maxBatch + 1) / 2 : 0)
             default: return total
             }
         }
@@ -106,6 +111,7 @@ public final class Executor: @unchecked Sendable {
             case .dropout: dropoutMasks[step.node] = .allocate(capacity: step.outputCount * maxBatch)
             default: break
             }
+            if training && step.slopeMaskWords > 0 { slopeMasks[step.node] = .allocate(capacity: step.slopeMaskWords * maxBatch) }
         }
     }
 
@@ -113,6 +119,7 @@ public final class Executor: @unchecked Sendable {
         dnal_free_large(arena)
         for p in argmax.values { p.deallocate() }
         for p in dropoutMasks.values { p.deallocate() }
+        for p in slopeMasks.values { p.deallocate() }
     }
 
     /// Bytes of the activation arena, parameters (with gradients and optimizer room) and

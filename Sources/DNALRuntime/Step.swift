@@ -96,11 +96,17 @@ struct Step: PlannedStep {
         return nil
     }
 
-    /// Whether the backward pass reads this step's own output.
+    /// Whether the backward pass reads this step's own output. (A sum with an activation keeps
+    /// its slopes as bits instead, `Executor.slopeMasks`.)
     var backwardNeedsOutput: Bool {
         if case .activation = kind { return true }
-        if case .scatterAdd(_, _, _, let activation) = kind { return activation != .none }
         return false
+    }
+
+    /// Slope-mask words (UInt16) per sample of a training sum with an activation, else 0.
+    var slopeMaskWords: Int {
+        guard case .scatterAdd(let pixels, let c, _, let activation) = kind, activation != .none else { return 0 }
+        return pixels * ((c + 15) / 16)
     }
 }
 

@@ -22,9 +22,10 @@ struct ResidualSumTests {
     @Test("the backward pass matches its definition on every ISA, in place and not", arguments: cases)
     func definition(pixels: Int, width: Int, pendingIndex: [Int], branchIndex: [Int]) {
         var dy = Numerics.random(pixels * width, seed: 5).map { Float($0 * 4) }
-        let y = Numerics.random(pixels * width, seed: 6).enumerated().map { i, v -> Float in
+        var y = Numerics.random(pixels * width, seed: 6).enumerated().map { i, v -> Float in
             i % 7 == 3 ? 0 : Float(v * 8 + 1)  // exact zeros (slope 0) and values above 6
         }
+        y[5] = .nan  // slope 0
         let zeroSlope = y.indices.first { y[$0] <= 0 }!
         dy[zeroSlope] = .nan  // a NaN gradient where the activation is flat: 0 through relu
         let pending = Numerics.random(pixels * pendingIndex.count, seed: 7).map(Float.init)
@@ -34,11 +35,19 @@ struct ResidualSumTests {
             let dSum = zip(summed, slope).map { $1 ? $0 : 0 }
             let branch = PointwiseReference.gather(dSum, channels: width, index: branchIndex)
             for isa in KernelISA.supported {
+                // the slope bits, checked against their definition
+                let groups = (width + 15) / 16
+                var mask = [UInt16](repeating: 0xAAAA, count: pixels * groups)
+                TensorOps.slopeMask(y, pixels: pixels, width: width, activation: act, into: &mask, parallel: Parallel(threads: 2, isa: isa))
+                let bits = (0..<(pixels * width)).map { i in mask[(i / width) * groups + (i % width) / 16] >> ((i % width) % 16) & 1 == 1 }
+                #expect(bits == slope, "\(isa) \(act) slope bits")
+                #expect(mask.indices.allSatisfy { j in width % 16 == 0 || j % groups < groups - 1 || mask[j] >> (width % 16) == 0 },
+                        "\(isa) \(act) bits past the row")
                 for inPlace in [false, true] {
                     var d = inPlace ? dy : [Float](repeating: -1, count: dy.count)
                     var g = [Float](repeating: -1, count: pixels * branchIndex.count)
                     dy.withUnsafeBufferPointer { dyb in
-                        y.withUnsafeBufferPointer { yb in
+                        mask.withUnsafeBufferPointer { yb in
                             pending.withUnsafeBufferPointer { pb in
                                 d.withUnsafeMutableBufferPointer { db in
                                     g.withUnsafeMutableBufferPointer { gb in
@@ -47,7 +56,8 @@ struct ResidualSumTests {
                                                                                                index: pendingIndex.map(Int32.init))
                                         let b = branchIndex.isEmpty ? nil : TensorOps.ChannelGather(gb.baseAddress!, ld: branchIndex.count,
                                                                                                      index: branchIndex.map(Int32.init))
-                                        TensorOps.sumScatterBackward(dOutput: source, output: yb.baseAddress!, width: width, pixels: pixels,
+                                        TensorOps.sumScatterBackward(dOutput: source, slopeMask: act == .none ? nil : yb.baseAddress!,
+                                                                     width: width, pixels: pixels,
                                                                      pending: p, activation: act, into: db.baseAddress!, branch: b,
                                                                      parallel: Parallel(threads: 2, isa: isa))
                                     }
@@ -74,9 +84,10 @@ struct ResidualSumTests {
         }
     }
 
-    /// The forward pass with a gather of the sum (the same shapes: the pending list is the
-    /// branch's channels, the branch list the gather's), with one branch and with two (the
-    /// gather then taken by the second's pass), across the sum's 256-pixel blocks.
+    /// The forward pass with a gather of the sum and its slope bits (the same shapes: the
+    /// pending list is the branch's channels, the branch list the gather's), with one branch, with
+    /// two (both then taken by the second's pass), and with a second plain input instead of
+    /// branches (both from the finished block), across the sum's 256-pixel blocks.
     @Test("the forward pass and its gather match their definition on every ISA", arguments: cases)
     func forward(pixels: Int, width: Int, branchIndex: [Int], gatherIndex: [Int]) {
         guard !branchIndex.isEmpty, !gatherIndex.isEmpty else { return }
@@ -84,38 +95,46 @@ struct ResidualSumTests {
         var trunk = Numerics.random(rows * width, seed: 8).map { Float($0 * 8) }
         trunk[1] = .nan
         let x = Numerics.random(rows * branchIndex.count, seed: 9).map { Float($0 * 8) }
-        let second = [Int](0..<min(3, width))
-        let x2 = Numerics.random(rows * second.count, seed: 10).map(Float.init)
-        for branches in [1, 2] {
-            var sum = PointwiseReference.scatterAdd(x, into: trunk, channels: width, index: branchIndex)
-            if branches == 2 { sum = PointwiseReference.scatterAdd(x2, into: sum, channels: width, index: second) }
+        let third = [Int](0..<min(3, width))
+        let x2 = Numerics.random(rows * third.count, seed: 10).map(Float.init)
+        let plain = Numerics.random(rows * width, seed: 11).map(Float.init)
+        // inputs the sum keeps pointers to, for the whole call
+        let held = [trunk, plain, x, x2].map { a in
+            let b = UnsafeMutableBufferPointer<Float>.allocate(capacity: a.count)
+            _ = b.initialize(from: a)
+            return b
+        }
+        defer { for b in held { b.deallocate() } }
+        for branches in [0, 1, 2] {
+            var sum = branches == 0 ? zip(trunk, plain).map(+) : PointwiseReference.scatterAdd(x, into: trunk, channels: width, index: branchIndex)
+            if branches == 2 { sum = PointwiseReference.scatterAdd(x2, into: sum, channels: width, index: third) }
             for act in [FusedNormKernel.Activation.none, .relu, .relu6] {
                 let y = sum.map { v -> Float in act == .none || v.isNaN ? v : (act == .relu ? max(v, 0) : min(max(v, 0), 6)) }
                 let gathered = PointwiseReference.gather(y, channels: width, index: gatherIndex)
+                let groups = (width + 15) / 16
+                var bits = [UInt16](repeating: 0, count: rows * groups)
+                for (i, v) in y.enumerated() where act == .none || (v > 0 && (act == .relu || v < 6)) {
+                    bits[(i / width) * groups + (i % width) / 16] |= 1 << ((i % width) % 16)
+                }
                 for isa in KernelISA.supported {
-                    var out = [Float](repeating: -1, count: y.count), g = [Float](repeating: -1, count: gathered.count)
-                    trunk.withUnsafeBufferPointer { t in
-                        x.withUnsafeBufferPointer { b in
-                            x2.withUnsafeBufferPointer { b2 in
-                                out.withUnsafeMutableBufferPointer { o in
-                                    g.withUnsafeMutableBufferPointer { gb in
-                                        var inputs = [TensorOps.SumInput(t.baseAddress!, ld: width),
-                                                      TensorOps.SumInput(b.baseAddress!, ld: branchIndex.count, index: branchIndex.map(Int32.init))]
-                                        if branches == 2 {
-                                            inputs.append(TensorOps.SumInput(b2.baseAddress!, ld: second.count, index: second.map(Int32.init)))
-                                        }
-                                        TensorOps.sum(inputs, pixels: rows, width: width, activation: act, into: o.baseAddress!,
-                                                      gather: TensorOps.ChannelGather(gb.baseAddress!, ld: gatherIndex.count,
-                                                                                      index: gatherIndex.map(Int32.init)),
-                                                      parallel: Parallel(threads: 2, isa: isa))
-                                    }
-                                }
-                            }
-                        }
-                    }
+                    let out = UnsafeMutableBufferPointer<Float>.allocate(capacity: y.count)
+                    let g = UnsafeMutableBufferPointer<Float>.allocate(capacity: gathered.count)
+                    let mask = UnsafeMutableBufferPointer<UInt16>.allocate(capacity: bits.count)
+                    defer { out.deallocate(); g.deallocate(); mask.deallocate() }
+                    out.initialize(repeating: -1)
+                    g.initialize(repeating: -1)
+                    mask.initialize(repeating: 0xAAAA)
+                    let second = branches == 0 ? TensorOps.SumInput(held[1].baseAddress!, ld: width)
+                        : TensorOps.SumInput(held[2].baseAddress!, ld: branchIndex.count, index: branchIndex.map(Int32.init))
+                    var inputs = [TensorOps.SumInput(held[0].baseAddress!, ld: width), second]
+                    if branches == 2 { inputs.append(TensorOps.SumInput(held[3].baseAddress!, ld: third.count, index: third.map(Int32.init))) }
+                    TensorOps.sum(inputs, pixels: rows, width: width, activation: act, into: out.baseAddress!,
+                                  gather: TensorOps.ChannelGather(g.baseAddress!, ld: gatherIndex.count, index: gatherIndex.map(Int32.init)),
+                                  slopeMask: mask.baseAddress!, parallel: Parallel(threads: 2, isa: isa))
                     let what = "\(isa) \(act) branches \(branches)"
                     #expect(out[1].isNaN && zip(out, y).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }, "\(what)")
                     #expect(zip(g, gathered).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }, "\(what)")
+                    #expect(Array(mask) == bits, "\(what) slope bits")
                 }
             }
         }

@@ -9,6 +9,7 @@
 #define DNAL_POINTWISE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -71,18 +72,24 @@ void dnal_scatter_add_channels(const float *x, int ldx, ptrdiff_t pixels, const 
 /// one pass. y may be trunk.
 void dnal_sum_scatter_act(const float *trunk, int ldt, const float *x, int ldx, const int *index, int n, ptrdiff_t pixels,
                           float *y, int ldy, int width, int act);
-/// dnal_sum_scatter_act that also writes g[p][k] = y[p][gindex[k]] for k < ng (rows of ldg): the
-/// next conv's gather of the sum, taken from each row as it is computed. g must not overlap y.
-void dnal_sum_scatter_act_gather(const float *trunk, int ldt, const float *x, int ldx, const int *index, int n,
-                                 ptrdiff_t pixels, float *y, int ldy, int width, int act, float *g, int ldg,
-                                 const int *gindex, int ng);
+/// dnal_sum_scatter_act with a training step's extra outputs, each optional: g[p][k] =
+/// y[p][gindex[k]] for k < ng (rows of ldg; the next conv's gather of the sum, g not overlapping
+/// y), and the activation's slope bits of y as dnal_slope_mask writes them (mask, or NULL).
+void dnal_sum_scatter_act_outputs(const float *trunk, int ldt, const float *x, int ldx, const int *index, int n,
+                                  ptrdiff_t pixels, float *y, int ldy, int width, int act, float *g, int ldg,
+                                  const int *gindex, int ng, uint16_t *mask);
+/// The activation's slope over rows of `width` floats, one bit per channel: mask[p * groups + j]
+/// bit i is channel 16 j + i's slope (1 where y > 0, and y < 6 for relu6; 0 for NaN), groups =
+/// ceil(width / 16). A sum's backward pass reads these instead of its output (64 times fewer
+/// bytes), so the output need not outlive the next block's forward pass.
+void dnal_slope_mask(const float *y, ptrdiff_t pixels, int width, int act, uint16_t *mask);
 /// The gradient through that sum, in one pass over the trunk (rows of `width` floats):
-/// dsum[p][c] = act'(y[p][c]) ? dy[p][c] + (pending[p][k] where pindex[k] == c) : 0, then
+/// dsum[p][c] = slope(p, c) ? dy[p][c] + (pending[p][k] where pindex[k] == c) : 0, then
 /// g[p][k] = dsum[p][gindex[k]] for k < ng. `pending` (np channels, rows of ldp) is a gather's
 /// gradient not yet added into dy; `g` is a scattered branch's gradient. np and ng may be 0 (their
-/// pointers then unused); y is unused without an activation; dsum may be dy. Where the activation
-/// is flat the gradient is 0, even a NaN one.
-void dnal_sum_scatter_act_backward(const float *dy, const float *y, int width, const float *pending, int ldp,
+/// pointers then unused); the slope is dnal_slope_mask's `mask` (unused, every slope 1, without an
+/// activation); dsum may be dy. Where the slope is 0 the gradient is 0, even a NaN one.
+void dnal_sum_scatter_act_backward(const float *dy, const uint16_t *mask, int width, const float *pending, int ldp,
                                    const int *pindex, int np, ptrdiff_t pixels, int act, float *dsum,
                                    float *g, int ldg, const int *gindex, int ng);
 
