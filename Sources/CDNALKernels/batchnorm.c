@@ -14,9 +14,10 @@ void dnal_channel_sum(const float *x, ptrdiff_t pixels, int c, double *sum)
     dnal_table()->channel_sum(x, pixels, c, sum);
 }
 
-void dnal_channel_centered_squares(const float *x, ptrdiff_t pixels, int c, const double *mean, double *sum)
+void dnal_channel_shifted_moments(const float *x, ptrdiff_t pixels, int c, const float *shift, double *sum,
+                                  double *squares)
 {
-    dnal_table()->channel_centered_squares(x, pixels, c, mean, sum);
+    dnal_table()->channel_shifted_moments(x, pixels, c, shift, sum, squares);
 }
 
 void dnal_channel_affine_act(const float *x, ptrdiff_t pixels, int c, const float *scale, const float *shift, int act,
@@ -54,21 +55,29 @@ void dnal_channel_sum_portable(const float *x, ptrdiff_t pixels, int c, double *
     }
 }
 
-void dnal_channel_centered_squares_portable(const float *x, ptrdiff_t pixels, int c, const double *mean, double *sum)
+void dnal_channel_shifted_moments_portable(const float *x, ptrdiff_t pixels, int c, const float *shift, double *sum,
+                                           double *squares)
 {
-    float acc[c], m[c];
-    for (int i = 0; i < c; i++) m[i] = (float)mean[i];
+    // as the sum: float partials over 64 rows, then into double; the shift is copied first, as
+    // it may be x's own first row
+    float acc[c], acc2[c], k[c];
+    memcpy(k, shift, sizeof(float) * (size_t)c);
     for (ptrdiff_t p0 = 0; p0 < pixels; p0 += 64) {
         memset(acc, 0, sizeof(float) * (size_t)c);
+        memset(acc2, 0, sizeof(float) * (size_t)c);
         const ptrdiff_t p1 = p0 + 64 < pixels ? p0 + 64 : pixels;
         for (ptrdiff_t p = p0; p < p1; p++) {
             const float *xp = x + p * c;
             for (int i = 0; i < c; i++) {
-                const float d = xp[i] - m[i];
-                acc[i] += d * d;
+                const float d = xp[i] - k[i];
+                acc[i] += d;
+                acc2[i] += d * d;
             }
         }
-        for (int i = 0; i < c; i++) sum[i] += acc[i];
+        for (int i = 0; i < c; i++) {
+            sum[i] += acc[i];
+            squares[i] += acc2[i];
+        }
     }
 }
 

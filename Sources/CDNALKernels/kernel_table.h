@@ -31,7 +31,7 @@ typedef struct {
     void (*conv_chain_image)(const dnal_chain_block *, int, int, float *, float *);
     /// The batch-norm passes of a training step (include/dnal_pointwise.h).
     void (*channel_sum)(const float *, ptrdiff_t, int, double *);
-    void (*channel_centered_squares)(const float *, ptrdiff_t, int, const double *, double *);
+    void (*channel_shifted_moments)(const float *, ptrdiff_t, int, const float *, double *, double *);
     void (*channel_affine_act)(const float *, ptrdiff_t, int, const float *, const float *, int, float *, int);
     void (*fused_bn_reduce)(const float *, const float *, ptrdiff_t, int, const float *, const float *, int, double *,
                             double *);
@@ -94,7 +94,8 @@ void dnal_scatter_add_channels_portable(const float *x, int ldx, ptrdiff_t pixel
 /// The portable batch-norm passes (batchnorm.c): the scalar entries and the reference the
 /// vectorised ones (pointwise_simd.inc) are tested against. Arguments as in dnal_pointwise.h.
 void dnal_channel_sum_portable(const float *x, ptrdiff_t pixels, int c, double *sum);
-void dnal_channel_centered_squares_portable(const float *x, ptrdiff_t pixels, int c, const double *mean, double *sum);
+void dnal_channel_shifted_moments_portable(const float *x, ptrdiff_t pixels, int c, const float *shift, double *sum,
+                                           double *squares);
 void dnal_channel_affine_act_portable(const float *x, ptrdiff_t pixels, int c, const float *scale, const float *shift,
                                       int act, float *y, int stream);
 void dnal_fused_bn_reduce_portable(const float *dz, const float *x, ptrdiff_t pixels, int c, const float *scale,

@@ -32,18 +32,35 @@ public enum BatchNormKernel {
         affine(x: x, pixels: pixels, channels: c, scale: scale, shift: shift, y: y, parallel: parallel)
     }
 
-    /// Batch mean and 1/std into `saved` (two passes: mean, then centred squares, for accuracy),
-    /// and the running statistics moved by `momentum` (unbiased variance, as PyTorch).
+    /// Batch mean and 1/std into `saved`, and the running statistics moved by `momentum`
+    /// (unbiased variance, as PyTorch). One pass: each piece of the pixels sums its values and
+    /// squares shifted by its own first pixel (`dnal_channel_shifted_moments`), which keeps the
+    /// variance accurate without a second pass over x (a second pass was 2-4% of a pruned
+    /// ResNet's training step); the pieces' means and centred sums of squares are merged in
+    /// double, in piece order (Chan, Golub and LeVeque's pairwise update).
     public static func statistics(x: UnsafePointer<Float>, pixels: Int, channels c: Int, epsilon: Float, momentum: Float,
                                   runningMean: UnsafeMutablePointer<Float>, runningVariance: UnsafeMutablePointer<Float>,
                                   saved: inout Saved, parallel: Parallel) {
-        let mean = reduce(pixels: pixels, channels: c, parallel: parallel) { r, sum in
-            dnal_channel_sum(x + r.lowerBound * c, r.count, Int32(c), sum)
-        }.map { $0 / Double(pixels) }
-        let squares = mean.withUnsafeBufferPointer { m in
-            reduce(pixels: pixels, channels: c, parallel: parallel) { r, sum in
-                dnal_channel_centered_squares(x + r.lowerBound * c, r.count, Int32(c), m.baseAddress!, sum)
+        let pieces = parallel.pieces(count: pixels, grain: 256)
+        let partials = UnsafeMutablePointer<Double>.allocate(capacity: max(1, pieces.count) * 2 * c)
+        defer { partials.deallocate() }
+        partials.initialize(repeating: 0, count: max(1, pieces.count) * 2 * c)
+        parallel.forEach(pieces) { _, i in
+            let first = x + pieces[i].lowerBound * c, sums = partials + i * 2 * c
+            dnal_channel_shifted_moments(first, pieces[i].count, Int32(c), first, sums, sums + c)
+        }
+        var count = 0.0
+        var mean = [Double](repeating: 0, count: c), squares = mean
+        for i in 0..<pieces.count where !pieces[i].isEmpty {
+            let piece = pieces[i], n = Double(piece.count), sums = partials + i * 2 * c
+            for ch in 0..<c {
+                let s = sums[ch], pieceMean = Double(x[piece.lowerBound * c + ch]) + s / n
+                let pieceSquares = max(0, sums[c + ch] - s * s / n)
+                let delta = pieceMean - mean[ch]
+                mean[ch] += delta * n / (count + n)
+                squares[ch] += pieceSquares + delta * delta * count * n / (count + n)
             }
+            count += n
         }
         for i in 0..<c {
             let variance = squares[i] / Double(pixels)

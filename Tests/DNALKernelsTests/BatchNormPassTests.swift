@@ -87,4 +87,37 @@ struct BatchNormPassTests {
             }
         }
     }
+
+    /// The one-pass statistics against the float data's exact mean and variance (in double):
+    /// channels far from zero (a mean of 1000 and a standard deviation of 0.5, where plain sums
+    /// of squares lose every digit), a constant channel (variance exactly 0), and ordinary ones,
+    /// over 1 and 2 workers, pieces of the pixels merged in order.
+    @Test("batch statistics stay exact where plain sums of squares cancel", arguments: [1, 2])
+    func statisticsAccuracy(threads: Int) {
+        let pixels = 5000, c = 4
+        let noise = Numerics.random(pixels * c, seed: 21)
+        let x = (0..<(pixels * c)).map { i -> Float in
+            switch i % c {
+            case 0: return Float(1000 + noise[i])      // offset 1000, sd 0.5 (uniform on +-1, scaled)
+            case 1: return 7.25                          // constant
+            case 2: return Float(noise[i] * 3 - 0.5)
+            default: return Float(-1e-3 + noise[i] * 1e-4)
+            }
+        }
+        var saved = BatchNormKernel.Saved(channels: c)
+        var runningMean = [Float](repeating: 0, count: c), runningVariance = [Float](repeating: 1, count: c)
+        BatchNormKernel.statistics(x: x, pixels: pixels, channels: c, epsilon: 1e-5, momentum: 1, runningMean: &runningMean,
+                                   runningVariance: &runningVariance, saved: &saved, parallel: Parallel(threads: threads))
+        for ch in 0..<c {
+            let v = stride(from: ch, to: x.count, by: c).map { Double(x[$0]) }
+            let mean = v.reduce(0, +) / Double(pixels)
+            let variance = v.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(pixels)
+            #expect(abs(Double(saved.mean[ch]) - mean) <= 1e-6 * max(1, abs(mean)), "channel \(ch) mean")
+            let inverseStd = 1 / (variance + 1e-5).squareRoot()
+            #expect(abs(Double(saved.inverseStd[ch]) - inverseStd) <= 1e-5 * inverseStd, "channel \(ch) 1/std")
+            let unbiased = variance * Double(pixels) / Double(pixels - 1)
+            #expect(abs(Double(runningVariance[ch]) - unbiased) <= 1e-5 * unbiased + 1e-12, "channel \(ch) running variance")
+        }
+        #expect(runningVariance[1] == 0, "a constant channel's variance is exactly 0")
+    }
 }

@@ -17,8 +17,12 @@ extern "C" {
 
 /// sum[c] += sum over pixels of x[p][c].
 void dnal_channel_sum(const float *x, ptrdiff_t pixels, int c, double *sum);
-/// sum[c] += sum over pixels of (x[p][c] - mean[c])^2.
-void dnal_channel_centered_squares(const float *x, ptrdiff_t pixels, int c, const double *mean, double *sum);
+/// With d = x[p][c] - shift[c]: sum[c] += sum over pixels of d, squares[c] += sum of d^2. One
+/// pass for a batch norm's mean and variance; a shift inside the data's range (the caller's
+/// first pixel) keeps the variance accurate (no cancellation of large squares) and exactly 0
+/// for a constant channel.
+void dnal_channel_shifted_moments(const float *x, ptrdiff_t pixels, int c, const float *shift, double *sum,
+                                  double *squares);
 /// a_sum[c] += sum a[p][c];  ab_sum[c] += sum a[p][c] * b[p][c]  (a_sum may be NULL).
 void dnal_channel_dot(const float *a, const float *b, ptrdiff_t pixels, int c, double *a_sum, double *ab_sum);
 /// y[p][c] = x[p][c] * scale[c] + shift[c] (shift may be NULL); y may equal x.
