@@ -14,10 +14,9 @@ void dnal_channel_sum(const float *x, ptrdiff_t pixels, int c, double *sum)
     dnal_table()->channel_sum(x, pixels, c, sum);
 }
 
-void dnal_channel_shifted_moments(const float *x, ptrdiff_t pixels, int c, const float *shift, double *sum,
-                                  double *squares)
+void dnal_channel_moments(const float *x, ptrdiff_t pixels, int c, double *mean, double *m2)
 {
-    dnal_table()->channel_shifted_moments(x, pixels, c, shift, sum, squares);
+    dnal_table()->channel_moments(x, pixels, c, mean, m2);
 }
 
 void dnal_channel_affine_act(const float *x, ptrdiff_t pixels, int c, const float *scale, const float *shift, int act,
@@ -55,29 +54,28 @@ void dnal_channel_sum_portable(const float *x, ptrdiff_t pixels, int c, double *
     }
 }
 
-void dnal_channel_shifted_moments_portable(const float *x, ptrdiff_t pixels, int c, const float *shift, double *sum,
-                                           double *squares)
+void dnal_channel_moments_portable(const float *x, ptrdiff_t pixels, int c, double *mean, double *m2)
 {
-    // as the sum: float partials over 64 rows, then into double; the shift is copied first, as
-    // it may be x's own first row
-    float acc[c], acc2[c], k[c];
-    memcpy(k, shift, sizeof(float) * (size_t)c);
+    float acc[c], mb[c], a1[c], a2[c];
+    for (int i = 0; i < c; i++) mean[i] = m2[i] = 0;
     for (ptrdiff_t p0 = 0; p0 < pixels; p0 += 64) {
-        memset(acc, 0, sizeof(float) * (size_t)c);
-        memset(acc2, 0, sizeof(float) * (size_t)c);
         const ptrdiff_t p1 = p0 + 64 < pixels ? p0 + 64 : pixels;
+        memset(acc, 0, sizeof(float) * (size_t)c);
         for (ptrdiff_t p = p0; p < p1; p++) {
-            const float *xp = x + p * c;
+            for (int i = 0; i < c; i++) acc[i] += x[p * c + i];
+        }
+        const float inverse = 1.0f / (float)(p1 - p0);
+        for (int i = 0; i < c; i++) mb[i] = acc[i] * inverse;
+        memset(a1, 0, sizeof(float) * (size_t)c);
+        memset(a2, 0, sizeof(float) * (size_t)c);
+        for (ptrdiff_t p = p0; p < p1; p++) {
             for (int i = 0; i < c; i++) {
-                const float d = xp[i] - k[i];
-                acc[i] += d;
-                acc2[i] += d * d;
+                const float d = x[p * c + i] - mb[i];
+                a1[i] += d;
+                a2[i] += d * d;
             }
         }
-        for (int i = 0; i < c; i++) {
-            sum[i] += acc[i];
-            squares[i] += acc2[i];
-        }
+        dnal_moments_merge(c, (double)p0, (double)(p1 - p0), mb, a1, a2, mean, m2);
     }
 }
 

@@ -31,7 +31,7 @@ typedef struct {
     void (*conv_chain_image)(const dnal_chain_block *, int, int, float *, float *);
     /// The batch-norm passes of a training step (include/dnal_pointwise.h).
     void (*channel_sum)(const float *, ptrdiff_t, int, double *);
-    void (*channel_shifted_moments)(const float *, ptrdiff_t, int, const float *, double *, double *);
+    void (*channel_moments)(const float *, ptrdiff_t, int, double *, double *);
     void (*channel_affine_act)(const float *, ptrdiff_t, int, const float *, const float *, int, float *, int);
     void (*fused_bn_reduce)(const float *, const float *, ptrdiff_t, int, const float *, const float *, int, double *,
                             double *);
@@ -94,8 +94,25 @@ void dnal_scatter_add_channels_portable(const float *x, int ldx, ptrdiff_t pixel
 /// The portable batch-norm passes (batchnorm.c): the scalar entries and the reference the
 /// vectorised ones (pointwise_simd.inc) are tested against. Arguments as in dnal_pointwise.h.
 void dnal_channel_sum_portable(const float *x, ptrdiff_t pixels, int c, double *sum);
-void dnal_channel_shifted_moments_portable(const float *x, ptrdiff_t pixels, int c, const float *shift, double *sum,
-                                           double *squares);
+void dnal_channel_moments_portable(const float *x, ptrdiff_t pixels, int c, double *mean, double *m2);
+
+/// Merges a block of nb rows (its float mean mb, and the sums a1 of x - mb and a2 of its squares)
+/// into the mean and centred sum of squares of the n rows before it, in double: the block's own
+/// mean and centred squares corrected by its residual a1, then the pairwise update. Shared by
+/// every ISA's dnal_channel_moments, so they agree bit for bit.
+static inline void dnal_moments_merge(int c, double n, double nb, const float *mb, const float *a1, const float *a2,
+                                      double *mean, double *m2)
+{
+    for (int i = 0; i < c; i++) {
+        const double r = (double)a1[i];
+        const double block_mean = (double)mb[i] + r / nb;
+        double block_m2 = (double)a2[i] - r * r / nb;
+        if (block_m2 < 0) block_m2 = 0;
+        const double delta = block_mean - mean[i];
+        mean[i] += delta * nb / (n + nb);
+        m2[i] += block_m2 + delta * delta * n * nb / (n + nb);
+    }
+}
 void dnal_channel_affine_act_portable(const float *x, ptrdiff_t pixels, int c, const float *scale, const float *shift,
                                       int act, float *y, int stream);
 void dnal_fused_bn_reduce_portable(const float *dz, const float *x, ptrdiff_t pixels, int c, const float *scale,

@@ -33,11 +33,12 @@ public enum BatchNormKernel {
     }
 
     /// Batch mean and 1/std into `saved`, and the running statistics moved by `momentum`
-    /// (unbiased variance, as PyTorch). One pass: each piece of the pixels sums its values and
-    /// squares shifted by its own first pixel (`dnal_channel_shifted_moments`), which keeps the
-    /// variance accurate without a second pass over x (a second pass was 2-4% of a pruned
-    /// ResNet's training step); the pieces' means and centred sums of squares are merged in
-    /// double, in piece order (Chan, Golub and LeVeque's pairwise update).
+    /// (unbiased variance, as PyTorch). One pass over x: each piece of the pixels gets its
+    /// channels' means and centred sums of squares from 64-pixel blocks it reads twice while they
+    /// are in L1 (`dnal_channel_moments`); a second pass over x for the squares was 2-4% of a
+    /// pruned ResNet's training step. The pieces are merged in double, in piece order (Chan,
+    /// Golub and LeVeque's pairwise update), so the result does not depend on which worker ran
+    /// which piece.
     public static func statistics(x: UnsafePointer<Float>, pixels: Int, channels c: Int, epsilon: Float, momentum: Float,
                                   runningMean: UnsafeMutablePointer<Float>, runningVariance: UnsafeMutablePointer<Float>,
                                   saved: inout Saved, parallel: Parallel) {
@@ -46,19 +47,17 @@ public enum BatchNormKernel {
         defer { partials.deallocate() }
         partials.initialize(repeating: 0, count: max(1, pieces.count) * 2 * c)
         parallel.forEach(pieces) { _, i in
-            let first = x + pieces[i].lowerBound * c, sums = partials + i * 2 * c
-            dnal_channel_shifted_moments(first, pieces[i].count, Int32(c), first, sums, sums + c)
+            let moments = partials + i * 2 * c
+            dnal_channel_moments(x + pieces[i].lowerBound * c, pieces[i].count, Int32(c), moments, moments + c)
         }
         var count = 0.0
         var mean = [Double](repeating: 0, count: c), squares = mean
         for i in 0..<pieces.count where !pieces[i].isEmpty {
-            let piece = pieces[i], n = Double(piece.count), sums = partials + i * 2 * c
+            let n = Double(pieces[i].count), moments = partials + i * 2 * c
             for ch in 0..<c {
-                let s = sums[ch], pieceMean = Double(x[piece.lowerBound * c + ch]) + s / n
-                let pieceSquares = max(0, sums[c + ch] - s * s / n)
-                let delta = pieceMean - mean[ch]
+                let delta = moments[ch] - mean[ch]
                 mean[ch] += delta * n / (count + n)
-                squares[ch] += pieceSquares + delta * delta * count * n / (count + n)
+                squares[ch] += moments[c + ch] + delta * delta * count * n / (count + n)
             }
             count += n
         }

@@ -17,12 +17,12 @@ extern "C" {
 
 /// sum[c] += sum over pixels of x[p][c].
 void dnal_channel_sum(const float *x, ptrdiff_t pixels, int c, double *sum);
-/// With d = x[p][c] - shift[c]: sum[c] += sum over pixels of d, squares[c] += sum of d^2. One
-/// pass for a batch norm's mean and variance; a shift inside the data's range (the caller's
-/// first pixel) keeps the variance accurate (no cancellation of large squares) and exactly 0
-/// for a constant channel.
-void dnal_channel_shifted_moments(const float *x, ptrdiff_t pixels, int c, const float *shift, double *sum,
-                                  double *squares);
+/// The mean and the centred sum of squares of each channel over `pixels` rows (into mean[c] and
+/// m2[c], overwritten): one pass over x, two over each 64-row block while it is in L1 (its
+/// mean, then its centred squares and residual), the blocks merged in double (Chan, Golub and
+/// LeVeque's pairwise update). As accurate as two passes over x: no cancellation of large
+/// squares, and exactly 0 for a constant channel.
+void dnal_channel_moments(const float *x, ptrdiff_t pixels, int c, double *mean, double *m2);
 /// a_sum[c] += sum a[p][c];  ab_sum[c] += sum a[p][c] * b[p][c]  (a_sum may be NULL).
 void dnal_channel_dot(const float *a, const float *b, ptrdiff_t pixels, int c, double *a_sum, double *ab_sum);
 /// y[p][c] = x[p][c] * scale[c] + shift[c] (shift may be NULL); y may equal x.
