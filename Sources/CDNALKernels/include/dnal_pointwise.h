@@ -1,8 +1,8 @@
 // Memory-bound kernels over NHWC tensors seen as `pixels` rows of `c` channels (a pixel is one
 // (n, h, w) position; a feature vector is one pixel of c features). Mostly portable C at -O3: these
-// are limited by memory bandwidth, not arithmetic. The five batch-norm passes a training step runs
-// on every conv (channel sums, centred squares, the affine pass with its activation, the fused
-// reduction and backward) dispatch per ISA: from L2 their vectorised versions run 2-4x faster
+// are limited by memory bandwidth, not arithmetic. The batch-norm passes a training step runs on
+// every conv (the moments, the affine pass with its activation, the fused reduction and
+// backward) dispatch per ISA: from L2 their vectorised versions run 2-4x faster
 // (pointwise_simd.inc). Reductions write per-call partial sums so callers can split pixels over
 // threads and add the partials in a fixed order (deterministic results).
 #ifndef DNAL_POINTWISE_H
