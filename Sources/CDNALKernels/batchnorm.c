@@ -19,6 +19,11 @@ void dnal_channel_moments(const float *x, ptrdiff_t pixels, int c, double *mean,
     dnal_table()->channel_moments(x, pixels, c, mean, m2);
 }
 
+void dnal_moments_combine(int c, double n, double nb, const double *bmean, const double *bm2, double *mean, double *m2)
+{
+    for (int i = 0; i < c; i++) dnal_moments_add(n, nb, bmean[i], bm2[i], mean + i, m2 + i);
+}
+
 void dnal_channel_affine_act(const float *x, ptrdiff_t pixels, int c, const float *scale, const float *shift, int act,
                              float *y, int stream)
 {

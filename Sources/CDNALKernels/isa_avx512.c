@@ -60,9 +60,7 @@ static void FN(narrow_forward_rows)(const dnal_conv *d, const float *x, const fl
 /// The activation's slope per lane: 1 where v > 0 (and v < 6 for relu6), else 0 (NaN: 0).
 static inline V FN(act_slope)(V v, int act)
 {
-    __mmask16 k = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GT_OQ);
-    if (act == 2) k &= _mm512_cmp_ps_mask(v, _mm512_set1_ps(6.0f), _CMP_LT_OQ);
-    return _mm512_maskz_mov_ps(k, _mm512_set1_ps(1.0f));
+    return _mm512_maskz_mov_ps(FN(slope_bits)(v, act), _mm512_set1_ps(1.0f));
 }
 #include "pointwise_simd.inc"
 #define POINTWISE_SIMD 1

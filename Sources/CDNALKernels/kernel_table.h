@@ -96,6 +96,16 @@ void dnal_scatter_add_channels_portable(const float *x, int ldx, ptrdiff_t pixel
 void dnal_channel_sum_portable(const float *x, ptrdiff_t pixels, int c, double *sum);
 void dnal_channel_moments_portable(const float *x, ptrdiff_t pixels, int c, double *mean, double *m2);
 
+/// Adds nb rows of mean bm and centred sum of squares bm2 to the n rows before them (*mean,
+/// *m2), in double: Chan, Golub and LeVeque's pairwise update. The one place it is written:
+/// blocks within a piece (dnal_moments_merge) and pieces (dnal_moments_combine) both use it.
+static inline void dnal_moments_add(double n, double nb, double bm, double bm2, double *mean, double *m2)
+{
+    const double delta = bm - *mean;
+    *mean += delta * nb / (n + nb);
+    *m2 += bm2 + delta * delta * n * nb / (n + nb);
+}
+
 /// Merges a block of nb rows (its float mean mb, and the sums a1 of x - mb and a2 of its squares)
 /// into the mean and centred sum of squares of the n rows before it, in double: the block's own
 /// mean and centred squares corrected by its residual a1, then the pairwise update. Shared by
@@ -105,12 +115,8 @@ static inline void dnal_moments_merge(int c, double n, double nb, const float *m
 {
     for (int i = 0; i < c; i++) {
         const double r = (double)a1[i];
-        const double block_mean = (double)mb[i] + r / nb;
-        double block_m2 = (double)a2[i] - r * r / nb;
-        if (block_m2 < 0) block_m2 = 0;
-        const double delta = block_mean - mean[i];
-        mean[i] += delta * nb / (n + nb);
-        m2[i] += block_m2 + delta * delta * n * nb / (n + nb);
+        const double block_m2 = (double)a2[i] - r * r / nb;
+        dnal_moments_add(n, nb, (double)mb[i] + r / nb, block_m2 < 0 ? 0 : block_m2, mean + i, m2 + i);
     }
 }
 void dnal_channel_affine_act_portable(const float *x, ptrdiff_t pixels, int c, const float *scale, const float *shift,

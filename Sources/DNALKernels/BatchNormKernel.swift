@@ -54,11 +54,7 @@ public enum BatchNormKernel {
         var mean = [Double](repeating: 0, count: c), squares = mean
         for i in 0..<pieces.count where !pieces[i].isEmpty {
             let n = Double(pieces[i].count), moments = partials + i * 2 * c
-            for ch in 0..<c {
-                let delta = moments[ch] - mean[ch]
-                mean[ch] += delta * n / (count + n)
-                squares[ch] += moments[c + ch] + delta * delta * count * n / (count + n)
-            }
+            dnal_moments_combine(Int32(c), count, n, moments, moments + c, &mean, &squares)
             count += n
         }
         for i in 0..<c {

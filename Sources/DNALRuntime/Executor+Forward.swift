@@ -122,7 +122,7 @@ extension Executor {
             let inputs = zip(step.inputs, scatters).map { input, index in
                 TensorOps.SumInput(activation(input), ld: index?.count ?? c, index: index)
             }
-            // the next conv's gather, taken from each block of the sum while it is in cache
+            // the next conv's gather, taken from the sum's rows as they are computed
             let gather = gatherAfter[step.node].map { g in
                 TensorOps.ChannelGather(activation(g.node), ld: g.index.count, index: g.index)
             }
@@ -140,7 +140,7 @@ extension Executor {
             TensorOps.zeroPadForward(x: x, batch: n, height: h, width: w, inChannels: ci, stride: s, outChannels: co, offset: off, y: y,
                                      parallel: parallel)
         case .gather(let pixels, let ci, let index):
-            if gatherAfter[step.inputs[0]]?.node == step.node { return }  // its sum wrote it
+            if training && step.fusedWithProducer { return }  // its sum wrote it
             TensorOps.gatherChannels(x, ldx: ci, pixels: n * pixels, index: index, into: y, ldy: index.count, parallel: parallel)
         case .scatter(let pixels, let co, let index):
             y.update(repeating: 0, count: count)

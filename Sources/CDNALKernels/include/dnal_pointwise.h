@@ -23,6 +23,9 @@ void dnal_channel_sum(const float *x, ptrdiff_t pixels, int c, double *sum);
 /// LeVeque's pairwise update). As accurate as two passes over x: no cancellation of large
 /// squares, and exactly 0 for a constant channel.
 void dnal_channel_moments(const float *x, ptrdiff_t pixels, int c, double *mean, double *m2);
+/// Adds nb rows with per-channel means bmean and centred sums of squares bm2 (a later piece's
+/// dnal_channel_moments) to the n rows before them (mean, m2), with the same pairwise update.
+void dnal_moments_combine(int c, double n, double nb, const double *bmean, const double *bm2, double *mean, double *m2);
 /// a_sum[c] += sum a[p][c];  ab_sum[c] += sum a[p][c] * b[p][c]  (a_sum may be NULL).
 void dnal_channel_dot(const float *a, const float *b, ptrdiff_t pixels, int c, double *a_sum, double *ab_sum);
 /// y[p][c] = x[p][c] * scale[c] + shift[c] (shift may be NULL); y may equal x.
