@@ -8,6 +8,7 @@
 #include "kernel_table.h"
 #include "include/dnal_pointwise.h"
 #include "activation.h"
+#include "pointwise_flat.h"
 
 void dnal_channel_sum(const float *x, ptrdiff_t pixels, int c, double *sum)
 {
@@ -61,6 +62,10 @@ void dnal_channel_sum_portable(const float *x, ptrdiff_t pixels, int c, double *
 
 void dnal_channel_moments_portable(const float *x, ptrdiff_t pixels, int c, double *mean, double *m2)
 {
+    if (dnal_pw_flat_period(c)) {
+        dnal_channel_moments_flat_portable(x, pixels, c, mean, m2);
+        return;
+    }
     float acc[c], mb[c], a1[c], a2[c];
     for (int i = 0; i < c; i++) mean[i] = m2[i] = 0;
     for (ptrdiff_t p0 = 0; p0 < pixels; p0 += 64) {
@@ -142,6 +147,10 @@ void dnal_channel_affine_act_portable(const float *x, ptrdiff_t pixels, int c, c
 void dnal_fused_bn_reduce_portable(const float *dz, const float *x, ptrdiff_t pixels, int c, const float *scale,
                           const float *shift, int act, double *a_sum, double *ax_sum)
 {
+    if (dnal_pw_flat_period(c)) {
+        dnal_fused_bn_reduce_flat_portable(dz, x, pixels, c, scale, shift, act, a_sum, ax_sum);
+        return;
+    }
     float sa[c], sax[c];
     for (ptrdiff_t p0 = 0; p0 < pixels; p0 += 64) {
         memset(sa, 0, sizeof(float) * (size_t)c);

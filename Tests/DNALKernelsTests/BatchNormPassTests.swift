@@ -12,6 +12,10 @@ struct BatchNormPassTests {
     static let shapes: [(pixels: Int, channels: Int)] = [
         (1, 5), (63, 1), (64, 8), (65, 16), (200, 17), (129, 24), (70, 33), (130, 40),
         (66, 64), (127, 65), (64, 72), (150, 150),
+        // rows walked flat (pointwise_flat.h), periods of 64, 80, 96 and 112 floats, with tails
+        // inside a period and blocks of 64 pixels that are not whole periods' multiples
+        (1, 8), (129, 8), (200, 5), (130, 10), (97, 3), (64, 12), (150, 7), (66, 56), (65, 20), (70, 24),
+        (100, 48), (63, 14), (33, 2), (300, 40),
     ]
 
     /// Everything one forward and backward training pass produces.
@@ -26,16 +30,47 @@ struct BatchNormPassTests {
         }
     }
 
+    /// A pass's inputs: pixels x c activations and gradients, and the per-channel parameters.
+    struct Inputs {
+        var x: [Float], dz: [Float], gamma: [Float], shift: [Float], gate: [Float], slopes: [Float]
+
+        init(pixels: Int, channels c: Int) {
+            // per-channel offsets so the centred sums matter; values around the activation's kinks
+            x = Numerics.random(pixels * c, seed: 11).enumerated().map { Float($0.element * 4 + Double($0.offset % c) * 0.1) }
+            dz = Numerics.random(pixels * c, seed: 12).map(Float.init)
+            gamma = Numerics.random(c, seed: 13).map { Float(1 + $0) }
+            shift = Numerics.random(c, seed: 14).map { Float($0 * 3) }
+            gate = Numerics.random(c, seed: 15).map { Float(0.5 + $0 / 2) }
+            slopes = Numerics.random(c, seed: 16).map { Float(abs($0)) }
+        }
+
+        /// The same pixels with `extra` more channels after the c of each (fresh values), for a
+        /// row that is a whole number of vectors.
+        func widened(pixels: Int, channels c: Int, extra: Int) -> Inputs {
+            var w = Inputs(pixels: pixels, channels: c + extra)
+            for p in 0..<pixels {
+                for ch in 0..<c {
+                    w.x[p * (c + extra) + ch] = x[p * c + ch]
+                    w.dz[p * (c + extra) + ch] = dz[p * c + ch]
+                }
+            }
+            for ch in 0..<c {
+                (w.gamma[ch], w.shift[ch], w.gate[ch], w.slopes[ch]) = (gamma[ch], shift[ch], gate[ch], slopes[ch])
+            }
+            return w
+        }
+    }
+
     static func run(pixels: Int, channels c: Int, activation: FusedNormKernel.Activation, isa: KernelISA,
                     nanInOutputGradient: Bool = false) -> Outputs {
-        // per-channel offsets so the centred sums matter; values around the activation's kinks
-        let x = Numerics.random(pixels * c, seed: 11).enumerated().map { Float($0.element * 4 + Double($0.offset % c) * 0.1) }
-        var dz = Numerics.random(pixels * c, seed: 12).map(Float.init)
-        if nanInOutputGradient { dz[0] = .nan }
-        let gamma = Numerics.random(c, seed: 13).map { Float(1 + $0) }
-        let shift = Numerics.random(c, seed: 14).map { Float($0 * 3) }
-        let gate = Numerics.random(c, seed: 15).map { Float(0.5 + $0 / 2) }
-        let slopes = Numerics.random(c, seed: 16).map { Float(abs($0)) }
+        var inputs = Inputs(pixels: pixels, channels: c)
+        if nanInOutputGradient { inputs.dz[0] = .nan }
+        return run(inputs, pixels: pixels, channels: c, activation: activation, isa: isa)
+    }
+
+    static func run(_ inputs: Inputs, pixels: Int, channels c: Int, activation: FusedNormKernel.Activation,
+                    isa: KernelISA) -> Outputs {
+        let (x, dz, gamma, shift, gate, slopes) = (inputs.x, inputs.dz, inputs.gamma, inputs.shift, inputs.gate, inputs.slopes)
         var out = Outputs(y: .init(repeating: 0, count: pixels * c), mean: [], inverseStd: [],
                           runningMean: .init(repeating: 0, count: c), runningVariance: .init(repeating: 1, count: c),
                           dInput: .init(repeating: 0, count: pixels * c), dGamma: .init(repeating: 0, count: c),
@@ -71,9 +106,31 @@ struct BatchNormPassTests {
         }
     }
 
+    /// Rows walked flat (pointwise_flat.h) sum in another order than rows of whole vectors, so
+    /// the flat walk is checked against the per-pixel one: the same channels widened by fresh
+    /// ones to a multiple of 16 give the same statistics, outputs and gradients to float rounding.
+    /// (The per-ISA test above only shows that the vector and portable flat walks agree.)
+    @Test("rows walked flat agree with rows of whole vectors", arguments: [(129, 8), (200, 5), (130, 10), (150, 7), (66, 56), (100, 48)])
+    func flatWalkMatchesWholeVectors(pixels: Int, channels c: Int) {
+        let inputs = Inputs(pixels: pixels, channels: c)
+        let extra = (c + 15) / 16 * 16 - c
+        for isa in KernelISA.supported {
+            for act in [FusedNormKernel.Activation.none, .relu, .relu6] {
+                let flat = Self.run(inputs, pixels: pixels, channels: c, activation: act, isa: isa)
+                let wide = Self.run(inputs.widened(pixels: pixels, channels: c, extra: extra), pixels: pixels,
+                                    channels: c + extra, activation: act, isa: isa)
+                for ((name, a), (_, b)) in zip(flat.fields, wide.fields) {
+                    let perPixel = a.count == c ? 1 : pixels
+                    let picked = (0..<perPixel).flatMap { p in (0..<c).map { b[p * (b.count / perPixel) + $0] } }
+                    #expect(Numerics.firstMismatch(a, picked, rtol: 2e-5, atol: 2e-5) == nil, "\(isa) \(act) \(pixels)x\(c) \(name)")
+                }
+            }
+        }
+    }
+
     /// A NaN in the incoming gradient spoils its channel's sums, so every dX of that channel, and
     /// only that channel, is NaN on every path (a vector path must not mask it away).
-    @Test("a NaN in dY reaches every dX of its channel", arguments: [(65, 16), (70, 33), (64, 72)])
+    @Test("a NaN in dY reaches every dX of its channel", arguments: [(65, 16), (70, 33), (64, 72), (129, 8), (200, 5)])
     func nanPropagates(pixels: Int, channels c: Int) {
         for isa in KernelISA.supported {
             for act in [FusedNormKernel.Activation.none, .relu, .relu6] {
