@@ -7,9 +7,10 @@ import Testing
 /// branch's share in one pass (`TensorOps.sumScatterBackward`).
 @Suite("Residual sums with their gathers")
 struct ResidualSumTests {
-    /// (pixels, width, pending channels, branch channels): trunks of 1 to 4 whole vectors (the
-    /// AVX-512 kernel, pending and branch channels on both sides of 16 and 32), and widths it
-    /// leaves to the portable loop (not whole vectors, wider than 64, a decreasing pending list).
+    /// (pixels, width, pending channels, branch channels): trunks of 1 to 4 vectors (the AVX-512
+    /// kernel, pending and branch channels on both sides of 16 and 32; the last vector partial in
+    /// trunks the pruner trimmed, such as 63 channels), and what it leaves to the portable loop
+    /// (wider than 64, a decreasing pending list).
     static let cases: [(Int, Int, [Int], [Int])] = [
         (5, 16, [0, 3, 15], [1, 2, 3, 4, 15]), (4, 16, Array(0..<16), []), (3, 16, [], Array(0..<16)),
         (6, 32, [1, 4, 9, 17, 30], [0, 16, 31]), (3, 32, [], (0..<32).filter { $0 % 3 != 1 }),
@@ -17,6 +18,8 @@ struct ResidualSumTests {
         (3, 64, (0..<64).filter { ($0 * 7919) % 5 < 3 }, [0, 15, 16, 31, 32, 47, 48, 63]),
         (2, 64, [63], Array(0..<64)), (3, 64, [], []),
         (3, 20, [0, 19], [5, 6]), (2, 80, [0, 40, 79], [1, 79]), (3, 16, [9, 2], [4]),
+        (4, 63, (0..<63).filter { ($0 * 31) % 10 < 3 }, [0, 15, 16, 47, 48, 62]), (3, 5, [0, 2, 4], [1, 3]),
+        (5, 33, [0, 16, 32], Array(0..<33)), (3, 47, [], [46]), (2, 10, Array(0..<10), []),
     ]
 
     @Test("the backward pass matches its definition on every ISA, in place and not", arguments: cases)
