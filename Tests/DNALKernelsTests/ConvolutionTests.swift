@@ -36,6 +36,9 @@ struct ConvolutionTests {
         // rows of exactly 32 pixels with up to 8 outputs: tiles of two rows of two vectors, outputs
         // in passes of up to 6 (8 = 4 + 4, 7 = 4 + 3)
         (2, 4, 32, 5, 5, 3, 1, 1, 1), (1, 5, 32, 3, 7, 5, 1, 2, 1), (1, 4, 34, 9, 8, 3, 1, 0, 1),
+        // whole 16-pixel tiles of 1-7 outputs stored packed (rows of exactly C floats), and
+        // 2-channel inputs whose gradient is stored that way too
+        (1, 4, 32, 4, 2, 3, 1, 1, 1), (2, 3, 16, 2, 6, 3, 1, 1, 1),
         // column Winograd (AVX-512, narrow 3x3 layers on 4k rows of 16m pixels, NHWC copied planar):
         // two bands per pass (8 rows), one band (4 and 12 rows), 16, 32 and 48 pixels (a last half
         // tile), outputs in quad passes of up to 6 and beyond 13; a single image, whose rows 2
