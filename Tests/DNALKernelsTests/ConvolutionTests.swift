@@ -55,6 +55,9 @@ struct ConvolutionTests {
         // groups of 4 rows and a last row direct per block, a grouped conv (its output gradient
         // 12 channels apart, packed before the transform), no padding with four vectors of taps
         (2, 13, 10, 8, 8, 3, 1, 1, 1), (1, 9, 12, 16, 12, 3, 1, 1, 2), (1, 10, 8, 20, 6, 3, 1, 0, 1),
+        // ... and where the taps' lanes tie with the output channels' (16 inputs: 48 taps in 3
+        // vectors against 16 or 32 outputs), two groups of 4 rows and one, stride 2 direct
+        (2, 8, 12, 16, 16, 3, 1, 1, 1), (1, 9, 8, 16, 32, 3, 1, 1, 1), (2, 6, 9, 16, 16, 3, 2, 1, 1),
         // the blocked inner product: taps in blocks of two (100 inputs), each tap's inputs split in
         // two (300), a 1x1's in four (800), weights over 1 MB on rows of 9 (im2col columns, not the
         // row band), and a 1x1 over 1,600 pixels in chunks of 384 with a shorter last one (its
