@@ -20,7 +20,7 @@ extension Convolution {
 
     /// Whether the kernels of `parallel` run `g`'s whole images as column Winograd
     /// (`dnal_conv_column_winograd_applies`; docs/winograd.md): the narrow 3x3 layers pruning
-    /// leaves, on AVX-512.
+    /// leaves, and 16-output ones in a planar chain, on AVX-512.
     public static func columnWinogradApplies(_ g: ConvGeometry, parallel: Parallel) -> Bool {
         var d = descriptor(g, activation: .none)
         return g.groups == 1 && parallel.onCaller { dnal_conv_column_winograd_applies(&d) } != 0

@@ -172,6 +172,15 @@ struct FusedConvolutionChainTests {
         check(blocks, width: Self.width, h: h, w: w, planar: true)
     }
 
+    /// 16-channel blocks (ResNet-56's first stage) on whole bands run planar as column Winograd;
+    /// on NHWC rows the general kernel keeps them (narrow_applies), so only the chain takes them.
+    @Test("16-channel blocks on whole bands run as a planar chain", arguments: [(8, 32), (4, 16), (12, 48)])
+    func sixteenChannelChains(h: Int, w: Int) throws {
+        let gathered = Block(gather: [0, 1, 2, 3, 5, 8, 13, 15], mid: 16, outs: 16, scatter: nil, act: .relu, scaled: true)
+        let whole = Block(gather: nil, mid: 16, outs: 16, scatter: nil, act: .relu, scaled: false)
+        check([whole, gathered, whole], width: 16, h: h, w: w, planar: true)
+    }
+
     /// On short rows the general kernel keeps convs whose outputs fill whole vectors.
     @Test func shortRowsOfWholeVectorsRunBlockByBlock() throws {
         let block = Block(gather: nil, mid: 16, outs: 16, scatter: nil, act: .relu, scaled: false)

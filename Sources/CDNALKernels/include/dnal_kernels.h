@@ -75,8 +75,9 @@ int dnal_conv_winograd_applies(const dnal_conv *d);
 
 /// Whether the path in use runs the whole images of `d` as column Winograd (F(4, 3) down the
 /// columns only; partial images at either end of a row range stay direct): AVX-512's narrow
-/// layers, 3x3, stride 1, padding 1, the map size kept, a height of a multiple of 4, rows of a
-/// multiple of 16 pixels and at least 4 x 4 channels (docs/winograd.md).
+/// layers (and 16-output ones where a chain reads and writes them planar), 3x3, stride 1,
+/// padding 1, the map size kept, a height of a multiple of 4, rows of a multiple of 16 pixels
+/// and at least 4 x 4 channels (docs/winograd.md).
 int dnal_conv_column_winograd_applies(const dnal_conv *d);
 
 /// Floats of dnal_conv_winograd_weights' output: (tile + 2)^2 panels of d->cin x d->ldw.
