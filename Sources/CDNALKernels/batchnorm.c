@@ -62,8 +62,9 @@ void dnal_channel_sum_portable(const float *x, ptrdiff_t pixels, int c, double *
 
 void dnal_channel_moments_portable(const float *x, ptrdiff_t pixels, int c, double *mean, double *m2)
 {
-    if (dnal_pw_flat_period(c)) {
-        dnal_channel_moments_flat_portable(x, pixels, c, mean, m2);
+    const int period = dnal_pw_flat_period(c);
+    if (period) {
+        dnal_channel_moments_flat_portable(x, pixels, c, period, mean, m2);
         return;
     }
     float acc[c], mb[c], a1[c], a2[c];
@@ -147,8 +148,9 @@ void dnal_channel_affine_act_portable(const float *x, ptrdiff_t pixels, int c, c
 void dnal_fused_bn_reduce_portable(const float *dz, const float *x, ptrdiff_t pixels, int c, const float *scale,
                           const float *shift, int act, double *a_sum, double *ax_sum)
 {
-    if (dnal_pw_flat_period(c)) {
-        dnal_fused_bn_reduce_flat_portable(dz, x, pixels, c, scale, shift, act, a_sum, ax_sum);
+    const int period = dnal_pw_flat_period(c);
+    if (period) {
+        dnal_fused_bn_reduce_flat_portable(dz, x, pixels, c, period, scale, shift, act, a_sum, ax_sum);
         return;
     }
     float sa[c], sax[c];

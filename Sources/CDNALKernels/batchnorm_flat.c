@@ -7,9 +7,8 @@
 #include "activation.h"
 #include "pointwise_flat.h"
 
-void dnal_channel_moments_flat_portable(const float *x, ptrdiff_t pixels, int c, double *mean, double *m2)
+void dnal_channel_moments_flat_portable(const float *x, ptrdiff_t pixels, int c, int period, double *mean, double *m2)
 {
-    const int period = dnal_pw_flat_period(c);
     float acc[DNAL_PW_FLAT_MAX], a1[DNAL_PW_FLAT_MAX], a2[DNAL_PW_FLAT_MAX], tm[DNAL_PW_FLAT_MAX];
     float mb[c], f1[c], f2[c];
     for (int i = 0; i < c; i++) mean[i] = m2[i] = 0;
@@ -35,10 +34,9 @@ void dnal_channel_moments_flat_portable(const float *x, ptrdiff_t pixels, int c,
     }
 }
 
-void dnal_fused_bn_reduce_flat_portable(const float *dz, const float *x, ptrdiff_t pixels, int c, const float *scale,
-                                        const float *shift, int act, double *a_sum, double *ax_sum)
+void dnal_fused_bn_reduce_flat_portable(const float *dz, const float *x, ptrdiff_t pixels, int c, int period,
+                                        const float *scale, const float *shift, int act, double *a_sum, double *ax_sum)
 {
-    const int period = dnal_pw_flat_period(c);
     float ts[DNAL_PW_FLAT_MAX], tb[DNAL_PW_FLAT_MAX], sa[DNAL_PW_FLAT_MAX], sax[DNAL_PW_FLAT_MAX];
     float fa[c], fax[c];
     dnal_pw_flat_tile(scale, c, period, ts);

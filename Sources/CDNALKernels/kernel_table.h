@@ -119,11 +119,12 @@ static inline void dnal_moments_merge(int c, double n, double nb, const float *m
         dnal_moments_add(n, nb, (double)mb[i] + r / nb, block_m2 < 0 ? 0 : block_m2, mean + i, m2 + i);
     }
 }
-/// The two reductions over rows that pointwise_flat.h walks flat (dnal_pw_flat_period(c) != 0):
-/// batchnorm_flat.c, which the portable entries above call for those rows.
-void dnal_channel_moments_flat_portable(const float *x, ptrdiff_t pixels, int c, double *mean, double *m2);
-void dnal_fused_bn_reduce_flat_portable(const float *dz, const float *x, ptrdiff_t pixels, int c, const float *scale,
-                                        const float *shift, int act, double *a_sum, double *ax_sum);
+/// The two reductions over rows that pointwise_flat.h walks flat, in periods of `period` floats
+/// (dnal_pw_flat_period(c), not 0): batchnorm_flat.c, which the portable entries above call for
+/// those rows.
+void dnal_channel_moments_flat_portable(const float *x, ptrdiff_t pixels, int c, int period, double *mean, double *m2);
+void dnal_fused_bn_reduce_flat_portable(const float *dz, const float *x, ptrdiff_t pixels, int c, int period,
+                                        const float *scale, const float *shift, int act, double *a_sum, double *ax_sum);
 void dnal_channel_affine_act_portable(const float *x, ptrdiff_t pixels, int c, const float *scale, const float *shift,
                                       int act, float *y, int stream);
 void dnal_fused_bn_reduce_portable(const float *dz, const float *x, ptrdiff_t pixels, int c, const float *scale,
