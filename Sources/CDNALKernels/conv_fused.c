@@ -1,5 +1,5 @@
 // Inference orchestration of fused convolutions: whole images through the planar narrow path,
-// two convs image by image (a residual block's pair), chains of pairs on one trunk, and
+// two convs image by image or a few images at a time (a residual block's pair), chains of pairs on one trunk, and
 // inverted-residual blocks a group of images at a time.
 #include <stdlib.h>
 #include <string.h>
@@ -13,13 +13,14 @@ size_t dnal_conv_fusion_tile_floats(const dnal_conv *d, const dnal_conv_fusion *
     return in + out + 16;
 }
 
-/// All rows of one image (`one`, a batch of one), through the planar narrow path when `layout`
-/// asks for one.
-static void conv_image(const dnal_conv *one, const float *x, const float *w, const float *bias, float *y, int accumulate,
+/// All rows of the images of `some` (a batch of one or a few), through the planar narrow path
+/// when `layout` asks for one.
+static void conv_image(const dnal_conv *some, const float *x, const float *w, const float *bias, float *y, int accumulate,
                        float *scratch, int layout)
 {
-    if (layout) dnal_table()->conv_forward_rows_planar(one, x, w, bias, y, 0, one->hout, accumulate, scratch, layout);
-    else dnal_conv_forward_rows(one, x, w, bias, y, 0, one->hout, accumulate, scratch);
+    const int rows = some->n * some->hout;
+    if (layout) dnal_table()->conv_forward_rows_planar(some, x, w, bias, y, 0, rows, accumulate, scratch, layout);
+    else dnal_conv_forward_rows(some, x, w, bias, y, 0, rows, accumulate, scratch);
 }
 
 /// `d` as one call over `count` images runs it with fusion `f`: a gathered input is a dense tile;
@@ -38,32 +39,35 @@ static dnal_conv fused_descriptor(const dnal_conv *d, const dnal_conv_fusion *f,
 }
 
 /// dnal_conv_forward_images with the conv's own input or output planar per `layout` (neither
-/// is then gathered or scattered: the planar tensor is a pair's intermediate).
+/// is then gathered or scattered: the planar tensor is a pair's intermediate), `group` images
+/// per call (1 with a planar layout; `tile` holds a group's gathered inputs and outputs).
 static void conv_images(const dnal_conv *d, const dnal_conv_fusion *f, const float *x, const float *w, const float *bias,
-                        float *y, int n_begin, int n_end, float *scratch, float *tile, int layout)
+                        float *y, int n_begin, int n_end, float *scratch, float *tile, int layout, int group)
 {
-    // one image as a batch of one: its input is either x's image or its gathered copy, its
-    // output the trunk's image (accumulated in the store) or a tile scattered into it afterwards
-    const dnal_conv one = fused_descriptor(d, f, 1);
+    // a group of images as one batch: its input is either x's images or their gathered copy, its
+    // output the trunk's images (accumulated in the store) or a tile scattered into them afterwards
     const ptrdiff_t in_pixels = (ptrdiff_t)d->hin * d->win, out_pixels = (ptrdiff_t)d->hout * d->wout;
-    float *in_tile = tile, *out_tile = tile + (f->gather ? in_pixels * d->cin : 0);
-    for (int n = n_begin; n < n_end; n++) {
+    float *in_tile = tile, *out_tile = tile + (f->gather ? group * in_pixels * d->cin : 0);
+    for (int n = n_begin; n < n_end; n += group) {
+        const int count = n_end - n < group ? n_end - n : group;
+        const dnal_conv some = fused_descriptor(d, f, count);
         const float *xin = x + (ptrdiff_t)n * in_pixels * (f->gather ? f->gather_ld : d->ldx);
         if (f->gather) {
-            dnal_gather_channels(xin, f->gather_ld, in_pixels, f->gather, d->cin, in_tile, d->cin);
+            // (images are contiguous: their pixels are one run)
+            dnal_gather_channels(xin, f->gather_ld, count * in_pixels, f->gather, d->cin, in_tile, d->cin);
             xin = in_tile;
         }
         if (!f->residual) {
-            conv_image(&one, xin, w, bias, y + (ptrdiff_t)n * out_pixels * d->ldy, 0, scratch, layout);
+            conv_image(&some, xin, w, bias, y + (ptrdiff_t)n * out_pixels * d->ldy, 0, scratch, layout);
             continue;
         }
         float *trunk = y + (ptrdiff_t)n * out_pixels * f->width;
         if (!f->scatter) {
-            conv_image(&one, xin, w, bias, trunk, 1, scratch, layout);
+            conv_image(&some, xin, w, bias, trunk, 1, scratch, layout);
         } else {
-            conv_image(&one, xin, w, bias, out_tile, 0, scratch, layout);
-            dnal_sum_scatter_act(trunk, f->width, out_tile, d->cout, f->scatter, d->cout, out_pixels, trunk, f->width,
-                                 f->width, f->act);
+            conv_image(&some, xin, w, bias, out_tile, 0, scratch, layout);
+            dnal_sum_scatter_act(trunk, f->width, out_tile, d->cout, f->scatter, d->cout, count * out_pixels, trunk,
+                                 f->width, f->width, f->act);
         }
     }
 }
@@ -71,7 +75,7 @@ static void conv_images(const dnal_conv *d, const dnal_conv_fusion *f, const flo
 void dnal_conv_forward_images(const dnal_conv *d, const dnal_conv_fusion *f, const float *x, const float *w,
                               const float *bias, float *y, int n_begin, int n_end, float *scratch, float *tile)
 {
-    conv_images(d, f, x, w, bias, y, n_begin, n_end, scratch, tile, 0);
+    conv_images(d, f, x, w, bias, y, n_begin, n_end, scratch, tile, 0, 1);
 }
 
 size_t dnal_conv_pair_mid_floats(const dnal_conv *d1)
@@ -81,23 +85,60 @@ size_t dnal_conv_pair_mid_floats(const dnal_conv *d1)
     return planar > nhwc ? planar : nhwc;
 }
 
+/// Whether a pair keeps its intermediate planar: both convs take the narrow path (pixels in
+/// the lanes), so the first one's accumulators are stored as they are and the second copies
+/// its rows without a transpose.
+static int pair_planar(const dnal_conv *d1, const dnal_conv_fusion *f1, const dnal_conv *d2, const dnal_conv_fusion *f2)
+{
+    const dnal_kernel_table *table = dnal_table();
+    return table->conv_planar_applies && !f1->residual && !f2->gather && table->conv_planar_applies(d1) &&
+           table->conv_planar_applies(d2);
+}
+
+/// Winograd tiles a pair's group of images should reach: a pass's products run the tiles as
+/// the rows of a matrix product against each transformed weight panel, and one 8x8 image (4
+/// tiles of 4x4) left every panel serving 4 rows. ResNet-56's 8x8 stage, 64 channels: 12.8
+/// against 9.6 ms a batch with 8 images a group; no change on 16x16 (16 tiles an image).
+#define PAIR_GROUP_TILES 32
+/// Bytes a group's gathered inputs, intermediate and outputs may take, so they stay in L2.
+#define PAIR_GROUP_BYTES (512 * 1024)
+
+/// Output tiles of one image of a conv the 2-D Winograd pass takes (0 if it does not).
+static int winograd_image_tiles(const dnal_conv *d)
+{
+    const int t = d->winograd ? dnal_conv_winograd_applies(d) : 0;
+    return t ? ((d->hout + t - 1) / t) * ((d->wout + t - 1) / t) : 0;
+}
+
+int dnal_conv_pair_group(const dnal_conv *d1, const dnal_conv_fusion *f1, const dnal_conv *d2, const dnal_conv_fusion *f2)
+{
+    if (pair_planar(d1, f1, d2, f2)) return 1;
+    const int a = winograd_image_tiles(d1), b = winograd_image_tiles(d2);
+    const int tiles = a && b ? (a < b ? a : b) : (a ? a : b);
+    if (tiles == 0 || tiles >= PAIR_GROUP_TILES) return 1;
+    const size_t image = sizeof(float) * (dnal_conv_fusion_tile_floats(d1, f1) + dnal_conv_pair_mid_floats(d1) +
+                                          dnal_conv_fusion_tile_floats(d2, f2));
+    const int by_tiles = (PAIR_GROUP_TILES + tiles - 1) / tiles, by_bytes = (int)(PAIR_GROUP_BYTES / image);
+    const int group = by_tiles < by_bytes ? by_tiles : by_bytes;
+    return group < 1 ? 1 : group;
+}
+
 void dnal_conv_pair_forward_images(const dnal_conv *d1, const dnal_conv_fusion *f1, const float *w1, const float *b1,
                                    const dnal_conv *d2, const dnal_conv_fusion *f2, const float *w2, const float *b2,
-                                   const float *x, float *y, int n_begin, int n_end, float *scratch, float *tile1,
-                                   float *mid, float *tile2)
+                                   const float *x, float *y, int n_begin, int n_end, int group, float *scratch,
+                                   float *tile1, float *mid, float *tile2)
 {
     const ptrdiff_t in1 = (ptrdiff_t)d1->hin * d1->win * (f1->gather ? f1->gather_ld : d1->ldx);
     const ptrdiff_t out2 = (ptrdiff_t)d2->hout * d2->wout * (f2->residual ? f2->width : d2->ldy);
-    // where both convs take the narrow path, the intermediate is kept planar: the first conv's
-    // accumulators are stored as they are and the second copies its rows without a transpose
-    const dnal_kernel_table *table = dnal_table();
-    const int planar = table->conv_planar_applies && !f1->residual && !f2->gather && table->conv_planar_applies(d1) &&
-                       table->conv_planar_applies(d2);
+    const int planar = pair_planar(d1, f1, d2, f2);
     // a planar intermediate's border: zero once here, never written after
     if (planar) memset(mid, 0, sizeof(float) * dnal_conv_pair_mid_floats(d1));
-    for (int n = n_begin; n < n_end; n++) {
-        conv_images(d1, f1, x + (ptrdiff_t)n * in1, w1, b1, mid, 0, 1, scratch, tile1, planar ? DNAL_PLANAR_OUT : 0);
-        conv_images(d2, f2, mid, w2, b2, y + (ptrdiff_t)n * out2, 0, 1, scratch, tile2, planar ? DNAL_PLANAR_IN : 0);
+    if (planar || group < 1) group = 1;
+    for (int n = n_begin; n < n_end; n += group) {
+        const int count = n_end - n < group ? n_end - n : group;
+        conv_images(d1, f1, x + (ptrdiff_t)n * in1, w1, b1, mid, 0, count, scratch, tile1, planar ? DNAL_PLANAR_OUT : 0, count);
+        conv_images(d2, f2, mid, w2, b2, y + (ptrdiff_t)n * out2, 0, count, scratch, tile2, planar ? DNAL_PLANAR_IN : 0,
+                    count);
     }
 }
 
@@ -183,7 +224,7 @@ static void conv_group(const dnal_conv *d, const dnal_conv_fusion *f, const floa
                        const float *bias, float *y, int count, float *scratch, float *tile)
 {
     if (f->gather || (f->residual && f->scatter)) {
-        conv_images(d, f, x, w, bias, y, 0, count, scratch, tile, 0);
+        conv_images(d, f, x, w, bias, y, 0, count, scratch, tile, 0, 1);
         return;
     }
     const dnal_conv group = fused_descriptor(d, f, count);

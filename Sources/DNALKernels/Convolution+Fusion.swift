@@ -74,8 +74,9 @@ extension Convolution {
     }
 
     /// Two inference convolutions in a row, the second reading only the first's output: run
-    /// image by image, so that output never exists for the whole batch and it, and the trunk the
-    /// second one adds into, stay in cache between them. `y` is the second one's output (its
+    /// image by image (a few at a time on maps too small for one image to fill a Winograd pass,
+    /// `dnal_conv_pair_group`), so that output never exists for the whole batch and it, and the
+    /// trunk the second one adds into, stay in cache between them. `y` is the second one's output (its
     /// trunk with a residual fusion).
     public static func forwardPair(_ first: FusedCall, _ second: FusedCall, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
                                    parallel: Parallel, workspace: Workspace) {
@@ -92,14 +93,16 @@ extension Convolution {
         let mid = dnal_conv_pair_mid_floats(&d1)
         first.withKernelFusion { f1 in
             second.withKernelFusion { f2 in
-                let t1 = dnal_conv_fusion_tile_floats(&d1, &f1), t2 = dnal_conv_fusion_tile_floats(&d2, &f2)
+                let group = Int(dnal_conv_pair_group(&d1, &f1, &d2, &f2))
+                let t1 = group * dnal_conv_fusion_tile_floats(&d1, &f1), t2 = group * dnal_conv_fusion_tile_floats(&d2, &f2)
+                let mid = group * mid
                 let scratch = scratchBuffers(floats: max(dnal_conv_scratch_floats(&d1), dnal_conv_scratch_floats(&d2)),
                                              count: g1.batch, parallel: parallel, workspace: workspace)
                 let tiles = (0..<parts).map { workspace.buffer(WorkspaceSlot.partial($0), floats: t1 + mid + t2 + 16) }
                 parallel.forEachPiece(count: g1.batch) { t, r in
                     let tile = tiles[t]
                     dnal_conv_pair_forward_images(&d1, &f1, w1, first.bias, &d2, &f2, w2, second.bias, x, y, Int32(r.lowerBound),
-                                                  Int32(r.upperBound), scratch[t], tile, tile + t1, tile + t1 + mid)
+                                                  Int32(r.upperBound), Int32(group), scratch[t], tile, tile + t1, tile + t1 + mid)
                 }
             }
         }

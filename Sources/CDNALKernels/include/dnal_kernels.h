@@ -117,13 +117,19 @@ size_t dnal_conv_fusion_tile_floats(const dnal_conv *d, const dnal_conv_fusion *
 void dnal_conv_forward_images(const dnal_conv *d, const dnal_conv_fusion *f, const float *x, const float *w,
                               const float *bias, float *y, int n_begin, int n_end, float *scratch, float *tile);
 
-/// Two convolutions in a row, image by image: the first's output (d1->cout channels per pixel,
-/// d2's input) lives only in `mid`, one image at a time, so it and the trunk the second one adds
-/// into stay in cache between them. `tile1` and `tile2` are each conv's fusion tile.
+/// Two convolutions in a row, `group` images at a time (dnal_conv_pair_group; one where the
+/// maps are large): the first's output (d1->cout channels per pixel, d2's input) lives only in
+/// `mid`, one group at a time, so it and the trunk the second one adds into stay in cache
+/// between them. `tile1` and `tile2` are each conv's fusion tile for a group.
 void dnal_conv_pair_forward_images(const dnal_conv *d1, const dnal_conv_fusion *f1, const float *w1, const float *b1,
                                    const dnal_conv *d2, const dnal_conv_fusion *f2, const float *w2, const float *b2,
-                                   const float *x, float *y, int n_begin, int n_end, float *scratch, float *tile1,
-                                   float *mid, float *tile2);
+                                   const float *x, float *y, int n_begin, int n_end, int group, float *scratch,
+                                   float *tile1, float *mid, float *tile2);
+
+/// Images dnal_conv_pair_forward_images runs at a time (its `group`; tile1, mid and tile2 then
+/// hold that many images): more than one where a conv runs 2-D Winograd on maps too small for
+/// one image's tiles to fill a pass, and the intermediate is not planar.
+int dnal_conv_pair_group(const dnal_conv *d1, const dnal_conv_fusion *f1, const dnal_conv *d2, const dnal_conv_fusion *f2);
 
 /// Floats of `mid` for dnal_conv_pair_forward_images: one image of the first conv's output, in
 /// either of the layouts the pair may keep it in.
