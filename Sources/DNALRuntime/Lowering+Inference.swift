@@ -41,6 +41,7 @@ extension InferencePlanner {
         fuseResiduals(output: output)
         fuseInvertedResiduals(output: output)
         pairConvs(output: output)
+        gatherScatteredTrunks(output: output)
         chainPairs()
         poolConvs(output: output)
     }
@@ -215,6 +216,29 @@ extension InferencePlanner {
             i += 1
         }
         steps = paired
+    }
+
+    /// A pair whose first conv reads a tensor X that is also scattered, alone, into the trunk the
+    /// pair adds into (a stage's first block when the stem is pruned: `scatterTrunks`) reads the
+    /// trunk through the scatter's channel list instead: until the pair's sum, trunk channel
+    /// scatter[k] is X's channel k. Its first conv then reads the trunk as every later block's
+    /// does, and `chainPairs` can take the stage's first block into its chain.
+    private mutating func gatherScatteredTrunks(output: Int) {
+        let readers = readers()
+        let position = Dictionary(uniqueKeysWithValues: steps.enumerated().map { ($0.element.node, $0.offset) })
+        for (i, step) in steps.enumerated() {
+            guard case .convPair(var first, let second) = step.fusedKind, first.fusion.gather == nil,
+                  let trunk = second.trunk, let x = step.inputs.first, x != trunk, x != output, let t = position[trunk], t < i,
+                  case .scatterAdd(_, let width, let scatters, .none) = steps[t].layerKind, steps[t].inputs == [x],
+                  scatters.count == 1, let index = scatters[0], index.count == Self.denseConv(first.conv)?.inChannels,
+                  Set(readers[x] ?? []) == [t, i] else { continue }
+            first.fusion.gather = index
+            first.fusion.gatherWidth = width
+            var inputs = step.inputs
+            inputs[0] = trunk
+            steps[i] = .fused(.init(node: step.node, name: step.name, inputs: inputs, kind: .convPair(first: first, second: second),
+                                    outputCount: step.outputCount, macs: step.macs))
+        }
     }
 
     /// Runs of two or more pairs where each pair's first conv reads the trunk the previous pair
