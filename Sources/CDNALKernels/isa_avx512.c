@@ -56,6 +56,7 @@ static void FN(narrow_forward_rows)(const dnal_conv *d, const float *x, const fl
 #include "dwconv.inc"
 #include "channels_avx512.inc"
 #include "channels_backward_avx512.inc"
+#include "pool_avx512.inc"
 
 /// The activation's slope per lane: 1 where v > 0 (and v < 6 for relu6), else 0 (NaN: 0).
 static inline V FN(act_slope)(V v, int act)
@@ -73,6 +74,7 @@ static inline V FN(act_slope)(V v, int act)
 #define CONV_FORWARD_ROWS_PLANAR FN(conv_forward_rows_planar)
 #define CONV_CHAIN_TAKES FN(chain_takes)
 #define CONV_CHAIN_IMAGE FN(conv_chain_image)
+#define MAXPOOL_2X2 FN(maxpool_2x2)
 #include "peak.inc"
 
 #pragma clang attribute pop

@@ -2,6 +2,7 @@
 #ifndef DNAL_KERNEL_TABLE_H
 #define DNAL_KERNEL_TABLE_H
 #include "include/dnal_kernels.h"
+#include "include/dnal_pointwise.h"
 
 typedef struct {
     void (*conv_forward_rows)(const dnal_conv *, const float *, const float *, const float *, float *, int, int, int,
@@ -37,6 +38,8 @@ typedef struct {
                             double *);
     void (*fused_bn_backward)(const float *, const float *, ptrdiff_t, int, const float *, const float *, int,
                               const float *, const float *, const float *, const float *, const float *, float *, int);
+    /// dnal_maxpool_forward's 2x2, stride-2 windows inside the map (NULL: pool.c's portable loop).
+    void (*maxpool_2x2)(const dnal_pool *, const float *, float *, int *, int, int);
 } dnal_kernel_table;
 
 /// The table of the ISA in use for this thread (dispatch.c).

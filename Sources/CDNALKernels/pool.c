@@ -2,6 +2,7 @@
 #include <math.h>
 #include <string.h>
 #include "include/dnal_pointwise.h"
+#include "kernel_table.h"
 
 /// Whether v replaces the running maximum cur: strictly greater (the first maximum wins, as in
 /// PyTorch), or NaN where cur is not (a NaN then stays).
@@ -11,7 +12,8 @@
 /// per output pixel with the four taps in registers. The general walk below copies the first
 /// tap and makes a pass per tap, which on 19 channels (a pruned VGG16's first pool) spent more
 /// time on loop overhead than on the maxima. Taps are taken in the same order, so the results
-/// (ties, NaNs, signed zeros, argmax) are the general walk's.
+/// (ties, NaNs, signed zeros, argmax) are the general walk's. AVX-512 runs its own version of
+/// this loop (pool_avx512.inc), of which this is the scalar twin.
 static void maxpool_2x2(const dnal_pool *d, const float *x, float *y, int *argmax, int n_begin, int n_end)
 {
     const int C = d->c;
@@ -55,7 +57,9 @@ static void maxpool_2x2(const dnal_pool *d, const float *x, float *y, int *argma
 void dnal_maxpool_forward(const dnal_pool *d, const float *x, float *y, int *argmax, int n_begin, int n_end)
 {
     if (d->k == 2 && d->stride == 2 && d->pad == 0 && 2 * d->hout <= d->h && 2 * d->wout <= d->w) {
-        maxpool_2x2(d, x, y, argmax, n_begin, n_end);
+        const dnal_kernel_table *table = dnal_table();
+        if (table->maxpool_2x2) table->maxpool_2x2(d, x, y, argmax, n_begin, n_end);
+        else maxpool_2x2(d, x, y, argmax, n_begin, n_end);
         return;
     }
     // Branch-free over channels so it vectorises: the first in-range tap initialises, later taps

@@ -125,11 +125,12 @@ struct GradientCheckTests {
         #expect(Gate.sigmoid(1e4 * 1e-3) > 0.9999 && Gate.sigmoid(-1e4) == 0)
     }
 
-    /// 3 channels run the kernels' scalar tails only; 19 and 33, their vector loops and a tail.
-    /// Kernel 3 (padding 1) takes the general window walk; kernel 2 (stride 2, no padding) the
-    /// 2x2 path, here on a 5 x 7 map whose last row and column no window reads.
+    /// 3 channels run the kernels' scalar tails only; 19 and 33, their vector loops and a tail;
+    /// 16, whole vectors only. Kernel 3 (padding 1) takes the general window walk; kernel 2
+    /// (stride 2, no padding) the 2x2 path, here on a 5 x 7 map whose last row and column no
+    /// window reads, on every ISA (AVX-512 has its own; the others, pool.c's portable loop).
     @Test("pooling", arguments: [(true, 3, 3), (false, 3, 3), (true, 19, 3), (true, 3, 2), (true, 19, 2), (true, 33, 2),
-                                 (false, 19, 2)])
+                                 (true, 16, 2), (false, 19, 2)])
     func pooling(isMax: Bool, channels: Int, kernel: Int) {
         let g = kernel == 3
             ? PoolKernel.Geometry(batch: 2, height: 5, width: 6, channels: channels, kernel: 3, stride: 2, padding: 1)
@@ -141,12 +142,19 @@ struct GradientCheckTests {
         var y = [Float](repeating: 0, count: g.outputCount), dx = [Float](repeating: .nan, count: g.inputCount)
         var argmax = [Int32](repeating: 0, count: g.outputCount)
         if isMax {
-            PoolKernel.maxForward(g, x: x.map(Float.init), y: &y, argmax: &argmax, parallel: Parallel(threads: 2))
-            PoolKernel.maxBackward(g, dOutput: r.map(Float.init), argmax: argmax, dInput: &dx, parallel: Parallel(threads: 2))
-            // inference (no argmax) takes its own loop: the same maxima
-            var inferred = [Float](repeating: .nan, count: g.outputCount)
-            PoolKernel.maxForward(g, x: x.map(Float.init), y: &inferred, argmax: nil, parallel: Parallel(threads: 2))
-            #expect(inferred == y)
+            var first: ([Float], [Int32])?
+            for isa in KernelISA.supported {
+                let parallel = Parallel(threads: 2, isa: isa)
+                PoolKernel.maxForward(g, x: x.map(Float.init), y: &y, argmax: &argmax, parallel: parallel)
+                PoolKernel.maxBackward(g, dOutput: r.map(Float.init), argmax: argmax, dInput: &dx, parallel: parallel)
+                // inference (no argmax) takes its own loop: the same maxima
+                var inferred = [Float](repeating: .nan, count: g.outputCount)
+                PoolKernel.maxForward(g, x: x.map(Float.init), y: &inferred, argmax: nil, parallel: parallel)
+                #expect(inferred == y, "\(isa)")
+                // every ISA's maxima and argmax are the first one's, bit for bit
+                if let first { #expect(first.0 == y && first.1 == argmax, "\(isa)") } else { first = (y, argmax) }
+                expectClose(fd, dx.map(Double.init), rtol: 1e-4, atol: 1e-5, "fast \(isa)")
+            }
         } else {
             PoolKernel.averageForward(g, x: x.map(Float.init), y: &y, parallel: Parallel(threads: 2))
             PoolKernel.averageBackward(g, dOutput: r.map(Float.init), dInput: &dx, parallel: Parallel(threads: 2))
@@ -240,13 +248,20 @@ struct NaNPropagationTests {
             ActivationKernel.forward(x: [.nan, -1, 7], count: 3, relu6: relu6, y: &y, parallel: Parallel(threads: 1))
             #expect(y[0].isNaN && y[1] == 0 && y[2] == (relu6 ? 6 : 7))
         }
+        // on every ISA: AVX-512 has its own 2x2 kernel, the others pool.c's portable loop
+        for isa in KernelISA.supported {
+            maxPoolKeepsNaN(Parallel(threads: 1, isa: isa))
+        }
+    }
+
+    private func maxPoolKeepsNaN(_ parallel: Parallel) {
         let g = PoolKernel.Geometry(batch: 1, height: 2, width: 2, channels: 1, kernel: 2, stride: 2, padding: 0)
         var out: [Float] = [0], argmax: [Int32] = [0]
         for input: [Float] in [[1, .nan, 3, 2], [.nan, 5, 1, 2], [4, 5, 1, .nan]] {
-            PoolKernel.maxForward(g, x: input, y: &out, argmax: &argmax, parallel: Parallel(threads: 1))
+            PoolKernel.maxForward(g, x: input, y: &out, argmax: &argmax, parallel: parallel)
             #expect(out[0].isNaN, "\(input)")
         }
-        PoolKernel.maxForward(g, x: [1, 7, 3, 7], y: &out, argmax: &argmax, parallel: Parallel(threads: 1))
+        PoolKernel.maxForward(g, x: [1, 7, 3, 7], y: &out, argmax: &argmax, parallel: parallel)
         #expect(out[0] == 7 && argmax[0] == 1)
         // 19 channels (vector lanes and a tail): channel c has its NaN at pixel c % 5 (none
         // when 4), and a tie of 7 at pixels 1 and 3 otherwise, where the first must win
@@ -258,7 +273,7 @@ struct NaNPropagationTests {
             if ch % 5 < 4 { x[(ch % 5) * c + ch] = .nan }
         }
         var outs = [Float](repeating: 0, count: c), index = [Int32](repeating: 0, count: c)
-        PoolKernel.maxForward(wide, x: x, y: &outs, argmax: &index, parallel: Parallel(threads: 1))
+        PoolKernel.maxForward(wide, x: x, y: &outs, argmax: &index, parallel: parallel)
         for ch in 0..<c {
             if ch % 5 < 4 {
                 #expect(outs[ch].isNaN && index[ch] == Int32((ch % 5) * c + ch), "channel \(ch)")
