@@ -85,39 +85,51 @@ static void pack_tap(const float *src, int cin_g, int cout_g, int cout, int tran
     }
 }
 
-/// The pack behind both entry points: the lanes beyond the channels zeroed, then tap by tap.
+/// The pack behind the entry points, taps [tap_begin, tap_end) (tap a * kw + b of the packed
+/// weights): each tap's lanes beyond the channels zeroed, then its weights.
 static void pack_conv_weights(const float *w, int kh, int kw, int cin_g, int cout, int groups, int g, int transpose_flip,
-                              int ldw, const float *scale, float *out)
+                              int ldw, const float *scale, int tap_begin, int tap_end, float *out)
 {
     const int cout_g = cout / groups;
     const int rows = transpose_flip ? cout_g : cin_g, width = transpose_flip ? cin_g : cout_g;
-    // only the lanes beyond the channels need zeros (none at 512 channels)
-    if (width < ldw) {
-        for (size_t r = 0; r < (size_t)kh * (size_t)kw * (size_t)rows; r++) {
-            memset(out + r * (size_t)ldw + width, 0, sizeof(float) * (size_t)(ldw - width));
+    for (int t = tap_begin; t < tap_end; t++) {
+        const int a = t / kw, b = t % kw;
+        const int sa = transpose_flip ? kh - 1 - a : a, sb = transpose_flip ? kw - 1 - b : b;
+        const float *src = w + ((size_t)sa * kw + sb) * cin_g * cout + (size_t)g * cout_g;
+        float *dst = out + (size_t)t * rows * ldw;
+        // only the lanes beyond the channels need zeros (none at 512 channels)
+        for (int r = 0; width < ldw && r < rows; r++) {
+            memset(dst + (size_t)r * ldw + width, 0, sizeof(float) * (size_t)(ldw - width));
         }
+        pack_tap(src, cin_g, cout_g, cout, transpose_flip, ldw, scale ? scale + (size_t)g * cout_g : NULL, dst);
     }
-    for (int a = 0; a < kh; a++) {
-        for (int b = 0; b < kw; b++) {
-            const int sa = transpose_flip ? kh - 1 - a : a, sb = transpose_flip ? kw - 1 - b : b;
-            const float *src = w + ((size_t)sa * kw + sb) * cin_g * cout + (size_t)g * cout_g;
-            float *dst = out + ((size_t)a * kw + b) * rows * ldw;
-            pack_tap(src, cin_g, cout_g, cout, transpose_flip, ldw, scale ? scale + (size_t)g * cout_g : NULL, dst);
-        }
-    }
+}
+
+void dnal_pack_conv_weights_taps(const float *w, int kh, int kw, int cin_g, int cout, int groups, int g, int transpose_flip,
+                                 int ldw, const float *scale, int tap_begin, int tap_end, float *out)
+{
+    pack_conv_weights(w, kh, kw, cin_g, cout, groups, g, transpose_flip, ldw, transpose_flip ? NULL : scale, tap_begin,
+                      tap_end, out);
 }
 
 void dnal_pack_conv_weights(const float *w, int kh, int kw, int cin_g, int cout, int groups, int g,
                             int transpose_flip, int ldw, float *out)
 {
-    pack_conv_weights(w, kh, kw, cin_g, cout, groups, g, transpose_flip, ldw, NULL, out);
+    pack_conv_weights(w, kh, kw, cin_g, cout, groups, g, transpose_flip, ldw, NULL, 0, kh * kw, out);
 }
 
 void dnal_unpack_conv_weights_add(const float *packed, int kh, int kw, int cin_g, int cout, int groups, int g, int ldw,
                                   float *w)
 {
+    dnal_unpack_conv_weights_add_taps(packed, kh, kw, cin_g, cout, groups, g, ldw, 0, kh * kw, w);
+}
+
+void dnal_unpack_conv_weights_add_taps(const float *packed, int kh, int kw, int cin_g, int cout, int groups, int g, int ldw,
+                                       int tap_begin, int tap_end, float *w)
+{
+    (void)kh, (void)kw;
     const int cout_g = cout / groups;
-    for (int t = 0; t < kh * kw; t++) {
+    for (int t = tap_begin; t < tap_end; t++) {
         for (int i = 0; i < cin_g; i++) {
             const float *src = packed + ((size_t)t * cin_g + i) * ldw;
             float *dst = w + ((size_t)t * cin_g + i) * cout + (size_t)g * cout_g;
@@ -129,5 +141,5 @@ void dnal_unpack_conv_weights_add(const float *packed, int kh, int kw, int cin_g
 void dnal_pack_conv_weights_scaled(const float *w, int kh, int kw, int cin_g, int cout, int groups, int g, int ldw,
                                    const float *scale, float *out)
 {
-    pack_conv_weights(w, kh, kw, cin_g, cout, groups, g, 0, ldw, scale, out);
+    pack_conv_weights(w, kh, kw, cin_g, cout, groups, g, 0, ldw, scale, 0, kh * kw, out);
 }

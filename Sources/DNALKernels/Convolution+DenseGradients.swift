@@ -10,7 +10,7 @@ extension Convolution {
         let perGroup: Int
         let partials: [UnsafeMutablePointer<Float>]
 
-        init(_ g: ConvGeometry, parts: Int, workspace: Workspace) {
+        init(_ g: ConvGeometry, parts: Int, parallel: Parallel, workspace: Workspace) {
             let ldw = roundUp(g.outPerGroup)
             self.g = g
             perGroup = g.kernel * g.kernel * g.inPerGroup * ldw
@@ -20,8 +20,14 @@ extension Convolution {
                           stride: Int32(g.stride), pad_top: Int32(g.padding), pad_left: Int32(g.padding), dilate: 1,
                           ldw: Int32(ldw), act: 0, stream: 0, winograd: nil)
             let size = perGroup * g.groups + g.outChannels
-            partials = (0..<parts).map { workspace.buffer(WorkspaceSlot.partial($0), floats: size) }
-            for p in partials { p.initialize(repeating: 0, count: size) }
+            let partials = (0..<parts).map { workspace.buffer(WorkspaceSlot.partial($0), floats: size) }
+            // each worker zeroes its own when they are large (VGG16's 512-channel layers)
+            if size >= parallelPackFloats {
+                parallel.forEachChunk(count: parts) { _, r in for t in r { partials[t].initialize(repeating: 0, count: size) } }
+            } else {
+                for p in partials { p.initialize(repeating: 0, count: size) }
+            }
+            self.partials = partials
         }
 
         /// Scratch floats `accumulate` needs per worker.
@@ -43,15 +49,31 @@ extension Convolution {
         }
 
         /// Adds the partials into dWeight (and dBias), in worker order: the same thread count
-        /// always gives the same sums.
-        func finish(dWeight: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>?) {
-            let size = perGroup * g.groups + g.outChannels
-            for p in partials.dropFirst() { dnal_add(partials[0], p, size, partials[0]) }
-            for grp in 0..<g.groups {
-                dnal_unpack_conv_weights_add(partials[0] + grp * perGroup, Int32(g.kernel), Int32(g.kernel), Int32(g.inPerGroup),
-                                             Int32(g.outChannels), Int32(g.groups), Int32(grp), d.ldw, dWeight)
+        /// always gives the same sums. Large weights are shared out over `parallel` by taps (each
+        /// element still sums the partials in worker order).
+        func finish(dWeight: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>?, parallel: Parallel) {
+            let taps = g.kernel * g.kernel, tapFloats = g.inPerGroup * Int(d.ldw)
+            let add = { (r: Range<Int>) in
+                for grp in 0..<g.groups {
+                    let offset = grp * perGroup + r.lowerBound * tapFloats
+                    for p in partials.dropFirst() {
+                        dnal_add(partials[0] + offset, p + offset, r.count * tapFloats, partials[0] + offset)
+                    }
+                    dnal_unpack_conv_weights_add_taps(partials[0] + grp * perGroup, Int32(g.kernel), Int32(g.kernel),
+                                                      Int32(g.inPerGroup), Int32(g.outChannels), Int32(g.groups), Int32(grp),
+                                                      d.ldw, Int32(r.lowerBound), Int32(r.upperBound), dWeight)
+                }
             }
-            if let dBias { dnal_add(dBias, partials[0] + perGroup * g.groups, g.outChannels, dBias) }
+            if taps > 1 && perGroup * g.groups >= parallelPackFloats {
+                parallel.forEachChunk(count: taps) { _, r in add(r) }
+            } else {
+                add(0..<taps)
+            }
+            if let dBias {
+                let bias = perGroup * g.groups
+                for p in partials.dropFirst() { dnal_add(partials[0] + bias, p + bias, g.outChannels, partials[0] + bias) }
+                dnal_add(dBias, partials[0] + bias, g.outChannels, dBias)
+            }
         }
     }
 
@@ -78,10 +100,7 @@ extension Convolution {
             let winograd = winogradTile(d, groups: g.groups, parallel: parallel) != 0
             let room = winograd ? dnal_conv_winograd_weight_floats(&d) : 0
             packed = workspace.buffer(WorkspaceSlot.packedWeights, floats: perGroup * g.groups + room)
-            for grp in 0..<g.groups {
-                dnal_pack_conv_weights(weight, Int32(g.kernel), Int32(g.kernel), Int32(g.inPerGroup), Int32(g.outChannels),
-                                       Int32(g.groups), Int32(grp), 1, Int32(ldw), packed + grp * perGroup)
-            }
+            _ = packWeights(g, weight: weight, outputScale: nil, transposeFlip: true, into: packed, parallel: parallel)
             if winograd { attachWinograd(&d, packed: packed, room: packed + perGroup, parallel: parallel) }
             self.d = d
         }

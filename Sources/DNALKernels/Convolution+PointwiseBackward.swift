@@ -25,7 +25,8 @@ extension Convolution {
                                          parallel: Parallel, workspace: Workspace,
                                          produce: (Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
         precondition(pointwiseBackwardApplies(g), "pointwiseBackward takes ungrouped 1x1 stride-1 convs only")
-        let weights = DenseWeightGradient(g, parts: parallel.parts(count: g.batch), workspace: workspace)
+        let weights = DenseWeightGradient(g, parts: parallel.parts(count: g.batch), parallel: parallel,
+                                          workspace: workspace)
         let inputs = dInput.map { _ in DenseInputGradient(g, weight: weight, parallel: parallel, workspace: workspace) }
         let scratch = scratchBuffers(floats: max(weights.scratchFloats, inputs?.scratchFloats ?? 0), count: g.batch,
                                      parallel: parallel, workspace: workspace)
@@ -48,6 +49,6 @@ extension Convolution {
                 }
             }
         }
-        weights.finish(dWeight: dWeight, dBias: dBias)
+        weights.finish(dWeight: dWeight, dBias: dBias, parallel: parallel)
     }
 }

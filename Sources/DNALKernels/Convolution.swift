@@ -49,7 +49,7 @@ public enum Convolution {
         let winograd = winogradTile(d, groups: g.groups, parallel: parallel) != 0
         let direct = packedForwardFloats(g)
         let packed = workspace.buffer(slot, floats: direct + (winograd ? dnal_conv_winograd_weight_floats(&d) : 0))
-        let perGroup = packForward(g, weight: weight, outputScale: outputScale, into: packed)
+        let perGroup = packForward(g, weight: weight, outputScale: outputScale, into: packed, parallel: parallel)
         if winograd { attachWinograd(&d, packed: packed, room: packed + direct, parallel: parallel) }
         return (d, packed, perGroup)
     }
@@ -61,17 +61,30 @@ public enum Convolution {
 
     /// The weights packed for the forward microkernel into `packed`; returns the floats per group.
     static func packForward(_ g: ConvGeometry, weight: UnsafePointer<Float>, outputScale: UnsafePointer<Float>?,
-                            into packed: UnsafeMutablePointer<Float>) -> Int {
-        let ldw = roundUp(g.outPerGroup)
-        let perGroup = g.kernel * g.kernel * g.inPerGroup * ldw
-        for grp in 0..<g.groups {
-            if let outputScale {
-                dnal_pack_conv_weights_scaled(weight, Int32(g.kernel), Int32(g.kernel), Int32(g.inPerGroup), Int32(g.outChannels),
-                                              Int32(g.groups), Int32(grp), Int32(ldw), outputScale, packed + grp * perGroup)
-            } else {
-                dnal_pack_conv_weights(weight, Int32(g.kernel), Int32(g.kernel), Int32(g.inPerGroup), Int32(g.outChannels),
-                                       Int32(g.groups), Int32(grp), 0, Int32(ldw), packed + grp * perGroup)
-            }
+                            into packed: UnsafeMutablePointer<Float>, parallel: Parallel? = nil) -> Int {
+        packWeights(g, weight: weight, outputScale: outputScale, transposeFlip: false, into: packed, parallel: parallel)
+    }
+
+    /// Floats from which `packWeights` shares its taps out over `parallel`: a 512 -> 512 3x3
+    /// layer's input-gradient pack ran 7% of a VGG16 training step on the caller alone.
+    static let parallelPackFloats = 1 << 16
+
+    /// Every group's weights packed into `packed` (`dnal_pack_conv_weights`, or its scaled form
+    /// with `outputScale`), the taps shared out over `parallel` when the weights are large;
+    /// returns the floats per group.
+    static func packWeights(_ g: ConvGeometry, weight: UnsafePointer<Float>, outputScale: UnsafePointer<Float>?,
+                            transposeFlip: Bool, into packed: UnsafeMutablePointer<Float>, parallel: Parallel?) -> Int {
+        let rows = transposeFlip ? g.outPerGroup : g.inPerGroup, ldw = roundUp(transposeFlip ? g.inPerGroup : g.outPerGroup)
+        let taps = g.kernel * g.kernel, perGroup = taps * rows * ldw
+        let pack = { (grp: Int, range: Range<Int>) in
+            dnal_pack_conv_weights_taps(weight, Int32(g.kernel), Int32(g.kernel), Int32(g.inPerGroup), Int32(g.outChannels),
+                                        Int32(g.groups), Int32(grp), transposeFlip ? 1 : 0, Int32(ldw), outputScale,
+                                        Int32(range.lowerBound), Int32(range.upperBound), packed + grp * perGroup)
+        }
+        if let parallel, taps > 1, perGroup * g.groups >= parallelPackFloats {
+            for grp in 0..<g.groups { parallel.forEachChunk(count: taps) { _, r in pack(grp, r) } }
+        } else {
+            for grp in 0..<g.groups { pack(grp, 0..<taps) }
         }
         return perGroup
     }
@@ -138,13 +151,13 @@ public enum Convolution {
             }
             return
         }
-        let gradient = DenseWeightGradient(g, parts: parts, workspace: workspace)
+        let gradient = DenseWeightGradient(g, parts: parts, parallel: parallel, workspace: workspace)
         let rows = g.batch * g.outHeight
         let scratch = scratchBuffers(floats: gradient.scratchFloats, count: rows, parallel: parallel, workspace: workspace)
         parallel.forEachChunk(count: rows) { t, r in
             gradient.accumulate(x: x, dOutput: dOutput, bias: dBias != nil, rows: r, worker: t, scratch: scratch[t])
         }
-        gradient.finish(dWeight: dWeight, dBias: dBias)
+        gradient.finish(dWeight: dWeight, dBias: dBias, parallel: parallel)
     }
 
     /// Stride 1: a depthwise conv's input gradient is a depthwise conv of dy with the flipped

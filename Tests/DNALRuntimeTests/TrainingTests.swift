@@ -1,6 +1,7 @@
 import DNALCore
 import DNALKernels
 import DNALRuntime
+import DNALSyntax
 import DNALTestSupport
 import Foundation
 import Testing
@@ -81,5 +82,46 @@ struct TrainingTests {
         let inference = try Executor(graph: graph, maxBatch: 2, training: false)
         try inference.forward(batch: 2)
         #expect(throws: RuntimeError("backward needs an executor made for training")) { try inference.backward(labels: [0, 1]) }
+    }
+}
+
+/// `Optimizer.step` shares arrays of 65,536 parameters and more out over the executor's workers;
+/// each element's update is its own, so the parameters and the optimizer's state must come out
+/// bit for bit as the caller alone makes them (SGD and Adam, two steps each).
+@Suite("Optimizer over threads")
+struct OptimizerThreadsTests {
+    static let source = """
+        network: wide
+        input: [96, 2, 2]
+        classes: 5
+        layers:
+          - conv: {name: wide, out: 96, kernel: 3, padding: 1, bn: true, act: relu}
+          - gap: {name: pool}
+          - linear: {name: fc, out: 5}
+        """
+
+    @Test("a shared-out update equals the caller's", arguments: [false, true])
+    func sharedOutUpdateEqualsTheCallers(adam: Bool) throws {
+        let graph = try NetworkParser.parse(source: Array(Self.source.utf8), file: "wide.yaml")
+        var results: [([Float], [Float])] = []
+        for shared in [false, true] {
+            let (e, labels) = try trainingExecutor(graph, batch: 4, seed: 9, threads: 2)
+            #expect(e.parameters.values(of: "wide.weight").count >= 65_536)
+            let rule: Optimizer.Rule = adam ? .adam(beta1: 0.9, beta2: 0.999, epsilon: 1e-8) : .sgd(momentum: 0.9, nesterov: true)
+            let opt = Optimizer(rule, store: e.parameters)
+            for _ in 0..<2 {
+                try e.forward(batch: 4)
+                _ = try e.backward(labels: labels)
+                opt.step(groups: Set(ParameterGroup.allCases), learningRate: 0.01, weightDecay: 1e-4,
+                         parallel: shared ? e.parallel : nil)
+            }
+            let n = e.parameters.trainableCount
+            results.append((Array(UnsafeBufferPointer(start: e.parameters.values, count: n)),
+                            Array(UnsafeBufferPointer(start: opt.state1, count: n))))
+        }
+        // (compared first: a failing #expect on the arrays themselves prints all 85,000 values)
+        let sameValues = results[0].0 == results[1].0, sameState = results[0].1 == results[1].1
+        #expect(sameValues, "parameters")
+        #expect(sameState, "optimizer state")
     }
 }

@@ -175,10 +175,18 @@ void dnal_pack_conv_weights(const float *w, int kh, int kw, int cin_g, int cout,
 /// (a batch norm folded into the conv for inference).
 void dnal_pack_conv_weights_scaled(const float *w, int kh, int kw, int cin_g, int cout, int groups, int g, int ldw,
                                    const float *scale, float *out);
+/// Taps [tap_begin, tap_end) (tap kh' * kw + kw' of `out`) of dnal_pack_conv_weights, or of
+/// dnal_pack_conv_weights_scaled when `scale` is not NULL (without transpose): callers split a
+/// large pack over threads by taps.
+void dnal_pack_conv_weights_taps(const float *w, int kh, int kw, int cin_g, int cout, int groups, int g, int transpose_flip,
+                                 int ldw, const float *scale, int tap_begin, int tap_end, float *out);
 
 /// The inverse of packing without transpose: w[kh][kw][cin_g][g*cout_g + o] += packed[kh][kw][cin_g][o].
 void dnal_unpack_conv_weights_add(const float *packed, int kh, int kw, int cin_g, int cout, int groups, int g, int ldw,
                                   float *w);
+/// Taps [tap_begin, tap_end) of dnal_unpack_conv_weights_add (tap kh' * kw + kw' of `packed`).
+void dnal_unpack_conv_weights_add_taps(const float *packed, int kh, int kw, int cin_g, int cout, int groups, int g, int ldw,
+                                       int tap_begin, int tap_end, float *w);
 
 /// Depthwise 3-D tensors: NHWC with c channels, one filter per channel, w[kh][kw][c].
 typedef struct {

@@ -167,7 +167,7 @@ public final class Trainer {
             lossSum += loss * Double(n)
             count += n
             optimizer.step(groups: plan.stepping, learningRate: Float(plan.learningRate(batch: b, batches: batches)),
-                           weightDecay: Float(plan.weightDecay))
+                           weightDecay: Float(plan.weightDecay), parallel: train.parallel)
             schedule.afterStep(plan, trainer: self)
             onBatch(plan, b, batches)
         }

@@ -103,7 +103,8 @@ struct Bench: ParsableCommand {
             try executor.forward(batch: batch)
             if mode == .train {
                 try executor.backward(labels: labels)
-                optimizer.step(groups: Set(ParameterGroup.allCases), learningRate: 1e-3, weightDecay: 1e-4)
+                optimizer.step(groups: Set(ParameterGroup.allCases), learningRate: 1e-3, weightDecay: 1e-4,
+                               parallel: executor.parallel)
             }
         }
         for _ in 0..<warmup { try step() }
