@@ -85,13 +85,13 @@ static void pack_tap(const float *src, int cin_g, int cout_g, int cout, int tran
     }
 }
 
-/// The pack behind the entry points, taps [tap_begin, tap_end) (tap a * kw + b of the packed
-/// weights): each tap's lanes beyond the channels zeroed, then its weights.
-static void pack_conv_weights(const float *w, int kh, int kw, int cin_g, int cout, int groups, int g, int transpose_flip,
-                              int ldw, const float *scale, int tap_begin, int tap_end, float *out)
+/// Each tap's lanes beyond the channels zeroed, then its weights (include/dnal_kernels.h).
+void dnal_pack_conv_weights_taps(const float *w, int kh, int kw, int cin_g, int cout, int groups, int g, int transpose_flip,
+                                 int ldw, const float *scale, int tap_begin, int tap_end, float *out)
 {
     const int cout_g = cout / groups;
     const int rows = transpose_flip ? cout_g : cin_g, width = transpose_flip ? cin_g : cout_g;
+    if (transpose_flip) scale = NULL;
     for (int t = tap_begin; t < tap_end; t++) {
         const int a = t / kw, b = t % kw;
         const int sa = transpose_flip ? kh - 1 - a : a, sb = transpose_flip ? kw - 1 - b : b;
@@ -103,25 +103,6 @@ static void pack_conv_weights(const float *w, int kh, int kw, int cin_g, int cou
         }
         pack_tap(src, cin_g, cout_g, cout, transpose_flip, ldw, scale ? scale + (size_t)g * cout_g : NULL, dst);
     }
-}
-
-void dnal_pack_conv_weights_taps(const float *w, int kh, int kw, int cin_g, int cout, int groups, int g, int transpose_flip,
-                                 int ldw, const float *scale, int tap_begin, int tap_end, float *out)
-{
-    pack_conv_weights(w, kh, kw, cin_g, cout, groups, g, transpose_flip, ldw, transpose_flip ? NULL : scale, tap_begin,
-                      tap_end, out);
-}
-
-void dnal_pack_conv_weights(const float *w, int kh, int kw, int cin_g, int cout, int groups, int g,
-                            int transpose_flip, int ldw, float *out)
-{
-    pack_conv_weights(w, kh, kw, cin_g, cout, groups, g, transpose_flip, ldw, NULL, 0, kh * kw, out);
-}
-
-void dnal_unpack_conv_weights_add(const float *packed, int kh, int kw, int cin_g, int cout, int groups, int g, int ldw,
-                                  float *w)
-{
-    dnal_unpack_conv_weights_add_taps(packed, kh, kw, cin_g, cout, groups, g, ldw, 0, kh * kw, w);
 }
 
 void dnal_unpack_conv_weights_add_taps(const float *packed, int kh, int kw, int cin_g, int cout, int groups, int g, int ldw,
@@ -138,8 +119,3 @@ void dnal_unpack_conv_weights_add_taps(const float *packed, int kh, int kw, int 
     }
 }
 
-void dnal_pack_conv_weights_scaled(const float *w, int kh, int kw, int cin_g, int cout, int groups, int g, int ldw,
-                                   const float *scale, float *out)
-{
-    pack_conv_weights(w, kh, kw, cin_g, cout, groups, g, 0, ldw, scale, 0, kh * kw, out);
-}

@@ -69,9 +69,9 @@ public enum Convolution {
     /// layer's input-gradient pack ran 7% of a VGG16 training step on the caller alone.
     static let parallelPackFloats = 1 << 16
 
-    /// Every group's weights packed into `packed` (`dnal_pack_conv_weights`, or its scaled form
-    /// with `outputScale`), the taps shared out over `parallel` when the weights are large;
-    /// returns the floats per group.
+    /// Every group's weights packed into `packed` (`dnal_pack_conv_weights_taps`: scaled per
+    /// output channel by `outputScale`, or transposed and flipped for the input gradient), the
+    /// taps shared out over `parallel` when the weights are large; returns the floats per group.
     static func packWeights(_ g: ConvGeometry, weight: UnsafePointer<Float>, outputScale: UnsafePointer<Float>?,
                             transposeFlip: Bool, into packed: UnsafeMutablePointer<Float>, parallel: Parallel?) -> Int {
         let rows = transposeFlip ? g.outPerGroup : g.inPerGroup, ldw = roundUp(transposeFlip ? g.inPerGroup : g.outPerGroup)

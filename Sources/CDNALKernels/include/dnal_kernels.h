@@ -165,26 +165,18 @@ void dnal_conv_chain_forward_images(const dnal_chain_block *blocks, int count, i
 void dnal_conv_backward_weight_rows(const dnal_conv *d, const float *x, const float *dy, float *dw,
                                     float *dbias, int row_begin, int row_end, float *scratch);
 
-/// Packs canonical conv weights w[kh][kw][cin_g][cout] (cout = all groups' outputs) of group g
-/// into out[kh][kw][cin_g][ldw] (zero-padded). With `transpose_flip`, packs the weights of the
-/// backward-data convolution instead: out[kh'][kw'][cout_g][ldw'] = w[KH-1-kh'][KW-1-kw'][.][.]
-/// with input and output channels swapped (ldw' >= cin_g).
-void dnal_pack_conv_weights(const float *w, int kh, int kw, int cin_g, int cout, int groups, int g,
-                            int transpose_flip, int ldw, float *out);
-/// As dnal_pack_conv_weights without transpose, each output channel o multiplied by scale[o]
-/// (a batch norm folded into the conv for inference).
-void dnal_pack_conv_weights_scaled(const float *w, int kh, int kw, int cin_g, int cout, int groups, int g, int ldw,
-                                   const float *scale, float *out);
-/// Taps [tap_begin, tap_end) (tap kh' * kw + kw' of `out`) of dnal_pack_conv_weights, or of
-/// dnal_pack_conv_weights_scaled when `scale` is not NULL (without transpose): callers split a
-/// large pack over threads by taps.
+/// Packs taps [tap_begin, tap_end) (tap kh' * kw + kw' of `out`) of canonical conv weights
+/// w[kh][kw][cin_g][cout] (cout = all groups' outputs) of group g into out[kh][kw][cin_g][ldw]
+/// (zero-padded), each output channel o multiplied by scale[o] when `scale` is not NULL (a batch
+/// norm folded into the conv for inference). With `transpose_flip` (scale ignored), packs the
+/// weights of the backward-data convolution instead: out[kh'][kw'][cout_g][ldw'] =
+/// w[KH-1-kh'][KW-1-kw'][.][.] with input and output channels swapped (ldw' >= cin_g). Callers
+/// split a large pack over threads by taps.
 void dnal_pack_conv_weights_taps(const float *w, int kh, int kw, int cin_g, int cout, int groups, int g, int transpose_flip,
                                  int ldw, const float *scale, int tap_begin, int tap_end, float *out);
 
-/// The inverse of packing without transpose: w[kh][kw][cin_g][g*cout_g + o] += packed[kh][kw][cin_g][o].
-void dnal_unpack_conv_weights_add(const float *packed, int kh, int kw, int cin_g, int cout, int groups, int g, int ldw,
-                                  float *w);
-/// Taps [tap_begin, tap_end) of dnal_unpack_conv_weights_add (tap kh' * kw + kw' of `packed`).
+/// The inverse of packing without transpose, for taps [tap_begin, tap_end):
+/// w[kh][kw][cin_g][g*cout_g + o] += packed[kh][kw][cin_g][o].
 void dnal_unpack_conv_weights_add_taps(const float *packed, int kh, int kw, int cin_g, int cout, int groups, int g, int ldw,
                                        int tap_begin, int tap_end, float *w);
 
