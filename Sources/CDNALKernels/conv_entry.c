@@ -105,10 +105,9 @@ void dnal_pack_conv_weights_taps(const float *w, int kh, int kw, int cin_g, int 
     }
 }
 
-void dnal_unpack_conv_weights_add_taps(const float *packed, int kh, int kw, int cin_g, int cout, int groups, int g, int ldw,
-                                       int tap_begin, int tap_end, float *w)
+void dnal_unpack_conv_weights_add_taps(const float *packed, int cin_g, int cout, int groups, int g, int ldw, int tap_begin,
+                                       int tap_end, float *w)
 {
-    (void)kh, (void)kw;
     const int cout_g = cout / groups;
     for (int t = tap_begin; t < tap_end; t++) {
         for (int i = 0; i < cin_g; i++) {

@@ -1,6 +1,6 @@
 // Inference orchestration of fused convolutions: whole images through the planar narrow path,
-// two convs image by image or a few images at a time (a residual block's pair), chains of pairs on one trunk, and
-// inverted-residual blocks a group of images at a time.
+// two convs image by image or a few images at a time (a residual block's pair), chains of pairs
+// on one trunk, and inverted-residual blocks a group of images at a time.
 #include <stdlib.h>
 #include <string.h>
 #include "kernel_table.h"
@@ -125,15 +125,14 @@ int dnal_conv_pair_group(const dnal_conv *d1, const dnal_conv_fusion *f1, const 
 
 void dnal_conv_pair_forward_images(const dnal_conv *d1, const dnal_conv_fusion *f1, const float *w1, const float *b1,
                                    const dnal_conv *d2, const dnal_conv_fusion *f2, const float *w2, const float *b2,
-                                   const float *x, float *y, int n_begin, int n_end, int group, float *scratch,
-                                   float *tile1, float *mid, float *tile2)
+                                   const float *x, float *y, int n_begin, int n_end, float *scratch, float *tile1,
+                                   float *mid, float *tile2)
 {
     const ptrdiff_t in1 = (ptrdiff_t)d1->hin * d1->win * (f1->gather ? f1->gather_ld : d1->ldx);
     const ptrdiff_t out2 = (ptrdiff_t)d2->hout * d2->wout * (f2->residual ? f2->width : d2->ldy);
-    const int planar = pair_planar(d1, f1, d2, f2);
+    const int planar = pair_planar(d1, f1, d2, f2), group = dnal_conv_pair_group(d1, f1, d2, f2);
     // a planar intermediate's border: zero once here, never written after
     if (planar) memset(mid, 0, sizeof(float) * dnal_conv_pair_mid_floats(d1));
-    if (planar || group < 1) group = 1;
     for (int n = n_begin; n < n_end; n += group) {
         const int count = n_end - n < group ? n_end - n : group;
         conv_images(d1, f1, x + (ptrdiff_t)n * in1, w1, b1, mid, 0, count, scratch, tile1, planar ? DNAL_PLANAR_OUT : 0, count);

@@ -22,7 +22,7 @@ extension Convolution {
             let size = perGroup * g.groups + g.outChannels
             let partials = (0..<parts).map { workspace.buffer(WorkspaceSlot.partial($0), floats: size) }
             // each worker zeroes its own when they are large (VGG16's 512-channel layers)
-            if size >= parallelPackFloats {
+            if size >= Parallel.sharedPassFloats {
                 parallel.forEachChunk(count: parts) { _, r in for t in r { partials[t].initialize(repeating: 0, count: size) } }
             } else {
                 for p in partials { p.initialize(repeating: 0, count: size) }
@@ -59,12 +59,12 @@ extension Convolution {
                     for p in partials.dropFirst() {
                         dnal_add(partials[0] + offset, p + offset, r.count * tapFloats, partials[0] + offset)
                     }
-                    dnal_unpack_conv_weights_add_taps(partials[0] + grp * perGroup, Int32(g.kernel), Int32(g.kernel),
-                                                      Int32(g.inPerGroup), Int32(g.outChannels), Int32(g.groups), Int32(grp),
-                                                      d.ldw, Int32(r.lowerBound), Int32(r.upperBound), dWeight)
+                    dnal_unpack_conv_weights_add_taps(partials[0] + grp * perGroup, Int32(g.inPerGroup), Int32(g.outChannels),
+                                                      Int32(g.groups), Int32(grp), d.ldw, Int32(r.lowerBound),
+                                                      Int32(r.upperBound), dWeight)
                 }
             }
-            if taps > 1 && perGroup * g.groups >= parallelPackFloats {
+            if taps > 1 && perGroup * g.groups >= Parallel.sharedPassFloats {
                 parallel.forEachChunk(count: taps) { _, r in add(r) }
             } else {
                 add(0..<taps)

@@ -102,7 +102,7 @@ extension Convolution {
                 parallel.forEachPiece(count: g1.batch) { t, r in
                     let tile = tiles[t]
                     dnal_conv_pair_forward_images(&d1, &f1, w1, first.bias, &d2, &f2, w2, second.bias, x, y, Int32(r.lowerBound),
-                                                  Int32(r.upperBound), Int32(group), scratch[t], tile, tile + t1, tile + t1 + mid)
+                                                  Int32(r.upperBound), scratch[t], tile, tile + t1, tile + t1 + mid)
                 }
             }
         }

@@ -65,13 +65,9 @@ public enum Convolution {
         packWeights(g, weight: weight, outputScale: outputScale, transposeFlip: false, into: packed, parallel: parallel)
     }
 
-    /// Floats from which `packWeights` shares its taps out over `parallel`: a 512 -> 512 3x3
-    /// layer's input-gradient pack ran 7% of a VGG16 training step on the caller alone.
-    static let parallelPackFloats = 1 << 16
-
     /// Every group's weights packed into `packed` (`dnal_pack_conv_weights_taps`: scaled per
     /// output channel by `outputScale`, or transposed and flipped for the input gradient), the
-    /// taps shared out over `parallel` when the weights are large; returns the floats per group.
+    /// taps shared out over `parallel` from `Parallel.sharedPassFloats`; returns the floats per group.
     static func packWeights(_ g: ConvGeometry, weight: UnsafePointer<Float>, outputScale: UnsafePointer<Float>?,
                             transposeFlip: Bool, into packed: UnsafeMutablePointer<Float>, parallel: Parallel?) -> Int {
         let rows = transposeFlip ? g.outPerGroup : g.inPerGroup, ldw = roundUp(transposeFlip ? g.inPerGroup : g.outPerGroup)
@@ -81,7 +77,7 @@ public enum Convolution {
                                         Int32(g.groups), Int32(grp), transposeFlip ? 1 : 0, Int32(ldw), outputScale,
                                         Int32(range.lowerBound), Int32(range.upperBound), packed + grp * perGroup)
         }
-        if let parallel, taps > 1, perGroup * g.groups >= parallelPackFloats {
+        if let parallel, taps > 1, perGroup * g.groups >= Parallel.sharedPassFloats {
             for grp in 0..<g.groups { parallel.forEachChunk(count: taps) { _, r in pack(grp, r) } }
         } else {
             for grp in 0..<g.groups { pack(grp, 0..<taps) }

@@ -42,13 +42,10 @@ public final class Optimizer: @unchecked Sendable {
         steps = 0
     }
 
-    /// Parameters from which `step` shares an array out over its `parallel` (VGG16's 512-channel
-    /// layers, 2.4M each: the update ran on the caller, 1% of a training step).
-    static let parallelCount = 1 << 16
-
     /// One update of every trainable parameter in `groups` (weight decay applies to all of them,
-    /// biases and batch norms included, as in the reference). Large arrays are shared out over
-    /// `parallel` (each element's update is independent, so the results do not change).
+    /// biases and batch norms included, as in the reference). Arrays of `Parallel.sharedPassFloats`
+    /// and more are shared out over `parallel` (each element's update is independent, so the
+    /// results do not change).
     public func step(groups: Set<ParameterGroup>, learningRate: Float, weightDecay: Float, parallel: Parallel? = nil) {
         steps += 1
         let t = steps
@@ -66,7 +63,7 @@ public final class Optimizer: @unchecked Sendable {
                                          weightDecay: weightDecay, step: t)
                 }
             }
-            if let parallel, e.count >= Self.parallelCount {
+            if let parallel, e.count >= Parallel.sharedPassFloats {
                 parallel.forEachChunk(count: e.count, grain: 4096) { _, r in update(r) }
             } else {
                 update(0..<e.count)

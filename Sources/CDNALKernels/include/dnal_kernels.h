@@ -117,18 +117,18 @@ size_t dnal_conv_fusion_tile_floats(const dnal_conv *d, const dnal_conv_fusion *
 void dnal_conv_forward_images(const dnal_conv *d, const dnal_conv_fusion *f, const float *x, const float *w,
                               const float *bias, float *y, int n_begin, int n_end, float *scratch, float *tile);
 
-/// Two convolutions in a row, `group` images at a time (dnal_conv_pair_group; one where the
-/// maps are large): the first's output (d1->cout channels per pixel, d2's input) lives only in
-/// `mid`, one group at a time, so it and the trunk the second one adds into stay in cache
-/// between them. `tile1` and `tile2` are each conv's fusion tile for a group.
+/// Two convolutions in a row, dnal_conv_pair_group's images at a time (one where the maps are
+/// large): the first's output (d1->cout channels per pixel, d2's input) lives only in `mid`,
+/// one group at a time, so it and the trunk the second one adds into stay in cache between
+/// them. `tile1` and `tile2` are each conv's fusion tile; all three hold a group's images.
 void dnal_conv_pair_forward_images(const dnal_conv *d1, const dnal_conv_fusion *f1, const float *w1, const float *b1,
                                    const dnal_conv *d2, const dnal_conv_fusion *f2, const float *w2, const float *b2,
-                                   const float *x, float *y, int n_begin, int n_end, int group, float *scratch,
-                                   float *tile1, float *mid, float *tile2);
+                                   const float *x, float *y, int n_begin, int n_end, float *scratch, float *tile1,
+                                   float *mid, float *tile2);
 
-/// Images dnal_conv_pair_forward_images runs at a time (its `group`; tile1, mid and tile2 then
-/// hold that many images): more than one where a conv runs 2-D Winograd on maps too small for
-/// one image's tiles to fill a pass, and the intermediate is not planar.
+/// Images dnal_conv_pair_forward_images runs at a time (tile1, mid and tile2 must hold that
+/// many): more than one where a conv runs 2-D Winograd on maps too small for one image's tiles
+/// to fill a pass, and the intermediate is not planar.
 int dnal_conv_pair_group(const dnal_conv *d1, const dnal_conv_fusion *f1, const dnal_conv *d2, const dnal_conv_fusion *f2);
 
 /// Floats of `mid` for dnal_conv_pair_forward_images: one image of the first conv's output, in
@@ -177,8 +177,8 @@ void dnal_pack_conv_weights_taps(const float *w, int kh, int kw, int cin_g, int 
 
 /// The inverse of packing without transpose, for taps [tap_begin, tap_end):
 /// w[kh][kw][cin_g][g*cout_g + o] += packed[kh][kw][cin_g][o].
-void dnal_unpack_conv_weights_add_taps(const float *packed, int kh, int kw, int cin_g, int cout, int groups, int g, int ldw,
-                                       int tap_begin, int tap_end, float *w);
+void dnal_unpack_conv_weights_add_taps(const float *packed, int cin_g, int cout, int groups, int g, int ldw, int tap_begin,
+                                       int tap_end, float *w);
 
 /// Depthwise 3-D tensors: NHWC with c channels, one filter per channel, w[kh][kw][c].
 typedef struct {
