@@ -219,17 +219,20 @@ static inline size_t dnal_weight_stage_floats(const dnal_conv *d)
 /// The output tile Winograd computes `d` in, whatever the path: 4 (F(4x4, 3x3), 36 products per
 /// 16 outputs) where its transformed weights fit DNAL_WINOGRAD_WEIGHT_BYTES, else 2 (F(2x2, 3x3),
 /// 16 per 4) where those fit, else 0 (direct). Only for 3x3, stride 1, padding 1, the map size
-/// kept, rows of 8 pixels or more and at least 32 x 32 channels. Measured one thread, batch 64,
-/// against the direct kernel at up to 94% of peak (docs/winograd.md):
+/// kept, rows of 8 pixels or more and at least 19 x 19 input-by-output channels. Measured one
+/// thread, batch 64, against the direct kernel at up to 94% of peak (docs/winograd.md):
 /// - on 4x4 and 2x2 maps most taps fall in the padding, which the direct convolution skips and
 ///   an input block does not: the saving shrinks to 1.6x and to nothing;
 /// - the transforms cost per channel, the products per channel pair: 16 -> 16 channels at 32x32
 ///   ran 0.7x with F(2x2, 3x3) and 1.0x with F(4x4, 3x3); from 32 -> 32 up, 1.0-1.7x and 1.4-2.1x;
+/// - the layers pruning leaves between (a direct kernel there fills few of its lanes): stacks of
+///   19 -> 19 at 8x8 and 19 <-> 38 or 16 <-> 32 at 16x16 took 0.71-0.79 of the direct time in
+///   inference and 0.79-0.95 in training, on AVX-512 and AVX2 (two threads, batch 128);
 /// - 256 -> 256 at 8x8 ran 1.3x with F(4x4, 3x3) (9.4 MB of weights) and 1.6x with F(2x2, 3x3).
 static inline int dnal_winograd_tile(const dnal_conv *d)
 {
     if (!(d->kh == 3 && d->kw == 3 && d->stride == 1 && d->dilate == 1 && d->pad_top == 1 && d->pad_left == 1 &&
-          d->hout == d->hin && d->wout == d->win && d->wout >= 8 && d->hout >= 2 && d->cin * d->cout >= 32 * 32)) {
+          d->hout == d->hin && d->wout == d->win && d->wout >= 8 && d->hout >= 2 && d->cin * d->cout >= 19 * 19)) {
         return 0;
     }
     const size_t panel = sizeof(float) * (size_t)d->cin * (size_t)d->ldw;

@@ -4,7 +4,7 @@ extension Convolution {
     /// The output tile with which `forward` (and the inference steps built on it) runs `g` as
     /// Winograd with the kernels of `parallel`: 4 (F(4x4, 3x3)) or 2 (F(2x2, 3x3)) for a dense
     /// 3x3, stride-1, padding-1 conv that keeps a map of 8 pixels or more wide, with at least
-    /// 32 x 32 channels and transformed weights of at most 4 MB; 0 (direct) otherwise
+    /// 19 x 19 input-by-output channels and transformed weights of at most 4 MB; 0 (direct) otherwise
     /// (`dnal_conv_winograd_applies`; docs/winograd.md). `backwardInput` takes it too where the
     /// gradient's conv, the same geometry with the channel counts swapped, qualifies.
     public static func winogradTile(_ g: ConvGeometry, parallel: Parallel) -> Int {

@@ -17,6 +17,8 @@ struct WinogradTests {
         ((2, 10, 8, 24, 48), 4),    // 24 inputs: fewer than 32, more than 32 x 32 products
         ((1, 8, 9, 200, 150), 2),   // transformed weights too large for F(4x4, 3x3) (4.6 MB), not for F(2x2, 3x3)
         ((1, 13, 15, 100, 330), 2), // over two passes of 2x2 tiles, 330 = 20 x 16 + 10 outputs
+        ((3, 8, 8, 19, 19), 4),     // pruned ResNet-56's last stage: 361 products, the fewest taken
+        ((2, 16, 16, 19, 38), 4),   // pruned VGG16's conv3: 38 outputs, beyond the narrow path's 28
     ].map { (ConvGeometry(batch: $0.0.0, inHeight: $0.0.1, inWidth: $0.0.2, inChannels: $0.0.3, outChannels: $0.0.4,
                           kernel: 3, padding: 1), $0.1) }
     static let geometries = cases.map(\.0)
@@ -28,6 +30,7 @@ struct WinogradTests {
             for (g, tile) in Self.cases { #expect(Convolution.winogradTile(g, parallel: parallel) == tile, "\(isa) \(g)") }
             let direct = [
                 ConvGeometry(batch: 1, inHeight: 32, inWidth: 32, inChannels: 16, outChannels: 16, kernel: 3, padding: 1),
+                ConvGeometry(batch: 1, inHeight: 8, inWidth: 8, inChannels: 18, outChannels: 20, kernel: 3, padding: 1),
                 ConvGeometry(batch: 1, inHeight: 4, inWidth: 4, inChannels: 64, outChannels: 64, kernel: 3, padding: 1),
                 ConvGeometry(batch: 1, inHeight: 8, inWidth: 8, inChannels: 64, outChannels: 64, kernel: 3, stride: 2, padding: 1),
                 ConvGeometry(batch: 1, inHeight: 8, inWidth: 8, inChannels: 64, outChannels: 64, kernel: 3, padding: 0),
