@@ -64,6 +64,10 @@ struct ConvolutionTests {
         // weight gradient in blocks of 273 pixels, whose x and dy fill 256 KB, and a shorter last)
         (1, 6, 6, 100, 20, 3, 1, 1, 1), (1, 6, 6, 300, 20, 3, 1, 1, 1), (1, 3, 3, 800, 20, 1, 1, 0, 1),
         (1, 5, 9, 1000, 18, 3, 1, 1, 1),
+        // the output-channel tile reading x in place, each tap over the pixels whose input lies in
+        // the map: blocks of 16 rows starting inside an image (40 rows of 8), stride 2 whose last
+        // column's right tap falls off an odd width, a 5x5 at stride 2 padded by 2
+        (1, 40, 8, 24, 40, 3, 1, 1, 1), (2, 17, 19, 40, 24, 3, 2, 1, 1), (1, 12, 21, 36, 20, 5, 2, 2, 1),
         (1, 40, 40, 40, 200, 1, 1, 0, 1),
         // maps too small for a row tile, by tap class (the taps in range of each pixel): 2x2 corners,
         // a 4x4 map whose interior class spans 120 pixels (blocks of 96), K in two passes (300),
