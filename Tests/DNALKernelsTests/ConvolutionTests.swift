@@ -123,7 +123,7 @@ struct ConvolutionTests {
         for isa in KernelISA.supported {
             for threads in [1, 2] {
                 var y = [Float](repeating: .nan, count: g.outputCount)
-                Convolution.forward(g, x: t.x, weight: t.w, bias: t.b, y: &y, parallel: Parallel(threads: threads, isa: isa), workspace: Workspace())
+                Convolution.forward(g, x: t.x, weight: t.w, bias: t.b, y: &y, parallel: Parallel(threads: threads, isa: isa), workspace: .poisoned())
                 let m = Numerics.firstMismatch(y, expected, rtol: 1e-4, atol: tolerance(g))
                 #expect(m == nil, "\(isa) threads \(threads) \(g): \(String(describing: m))")
             }
@@ -150,7 +150,7 @@ struct ConvolutionTests {
         ConvolutionReference.backwardInput(g, dOutput: t.dy, weight: t.w, dInput: &expected)
         for isa in KernelISA.supported {
             var dx = [Float](repeating: .nan, count: g.inputCount)
-            Convolution.backwardInput(g, dOutput: t.dy, weight: t.w, dInput: &dx, parallel: Parallel(threads: 2, isa: isa), workspace: Workspace())
+            Convolution.backwardInput(g, dOutput: t.dy, weight: t.w, dInput: &dx, parallel: Parallel(threads: 2, isa: isa), workspace: .poisoned())
             let m = Numerics.firstMismatch(dx, expected, rtol: 1e-4, atol: 1e-5 * Double(g.kernel * g.kernel * g.outPerGroup + 1))
             #expect(m == nil, "\(isa) \(g): \(String(describing: m))")
         }
@@ -168,7 +168,7 @@ struct ConvolutionTests {
             for threads in [1, 2] {
                 var dw = start, db = startBias
                 Convolution.backwardWeight(g, x: t.x, dOutput: t.dy, dWeight: &dw, dBias: &db,
-                                           parallel: Parallel(threads: threads, isa: isa), workspace: Workspace())
+                                           parallel: Parallel(threads: threads, isa: isa), workspace: .poisoned())
                 let m = Numerics.firstMismatch(dw, expected, rtol: 1e-4, atol: atol)
                 #expect(m == nil, "\(isa) threads \(threads) \(g): \(String(describing: m))")
                 #expect(Numerics.firstMismatch(db, expectedBias, rtol: 1e-4, atol: atol) == nil, "bias \(isa) \(g)")
