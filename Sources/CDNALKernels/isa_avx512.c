@@ -3,7 +3,7 @@
 #include <immintrin.h>
 #include "kernel_table.h"
 
-#pragma clang attribute push(__attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma"))), apply_to = function)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma,prfchw"))), apply_to = function)
 
 #define V __m512
 #define VL 16
