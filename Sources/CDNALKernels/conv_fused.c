@@ -144,7 +144,7 @@ void dnal_conv_pair_forward_images(const dnal_conv *d1, const dnal_conv_fusion *
 int dnal_conv_chain_applies(const dnal_chain_block *blocks, int count, int width)
 {
     const dnal_kernel_table *table = dnal_table();
-    if (!table->conv_chain_image || !table->conv_chain_takes || count < 1 || width < 1) return 0;
+    if (!table->conv_chain_images || !table->conv_chain_takes || count < 1 || width < 1) return 0;
     const int h = blocks[0].d2.hout, w = blocks[0].d2.wout;
     // on rows shorter than a vector the chain's gain is lanes: where every conv fills whole
     // 16-channel vectors the general kernel, block by block, was as fast or faster (ResNet-56's
@@ -172,6 +172,18 @@ int dnal_conv_chain_applies(const dnal_chain_block *blocks, int count, int width
     return 1;
 }
 
+/// Floats of the filters the chain's kernels transform once per call, every conv's.
+static size_t dnal_chain_filters_floats(const dnal_chain_block *blocks, int count)
+{
+    const dnal_kernel_table *table = dnal_table();
+    if (!table->conv_chain_filter_floats) return 0;
+    size_t floats = 0;
+    for (int k = 0; k < count; k++) {
+        floats += table->conv_chain_filter_floats(&blocks[k].d1) + table->conv_chain_filter_floats(&blocks[k].d2);
+    }
+    return floats;
+}
+
 size_t dnal_conv_chain_tile_floats(const dnal_chain_block *blocks, int count, int width)
 {
     size_t scratch = 0;
@@ -180,17 +192,16 @@ size_t dnal_conv_chain_tile_floats(const dnal_chain_block *blocks, int count, in
         scratch = a > scratch ? a : scratch;
         scratch = b > scratch ? b : scratch;
     }
-    return dnal_chain_planes_floats(blocks, count, width) + scratch + 64;
+    return dnal_chain_planes_floats(blocks, count, width) + scratch + 64 + dnal_chain_filters_floats(blocks, count);
 }
 
 void dnal_conv_chain_forward_images(const dnal_chain_block *blocks, int count, int width, float *trunk, int n_begin,
                                     int n_end, float *tile)
 {
-    const dnal_kernel_table *table = dnal_table();
-    const ptrdiff_t image = (ptrdiff_t)blocks[0].d2.hout * blocks[0].d2.wout * width;
     // the planes' borders: zero once here, never written after
     memset(tile, 0, sizeof(float) * dnal_chain_planes_floats(blocks, count, width));
-    for (int n = n_begin; n < n_end; n++) table->conv_chain_image(blocks, count, width, trunk + n * image, tile);
+    const size_t filters_at = dnal_conv_chain_tile_floats(blocks, count, width) - dnal_chain_filters_floats(blocks, count);
+    dnal_table()->conv_chain_images(blocks, count, width, trunk, n_begin, n_end, tile, filters_at);
 }
 
 /// Bytes of intermediates an inverted-residual block keeps per worker: images are grouped until

@@ -73,7 +73,8 @@ static inline V FN(act_slope)(V v, int act)
 #define CONV_PLANAR_APPLIES FN(narrow_applies)
 #define CONV_FORWARD_ROWS_PLANAR FN(conv_forward_rows_planar)
 #define CONV_CHAIN_TAKES FN(chain_takes)
-#define CONV_CHAIN_IMAGE FN(conv_chain_image)
+#define CONV_CHAIN_FILTER_FLOATS FN(chain_filter_floats)
+#define CONV_CHAIN_IMAGES FN(conv_chain_images)
 #define MAXPOOL_2X2 FN(maxpool_2x2)
 #include "peak.inc"
 

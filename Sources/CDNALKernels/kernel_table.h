@@ -28,8 +28,11 @@ typedef struct {
                                      int, float *, int);
     /// Whether a chain can run this conv (NULL: this ISA has no chain).
     int (*conv_chain_takes)(const dnal_conv *);
-    /// One trunk image of dnal_conv_chain_forward_images (NULL: this ISA has no chain).
-    void (*conv_chain_image)(const dnal_chain_block *, int, int, float *, float *);
+    /// Floats a chain keeps per conv for the whole call (its transformed filters; may be 0).
+    size_t (*conv_chain_filter_floats)(const dnal_conv *);
+    /// Trunk images [n_begin, n_end) of dnal_conv_chain_forward_images, the per-call filters at
+    /// tile + the last argument (NULL: this ISA has no chain).
+    void (*conv_chain_images)(const dnal_chain_block *, int, int, float *, int, int, float *, size_t);
     /// The batch-norm passes of a training step (include/dnal_pointwise.h).
     void (*channel_sum)(const float *, ptrdiff_t, int, double *);
     void (*channel_moments)(const float *, ptrdiff_t, int, double *, double *);
