@@ -52,6 +52,7 @@ static void FN(narrow_forward_rows)(const dnal_conv *d, const float *x, const fl
 #include "conv_weight.inc"
 #include "conv_narrow_avx512.inc"
 #include "conv_narrow_packed_avx512.inc"
+#include "conv_packed_winograd_avx512.inc"
 #include "conv_chain_avx512.inc"
 #include "dwconv.inc"
 #include "channels_avx512.inc"
