@@ -135,7 +135,7 @@ struct FusedConvolutionPairTests {
                                                                                                   residualWidth: trunk, residualActivation: .relu),
                                                                    weight: pw2.baseAddress!, bias: pb2.baseAddress)
                                 Convolution.forwardPair(first, second, x: x.baseAddress!, y: &y, parallel: Parallel(threads: 2, isa: isa),
-                                                        workspace: Workspace())
+                                                        workspace: Workspace.poisoned())
                             }
                         }
                     }
