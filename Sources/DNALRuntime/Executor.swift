@@ -51,17 +51,23 @@ public final class Executor: @unchecked Sendable {
     /// Lowers `graph` and plans memory for batches up to `maxBatch`; checks the memory needed
     /// against the machine before allocating anything.
     /// `fuse` (the default) runs each conv -> bn -> [gate] -> [activation] line as one fused step;
-    /// an inference executor also folds gathers and residual sums into their convs.
+    /// an inference executor also folds gathers and residual sums into their convs, and a
+    /// training one, with `sumsInPlace` (the default), writes a pruned ResNet's sums over their
+    /// trunk (`Lowering.sumsInPlace`; false keeps a tensor per sum, for comparisons).
     public init(graph: Graph, maxBatch: Int, training: Bool, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
-                parameters: ParameterStore? = nil, fuse: Bool = true) throws {
+                parameters: ParameterStore? = nil, fuse: Bool = true, sumsInPlace: Bool = true) throws {
         guard maxBatch >= 1 else { throw RuntimeError("the batch size must be at least 1, got \(maxBatch)") }
-        let lowering = Lowering(graph, fuse: fuse)
+        var lowering = Lowering(graph, fuse: fuse)
+        if training && fuse && sumsInPlace { lowering.sumsInPlace(output: graph.output) }
         let steps = fuse && !training ? lowering.inferencePlan(output: graph.output) : lowering.steps.map(InferenceStep.layer)
         let intervals = training
             ? Step.liveIntervals(lowering.steps, inputCount: graph.inputShape.elementCount, batch: maxBatch, training: true)
             : InferenceStep.liveIntervals(steps, inputCount: graph.inputShape.elementCount, batch: maxBatch, training: false)
-        let aliases = InferenceStep.aliases(steps)
-        let plan = MemoryPlan(intervals, aliases: Dictionary(uniqueKeysWithValues: aliases.map { (MemoryPlan.Tensor.activation($0.key), .activation($0.value)) }))
+        var aliases = Dictionary(uniqueKeysWithValues: InferenceStep.aliases(steps).map { (MemoryPlan.Tensor.activation($0.key), MemoryPlan.Tensor.activation($0.value)) })
+        if training {
+            for (node, root) in Step.gradientAliases(lowering.steps) { aliases[.gradient(node)] = .gradient(root) }
+        }
+        let plan = MemoryPlan(intervals, aliases: aliases)
         let paramFloats = lowering.table.specs.reduce(0) { $0 + $1.count } * (training ? 4 : 1)
         let extra = lowering.steps.reduce(0) { total, step in
             switch step.kind {
@@ -162,8 +168,9 @@ public final class Executor: @unchecked Sendable {
         }
     }
 
-    /// The sums an inference plan computes inside their branch's last conv, in place on the
-    /// trunk (`Lowering.inferencePlan`).
+    /// The sums computed in place on their trunk: inside their branch's last conv in an
+    /// inference plan (`Lowering.inferencePlan`), over the trunk's tensor in a training one
+    /// (`Lowering.sumsInPlace`).
     public var sumsComputedInPlace: [String] {
         steps.compactMap { $0.aliasOf == nil ? nil : $0.name }
     }

@@ -107,6 +107,7 @@ enum InferenceStep: PlannedStep {
 
     var aliasOf: Int? {
         if case .inPlace(let node) = fusedKind { return node }
+        if case .layer(let s) = self { return s.aliasOf }
         return nil
     }
 

@@ -71,6 +71,29 @@ struct Lowering {
         }
     }
 
+    /// Training: a residual sum whose trunk is an earlier sum read by nothing else (but the
+    /// gathers that sum computes with itself) writes its result over that trunk. A sum's backward
+    /// pass reads neither its inputs nor its output (its slopes are bits), so the old trunk is
+    /// dead once the sum has read it, and a stage's blocks then share one trunk tensor, which
+    /// stays in cache instead of a fresh one per block.
+    mutating func sumsInPlace(output: Int) {
+        var readers: [Int: [Int]] = [:]
+        for (i, step) in steps.enumerated() {
+            for input in Set(step.inputs) { readers[input, default: []].append(i) }
+        }
+        let position = Dictionary(uniqueKeysWithValues: steps.enumerated().map { ($0.element.node, $0.offset) })
+        for i in steps.indices {
+            // (with an activation: its backward then writes the trunk's gradient in its own pass)
+            guard case .scatterAdd(_, _, let scatters, let activation) = steps[i].kind, activation != .none, steps[i].inputs.count == 2,
+                  let k = scatters.firstIndex(where: { $0 == nil }), scatters[1 - k] != nil else { continue }
+            let trunk = steps[i].inputs[k]
+            guard trunk != 0, trunk != output, let p = position[trunk], case .scatterAdd = steps[p].kind,
+                  steps[p].outputCount == steps[i].outputCount,
+                  readers[trunk, default: []].allSatisfy({ $0 == i || steps[$0].fusedWithProducer }) else { continue }
+            steps[i].inPlaceOf = trunk
+        }
+    }
+
     /// conv, bn[, gate][, activation] when each node is the only reader of the previous one and
     /// none but the last is the network's output.
     private func fusibleChain(from conv: Int, graph: Graph, consumers: [[Int]]) -> [Int]? {

@@ -74,6 +74,20 @@ public struct MemoryPlan: Sendable {
 }
 
 extension PlannedStep {
+    /// Training: each in-place sum's trunk node -> the node whose gradient tensor it shares (the
+    /// last sum of the run: a stage's trunk gradient is one tensor, as its trunk is).
+    static func gradientAliases(_ steps: [Self]) -> [Int: Int] {
+        var parent: [Int: Int] = [:]
+        for step in steps { if let target = step.aliasOf { parent[target] = step.node } }
+        var root: [Int: Int] = [:]
+        for node in parent.keys {
+            var r = parent[node]!
+            while let next = parent[r] { r = next }
+            root[node] = r
+        }
+        return root
+    }
+
     /// The live intervals of every tensor of `steps` for a batch of `batch`, on the schedule:
     /// time 0 the input is written; the step computing node k runs forward at time k; with L the
     /// last step's node, the loss runs at L + 1 and the step of node k runs backward at 2L - k + 2.
@@ -108,24 +122,37 @@ extension PlannedStep {
         // beside the activations)
         let end = ([lastUse[0]!] + steps.map { forwardTime($0.node) }).max()!
         var result = [MemoryPlan.Interval(tensor: .activation(0), size: inputCount * batch, start: 0, end: end)]
-        for step in steps where aliases[step.node] == nil {
-            let written = training && step.fusedWithProducer ? forwardTime(step.inputs[0]) : forwardTime(step.node)
-            result.append(MemoryPlan.Interval(tensor: .activation(step.node), size: step.writesOwnOutput ? step.outputCount * batch : 0,
-                                              start: written, end: lastUse[step.node]!))
-            if training, let conv = step.fusedConvNode {
-                // the raw conv output, read again by the block's backward; and its gradient
-                // (inference folds the block into the conv and needs neither)
-                result.append(MemoryPlan.Interval(tensor: .activation(conv), size: step.outputCount * batch,
-                                                  start: forwardTime(step.node), end: backwardTime(step.node)))
-                result.append(MemoryPlan.Interval(tensor: .gradient(conv), size: step.outputCount * batch,
-                                                  start: backwardTime(step.node), end: backwardTime(step.node)))
+        // a training sum in place takes its trunk's gradient in place too: the trunk's gradient
+        // lives in the sum's, which the backward pass reaches first
+        let gradientRoots = training ? Self.gradientAliases(steps) : [:]
+        var gradientEnd: [Int: Int] = [:]
+        for step in steps {
+            if aliases[step.node] == nil {
+                let written = training && step.fusedWithProducer ? forwardTime(step.inputs[0]) : forwardTime(step.node)
+                result.append(MemoryPlan.Interval(tensor: .activation(step.node), size: step.writesOwnOutput ? step.outputCount * batch : 0,
+                                                  start: written, end: lastUse[step.node]!))
+                if training, let conv = step.fusedConvNode {
+                    // the raw conv output, read again by the block's backward; and its gradient
+                    // (inference folds the block into the conv and needs neither)
+                    result.append(MemoryPlan.Interval(tensor: .activation(conv), size: step.outputCount * batch,
+                                                      start: forwardTime(step.node), end: backwardTime(step.node)))
+                    result.append(MemoryPlan.Interval(tensor: .gradient(conv), size: step.outputCount * batch,
+                                                      start: backwardTime(step.node), end: backwardTime(step.node)))
+                }
             }
             if training {
                 let start = step.node == last ? last + 1 : (firstGradient[step.node] ?? backwardTime(step.node))
                 let end = step.fusedWithProducer ? backwardTime(step.inputs[0]) : backwardTime(step.node)
+                if let root = gradientRoots[step.node] {
+                    gradientEnd[root] = max(gradientEnd[root] ?? 0, end)
+                    continue
+                }
                 result.append(MemoryPlan.Interval(tensor: .gradient(step.node), size: step.outputCount * batch,
                                                   start: start, end: end))
             }
+        }
+        for i in result.indices {
+            if case .gradient(let node) = result[i].tensor, let end = gradientEnd[node] { result[i].end = max(result[i].end, end) }
         }
         return result
     }

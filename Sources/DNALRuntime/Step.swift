@@ -81,6 +81,9 @@ struct Step: PlannedStep {
     /// its backward pass adds the gather's gradient into the trunk's (which it reads anyway): the
     /// output lives from the sum's forward step, the gradient until the sum's backward step.
     var fusedWithProducer = false
+    /// A training sum computed in place into its trunk input's tensor (`Lowering.sumsInPlace`):
+    /// that input's node.
+    var inPlaceOf: Int?
 
     /// Whether the backward pass reads this step's input (beyond its output gradient).
     var backwardNeedsInput: Bool {
@@ -130,7 +133,7 @@ protocol PlannedStep {
 }
 
 extension Step {
-    /// A layer step computes its own tensor.
-    var aliasOf: Int? { nil }
+    /// A layer step computes its own tensor, but for a training sum written over its trunk.
+    var aliasOf: Int? { inPlaceOf }
     var writesOwnOutput: Bool { true }
 }

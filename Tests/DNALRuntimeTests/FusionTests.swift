@@ -103,6 +103,33 @@ struct FusionTests {
         }
     }
 
+    /// A training sum whose trunk is an earlier sum read by nothing but it and its fused gather
+    /// writes over that trunk, and takes the trunk's gradient in place in its backward pass. Its
+    /// forward and backward passes compute what separate tensors give, bit for bit; b3.add's
+    /// trunk (widen.act) is a conv's output, and b5.add's (widen2.act) too, so they keep theirs.
+    @Test func trainingSumsInPlaceGiveTheSameBits() throws {
+        let graph = try NetworkParser.parse(source: Array(Self.prunedBlocks.utf8), file: "pruned-blocks.yaml")
+        var results: [([Float], [Float], Double)] = []
+        for inPlace in [true, false] {
+            let (e, labels) = try trainingExecutor(graph, batch: 4, seed: 9, sumsInPlace: inPlace)
+            #expect(e.sumsComputedInPlace == (inPlace ? ["b2.add", "b4.add", "b6.add"] : []))
+            #expect(e.planConflicts.isEmpty)
+            // twice: a second step must not read what the first left in the shared trunk
+            for _ in 0..<2 {
+                try e.forward(batch: 4)
+                let logits = Array(UnsafeBufferPointer(start: e.logits, count: 4 * graph.classes))
+                let loss = try e.backward(labels: labels)
+                results.append((logits, Array(UnsafeBufferPointer(start: e.parameters.gradients, count: e.parameters.trainableCount)),
+                                loss))
+            }
+        }
+        for k in 0..<2 {
+            #expect(results[k].0 == results[2 + k].0, "logits, step \(k)")
+            #expect(results[k].1 == results[2 + k].1, "gradients, step \(k)")
+            #expect(results[k].2 == results[2 + k].2, "loss, step \(k)")
+        }
+    }
+
     @Test func fusionShrinksThePlan() throws {
         let graph = try NetworkParserShim.parse(Repository.architecture("resnet20-cifar10.yaml").path)
         let fused = try Executor(graph: graph, maxBatch: 8, training: true, threads: 1)
