@@ -184,7 +184,8 @@ static size_t dnal_chain_filters_floats(const dnal_chain_block *blocks, int coun
     return floats;
 }
 
-size_t dnal_conv_chain_tile_floats(const dnal_chain_block *blocks, int count, int width)
+/// Where a chain tile's per-call filters start: after the planes and the widest conv's scratch.
+static size_t dnal_chain_filters_at(const dnal_chain_block *blocks, int count, int width)
 {
     size_t scratch = 0;
     for (int k = 0; k < count; k++) {
@@ -192,7 +193,12 @@ size_t dnal_conv_chain_tile_floats(const dnal_chain_block *blocks, int count, in
         scratch = a > scratch ? a : scratch;
         scratch = b > scratch ? b : scratch;
     }
-    return dnal_chain_planes_floats(blocks, count, width) + scratch + 64 + dnal_chain_filters_floats(blocks, count);
+    return dnal_chain_planes_floats(blocks, count, width) + scratch + 64;
+}
+
+size_t dnal_conv_chain_tile_floats(const dnal_chain_block *blocks, int count, int width)
+{
+    return dnal_chain_filters_at(blocks, count, width) + dnal_chain_filters_floats(blocks, count);
 }
 
 void dnal_conv_chain_forward_images(const dnal_chain_block *blocks, int count, int width, float *trunk, int n_begin,
@@ -200,8 +206,8 @@ void dnal_conv_chain_forward_images(const dnal_chain_block *blocks, int count, i
 {
     // the planes' borders: zero once here, never written after
     memset(tile, 0, sizeof(float) * dnal_chain_planes_floats(blocks, count, width));
-    const size_t filters_at = dnal_conv_chain_tile_floats(blocks, count, width) - dnal_chain_filters_floats(blocks, count);
-    dnal_table()->conv_chain_images(blocks, count, width, trunk, n_begin, n_end, tile, filters_at);
+    dnal_table()->conv_chain_images(blocks, count, width, trunk, n_begin, n_end, tile,
+                                    dnal_chain_filters_at(blocks, count, width));
 }
 
 /// Bytes of intermediates an inverted-residual block keeps per worker: images are grouped until
