@@ -6,12 +6,14 @@ import Testing
 /// backward reductions and dX) on every vector ISA against the scalar path, which runs their
 /// portable twins: bit for bit. Channel counts cross the edges of the vectorised code: a partial
 /// vector, rows of 1 to 4 vectors kept in registers, wider rows summed through memory with a
-/// masked tail; pixel counts cross its 64-pixel float blocks.
+/// masked tail (their statistics' second sweep in register groups of 4 vectors: 128 channels
+/// fill two, 200 leave a group of one partial vector); pixel counts cross its 64-pixel float
+/// blocks.
 @Suite("Batch-norm passes per ISA")
 struct BatchNormPassTests {
     static let shapes: [(pixels: Int, channels: Int)] = [
         (1, 5), (63, 1), (64, 8), (65, 16), (200, 17), (129, 24), (70, 33), (130, 40),
-        (66, 64), (127, 65), (64, 72), (150, 150),
+        (66, 64), (127, 65), (64, 72), (150, 150), (64, 128), (90, 200),
         // rows walked flat (pointwise_flat.h), periods of 64, 80, 96 and 112 floats, with tails
         // inside a period and blocks of 64 pixels that are not whole periods' multiples
         (1, 8), (129, 8), (200, 5), (130, 10), (97, 3), (64, 12), (150, 7), (66, 56), (65, 20), (70, 24),
