@@ -34,7 +34,14 @@ extension TensorOps {
                            into y: UnsafeMutablePointer<Float>, gather: ChannelGather? = nil,
                            slopeMask: UnsafeMutablePointer<UInt16>? = nil, parallel: Parallel) {
         let groups = (width + 15) / 16
-        let plain = inputs.filter { $0.index == nil }, scattered = inputs.filter { $0.index != nil }
+        // Plain inputs after the first go in as inputs scattered to every channel in order, so a
+        // residual sum of two full-width tensors (ResNet's blocks) is one fused pass that adds,
+        // applies the activation and writes the slope bits. As a copy, an add, an activation
+        // pass and a mask pass over each block, it was 5-6% of a ResNet-56 training step. The
+        // sums are the same: the first input plus the others, in order.
+        let full = inputs.filter { $0.index == nil }, identity = (0..<Int32(width)).map { $0 }
+        let plain = Array(full.prefix(1))
+        let scattered = full.dropFirst().map { SumInput($0.pointer, ld: $0.ld, index: identity) } + inputs.filter { $0.index != nil }
         let indices = scattered.map { $0.index! }
         let act = activation.rawValue
         parallel.forEachPiece(count: pixels, grain: sumBlockPixels) { _, chunk in
@@ -68,16 +75,13 @@ extension TensorOps {
                     }
                 }
                 var next = 0
-                if plain.count == 1, !scattered.isEmpty {
+                if let first = plain.first, !scattered.isEmpty {
                     // a trunk and its branches (a residual sum): the first branch reads the trunk
                     // directly, no copy of it first
-                    addScattered(0, onto: plain[0])
+                    addScattered(0, onto: first)
                     next = 1
                 } else if let first = plain.first {
                     dnal_copy_channels(first.pointer + p0 * first.ld, Int32(first.ld), n, Int32(width), out, Int32(width), 0)
-                    for other in plain.dropFirst() {
-                        dnal_copy_channels(other.pointer + p0 * other.ld, Int32(other.ld), n, Int32(width), out, Int32(width), 1)
-                    }
                 } else {
                     out.update(repeating: 0, count: n * width)
                 }

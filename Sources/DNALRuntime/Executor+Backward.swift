@@ -219,17 +219,22 @@ extension Executor {
                     let i = step.inputs[k]
                     return scatters[k] == nil && i != 0 && !ready.contains(i) && graph.nodes[i].shape.elementCount * n == count
                 }
-                // and one scattered input's gradient is taken out in the same pass
+                // and one more input's gradient is taken out in the same pass: a scattered one's
+                // channels, or all of a second full-width input's (ResNet's branch), which
+                // otherwise took a copy of the sum's gradient
                 let branch = step.inputs.indices.first { k in
-                    k != direct && scatters[k] != nil && step.inputs[k] != 0 && !ready.contains(step.inputs[k])
+                    k != direct && step.inputs[k] != 0 && !ready.contains(step.inputs[k])
+                        && step.inputs[k] != direct.map({ step.inputs[$0] })  // x + x: both shares add up
+                        && (scatters[k] != nil || graph.nodes[step.inputs[k]].shape.elementCount * n == count)
+                }
+                let branchGather = branch.map { k in
+                    let index = scatters[k] ?? (0..<Int32(c)).map { $0 }
+                    return TensorOps.ChannelGather(gradient(step.inputs[k]), ld: index.count, index: index)
                 }
                 let t = direct.map { gradient(step.inputs[$0]) } ?? workspace.buffer(Slot.sumGradient, floats: count)
                 TensorOps.sumScatterBackward(dOutput: dy, slopeMask: slopeMasks[step.node]!, width: c, pixels: n * pixels,
                                              pending: adds.first.map { TensorOps.SumInput(gradient($0.node), ld: $0.index.count, index: $0.index) },
-                                             activation: act, into: t,
-                                             branch: branch.map { TensorOps.ChannelGather(gradient(step.inputs[$0]), ld: scatters[$0]!.count,
-                                                                                           index: scatters[$0]!) },
-                                             parallel: parallel)
+                                             activation: act, into: t, branch: branchGather, parallel: parallel)
                 for k in [direct, branch].compactMap({ $0 }) {
                     ready.insert(step.inputs[k])
                     delivered.insert(k)

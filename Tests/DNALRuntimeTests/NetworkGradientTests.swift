@@ -92,6 +92,22 @@ struct NetworkGradientTests {
               - scatter: {name: s2, out: 7, channels: [0, 2, 3, 5, 6]}
               - linear: {name: fc, out: 3}
             """),
+        // a sum reading one tensor twice, then a plain residual sum: both shares of each input's
+        // gradient must add up (the sum's backward pass writes two inputs' gradients at once)
+        ("a tensor added to itself", """
+            network: twice
+            input: [3, 6, 6]
+            classes: 3
+            defaults: {conv: {bn: true, gate: true}}
+            layers:
+              - conv: {name: stem, out: 4, act: relu}
+              - conv: {name: a, out: 4}
+              - add: {name: double, from: [a, a]}
+              - relu: {name: act}
+              - residual: {name: b1, act: relu, branch: [conv: {name: c, out: 4}]}
+              - gap
+              - linear: {name: fc, out: 3}
+            """),
     ]
 
     struct Case: CustomTestStringConvertible, Sendable {
