@@ -1,3 +1,5 @@
+import CDNALKernels
+
 /// Scratch memory for kernels: per-worker float buffers that grow on demand and are reused
 /// across calls (packed weights, padded input bands, per-thread gradient partials).
 ///
@@ -6,23 +8,28 @@
 public final class Workspace: @unchecked Sendable {
     private var buffers: [UnsafeMutablePointer<Float>] = []
     private var capacities: [Int] = []
+    /// Whether each buffer came from `dnal_allocate_large`.
+    private var large: [Bool] = []
 
     public init() {}
 
     deinit {
-        for b in buffers { b.deallocate() }
+        for (b, isLarge) in zip(buffers, large) { Self.free(b, large: isLarge) }
     }
 
-    /// Buffer `slot` with room for at least `floats` floats (contents unspecified).
+    /// Buffer `slot` with room for at least `floats` floats (contents unspecified), on a 64-byte
+    /// boundary.
     public func buffer(_ slot: Int, floats: Int) -> UnsafeMutablePointer<Float> {
         while buffers.count <= slot {
-            buffers.append(UnsafeMutablePointer<Float>.allocate(capacity: 16))
+            let (p, isLarge) = Self.allocate(16)
+            buffers.append(p)
             capacities.append(16)
+            large.append(isLarge)
         }
         if capacities[slot] < floats {
-            buffers[slot].deallocate()
+            Self.free(buffers[slot], large: large[slot])
             let size = max(floats, capacities[slot] * 2)
-            buffers[slot] = UnsafeMutablePointer<Float>.allocate(capacity: size)
+            (buffers[slot], large[slot]) = Self.allocate(size)
             capacities[slot] = size
         }
         return buffers[slot]
@@ -30,6 +37,24 @@ public final class Workspace: @unchecked Sendable {
 
     /// Floats currently held by all buffers (for peak-memory reports).
     public var reservedFloats: Int { capacities.reduce(0, +) }
+
+    /// Buffers from this size up are mapped as the executor's arena is (`dnal_allocate_large`: 2 MB
+    /// boundaries, transparent huge pages). malloc placed them 16 bytes into a page of 4 KB, so
+    /// every vector load of a row straddled two cache lines, and where the pages fell, a process
+    /// at random, decided the TLB's conflicts: MobileNetV2's inference, whose blocks run through
+    /// such buffers, took 74-84 ms per step from one process to the next (with address
+    /// randomisation off, 73.5-74.5 every time).
+    static let largeFloats = 1 << 16
+
+    private static func allocate(_ floats: Int) -> (UnsafeMutablePointer<Float>, large: Bool) {
+        if floats >= largeFloats, let p = dnal_allocate_large(floats) { return (p, true) }
+        let p = UnsafeMutableRawPointer.allocate(byteCount: floats * MemoryLayout<Float>.size, alignment: 64)
+        return (p.bindMemory(to: Float.self, capacity: floats), false)
+    }
+
+    private static func free(_ p: UnsafeMutablePointer<Float>, large: Bool) {
+        if large { dnal_free_large(p) } else { UnsafeMutableRawPointer(p).deallocate() }
+    }
 }
 
 /// Workspace slot numbers, so kernels that run one after another can share buffers without
