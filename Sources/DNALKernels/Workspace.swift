@@ -38,13 +38,15 @@ public final class Workspace: @unchecked Sendable {
     /// Floats currently held by all buffers (for peak-memory reports).
     public var reservedFloats: Int { capacities.reduce(0, +) }
 
-    /// Buffers from this size up are mapped as the executor's arena is (`dnal_allocate_large`: 2 MB
-    /// boundaries, transparent huge pages). malloc placed them 16 bytes into a page of 4 KB, so
-    /// every vector load of a row straddled two cache lines, and where the pages fell, a process
-    /// at random, decided the TLB's conflicts: MobileNetV2's inference, whose blocks run through
-    /// such buffers, took 74-84 ms per step from one process to the next (with address
-    /// randomisation off, 73.5-74.5 every time).
-    static let largeFloats = 1 << 16
+    /// Buffers from this size (1 MB) up are mapped as the executor's arena is
+    /// (`dnal_allocate_large`: 2 MB boundaries, transparent huge pages); smaller ones start on a
+    /// cache line. malloc placed them 16 bytes into a page of 4 KB, so every vector load of a row
+    /// straddled two cache lines, and where the pages fell, a process at random, decided the
+    /// TLB's conflicts: MobileNetV2's inference, whose blocks run through such buffers, took
+    /// 74-84 ms per step from one process to the next (with address randomisation off, 73.5-74.5
+    /// every time); aligned, 66-66.5. Huge pages add about 1% to that; from 256 KB up instead of
+    /// 1 MB they gained nothing more, and each such buffer holds a whole 2 MB page per worker.
+    static let largeFloats = 1 << 18
 
     private static func allocate(_ floats: Int) -> (UnsafeMutablePointer<Float>, large: Bool) {
         if floats >= largeFloats, let p = dnal_allocate_large(floats) { return (p, true) }

@@ -9,10 +9,10 @@ struct WorkspaceTests {
     @Test("small and large buffers are aligned, before and after growing")
     func alignment() {
         let w = Workspace()
-        for floats in [1, 100, 4096, 1 << 16, 1 << 20, 3 << 20] {
+        for floats in [1, 100, 4096, 1 << 16, 1 << 18, 1 << 20, 3 << 20] {
             let p = UInt(bitPattern: w.buffer(3, floats: floats))
             #expect(p % 64 == 0, "\(floats) floats at \(p)")
-            if floats >= 1 << 16 { #expect(p % (2 << 20) == 0, "\(floats) floats at \(p)") }
+            if floats >= 1 << 18 { #expect(p % (2 << 20) == 0, "\(floats) floats at \(p)") }
             // the whole room is writable
             w.buffer(3, floats: floats).update(repeating: 1, count: floats)
         }
