@@ -1,9 +1,9 @@
 import CDNALKernels
 
 /// Floats the kernels stream through (the workspace's buffers), placed so that a row's vector
-/// loads never straddle two cache lines: from 1 MB up
-/// mapped as the executor's arena is (`dnal_allocate_large`: 2 MB boundaries, transparent huge
-/// pages), smaller on a 64-byte boundary. malloc put large blocks 16 bytes into a page of 4 KB,
+/// loads never straddle two cache lines: from 1 MB up mapped as the executor's arena is
+/// (`dnal_allocate_large`: 2 MB boundaries, transparent huge pages), smaller on a 64-byte
+/// boundary. malloc put large blocks 16 bytes into a page of 4 KB,
 /// and where those pages fell, a process at random, decided the TLB's conflicts: MobileNetV2's
 /// inference, whose blocks run through workspace buffers, took 74-84 ms per step from one
 /// process to the next (with address randomisation off, 73.5-74.5 every time); aligned, 66-66.5.

@@ -15,6 +15,10 @@ extension TensorOps {
         }
     }
 
+    /// Every one of `width` channels in order: a full-width tensor as a channel map (a sum's
+    /// second full-width input, forward and backward, goes through the scattered inputs' pass).
+    public static func allChannels(_ width: Int) -> [Int32] { (0..<Int32(width)).map { $0 } }
+
     /// Pixels of one cache block of the general sum: its inputs and output stay in L1/L2 between
     /// the passes over it.
     static let sumBlockPixels = 256
@@ -39,9 +43,10 @@ extension TensorOps {
         // applies the activation and writes the slope bits. As a copy, an add, an activation
         // pass and a mask pass over each block, it was 5-6% of a ResNet-56 training step. The
         // sums are the same: the first input plus the others, in order.
-        let full = inputs.filter { $0.index == nil }, identity = (0..<Int32(width)).map { $0 }
+        let full = inputs.filter { $0.index == nil }
         let plain = Array(full.prefix(1))
-        let scattered = full.dropFirst().map { SumInput($0.pointer, ld: $0.ld, index: identity) } + inputs.filter { $0.index != nil }
+        let scattered = full.dropFirst().map { SumInput($0.pointer, ld: $0.ld, index: allChannels(width)) }
+            + inputs.filter { $0.index != nil }
         let indices = scattered.map { $0.index! }
         let act = activation.rawValue
         parallel.forEachPiece(count: pixels, grain: sumBlockPixels) { _, chunk in

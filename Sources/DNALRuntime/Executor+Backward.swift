@@ -215,20 +215,21 @@ extension Executor {
             if act != .none {
                 // the sum's gradient is the whole gradient of an input read without a channel
                 // map: written there directly, it is one pass fewer than a temporary and a copy
-                let direct = step.inputs.indices.first { k in
-                    let i = step.inputs[k]
-                    return scatters[k] == nil && i != 0 && !ready.contains(i) && graph.nodes[i].shape.elementCount * n == count
+                // (an input whose gradient this pass may write: not the network's input, none yet)
+                func open(_ k: Int) -> Bool { step.inputs[k] != 0 && !ready.contains(step.inputs[k]) }
+                func fullWidth(_ k: Int) -> Bool {
+                    scatters[k] == nil && graph.nodes[step.inputs[k]].shape.elementCount * n == count
                 }
+                let direct = step.inputs.indices.first { open($0) && fullWidth($0) }
                 // and one more input's gradient is taken out in the same pass: a scattered one's
                 // channels, or all of a second full-width input's (ResNet's branch), which
                 // otherwise took a copy of the sum's gradient
                 let branch = step.inputs.indices.first { k in
-                    k != direct && step.inputs[k] != 0 && !ready.contains(step.inputs[k])
+                    k != direct && open(k) && (scatters[k] != nil || fullWidth(k))
                         && step.inputs[k] != direct.map({ step.inputs[$0] })  // x + x: both shares add up
-                        && (scatters[k] != nil || graph.nodes[step.inputs[k]].shape.elementCount * n == count)
                 }
                 let branchGather = branch.map { k in
-                    let index = scatters[k] ?? (0..<Int32(c)).map { $0 }
+                    let index = scatters[k] ?? TensorOps.allChannels(c)
                     return TensorOps.ChannelGather(gradient(step.inputs[k]), ld: index.count, index: index)
                 }
                 let t = direct.map { gradient(step.inputs[$0]) } ?? workspace.buffer(Slot.sumGradient, floats: count)
