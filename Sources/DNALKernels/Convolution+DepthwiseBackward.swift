@@ -7,8 +7,10 @@ extension Convolution {
     /// stays in cache while the weight gradient and dInput (overwritten; nil: not needed) read it.
     /// Run layer by layer, the output gradient (75 MB on MobileNetV2's 32x32 layers at batch 128)
     /// went to memory once and came back twice. Same sums, in the same order, as `backwardWeight`
-    /// and `backwardInput`.
-    public static func depthwiseBackward(_ g: ConvGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+    /// and `backwardInput`. With `affine`, the conv's input is `affine` applied to `x`, image by
+    /// image into a worker's buffer, as `depthwiseForward` reads it.
+    public static func depthwiseBackward(_ g: ConvGeometry, x: UnsafePointer<Float>, through affine: InputAffine? = nil,
+                                         weight: UnsafePointer<Float>,
                                          dInput: UnsafeMutablePointer<Float>?, dWeight: UnsafeMutablePointer<Float>,
                                          dBias: UnsafeMutablePointer<Float>?, parallel: Parallel, workspace: Workspace,
                                          produce: (Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
@@ -24,11 +26,16 @@ extension Convolution {
         for p in partials { p.initialize(repeating: 0, count: size) }
         let outFloats = g.outHeight * g.outWidth * g.outChannels, inFloats = g.inHeight * g.inWidth * g.inChannels
         let buffers = (0..<parts).map { workspace.buffer(WorkspaceSlot.outputRows($0), floats: outFloats) }
+        let images = affine == nil ? [] : inputImageBuffers(g, parallel: parallel, workspace: workspace)
         parallel.forEachChunk(count: g.batch) { t, r in
             for image in r {
                 produce(image..<(image + 1), buffers[t])
                 // the kernels see the image as a batch of its own: its x and dInput start at it
-                let xImage = x + image * inFloats
+                var xImage = x + image * inFloats
+                if let affine {
+                    affine.apply(x, image: image, floats: inFloats, channels: g.inChannels, into: images[t])
+                    xImage = UnsafePointer(images[t])
+                }
                 dnal_dwconv_backward_weight(&d, xImage, buffers[t], partials[t], dBias == nil ? nil : partials[t] + g.weightCount, 0, 1)
                 guard let dInput else { continue }
                 if let flipped = gradientAsForward?.0 {

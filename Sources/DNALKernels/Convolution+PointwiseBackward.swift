@@ -19,7 +19,10 @@ extension Convolution {
     /// with `accumulate`) read it. Run layer by layer, the output gradient (75 MB on
     /// MobileNetV2's 32x32 expansions at batch 128) went to memory once and came back twice. The
     /// weight gradient's sums run in pixel order within each worker, as `backwardWeight`'s do.
-    public static func pointwiseBackward(_ g: ConvGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+    /// With `affine`, the conv's input is `affine` applied to `x`, a group at a time into a
+    /// worker's buffer, as `pointwiseForward` reads it.
+    public static func pointwiseBackward(_ g: ConvGeometry, x: UnsafePointer<Float>, through affine: InputAffine? = nil,
+                                         weight: UnsafePointer<Float>,
                                          dInput: UnsafeMutablePointer<Float>?, accumulate: Bool,
                                          dWeight: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>?,
                                          parallel: Parallel, workspace: Workspace,
@@ -35,13 +38,20 @@ extension Convolution {
         let buffers = (0..<max(1, parallel.parts(count: g.batch))).map {
             workspace.buffer(WorkspaceSlot.outputRows($0), floats: group * outFloats)
         }
+        let inputGroups = affine == nil ? [] : inputImageBuffers(g, images: group, parallel: parallel, workspace: workspace)
         parallel.forEachChunk(count: g.batch) { t, r in
             for first in stride(from: r.lowerBound, to: r.upperBound, by: group) {
                 let images = first..<min(first + group, r.upperBound)
                 produce(images, buffers[t])
                 // the kernels see the group as a batch of its own: its x and dInput start at its first image
                 let rows = 0..<(images.count * g.outHeight)
-                weights.accumulate(x: x + first * inFloats, dOutput: buffers[t], bias: dBias != nil, rows: rows, worker: t,
+                var xGroup = x + first * inFloats
+                if let affine {
+                    affine.apply(x, image: first, count: images.count, floats: inFloats, channels: g.inChannels,
+                                 into: inputGroups[t])
+                    xGroup = UnsafePointer(inputGroups[t])
+                }
+                weights.accumulate(x: xGroup, dOutput: buffers[t], bias: dBias != nil, rows: rows, worker: t,
                                    scratch: scratch[t])
                 if let inputs, let dInput {
                     inputs.run(dOutput: buffers[t], dInput: dInput + first * inFloats, rows: rows, accumulate: accumulate,

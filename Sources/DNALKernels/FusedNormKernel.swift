@@ -25,11 +25,13 @@ public enum FusedNormKernel {
         }
     }
 
-    /// y = act(g * BN_batch(x)); updates the running statistics. x, y: [pixels, channels]
+    /// y = act(g * BN_batch(x)); updates the running statistics. x, y: [pixels, channels]. With
+    /// y nil, only the statistics and `saved` (the affine a reader then applies itself,
+    /// `Convolution.InputAffine`).
     public static func forwardTraining(x: UnsafePointer<Float>, pixels: Int, channels c: Int, gamma: UnsafePointer<Float>,
                                        shift bnShift: UnsafePointer<Float>, epsilon: Float, momentum: Float,
                                        runningMean: UnsafeMutablePointer<Float>, runningVariance: UnsafeMutablePointer<Float>,
-                                       gate: [Float], activation: Activation, y: UnsafeMutablePointer<Float>,
+                                       gate: [Float], activation: Activation, y: UnsafeMutablePointer<Float>?,
                                        saved: inout Saved, parallel: Parallel) {
         BatchNormKernel.statistics(x: x, pixels: pixels, channels: c, epsilon: epsilon, momentum: momentum,
                                    runningMean: runningMean, runningVariance: runningVariance, saved: &saved.batchNorm,
@@ -39,6 +41,7 @@ public enum FusedNormKernel {
             saved.scale[i] = gate[i] * s
             saved.shift[i] = gate[i] * (bnShift[i] - saved.batchNorm.mean[i] * s)
         }
+        guard let y else { return }
         apply(x: x, pixels: pixels, channels: c, scale: saved.scale, shift: saved.shift, activation: activation, y: y,
               parallel: parallel)
     }

@@ -42,9 +42,11 @@ public enum WorkspaceSlot {
     /// Scaled weights of the depthwise conv of an inverted-residual block run as one step.
     public static let packedDepthwise = 7
     /// Worker t's scratch (padded input bands).
-    public static func scratch(_ t: Int) -> Int { 8 + 3 * t }
+    public static func scratch(_ t: Int) -> Int { 8 + 4 * t }
     /// Worker t's gradient partials (backward), or its tiles of a fused inference conv.
-    public static func partial(_ t: Int) -> Int { 9 + 3 * t }
+    public static func partial(_ t: Int) -> Int { 9 + 4 * t }
     /// Worker t's rows of an output gradient that lives only while its images' gradients are made.
-    public static func outputRows(_ t: Int) -> Int { 10 + 3 * t }
+    public static func outputRows(_ t: Int) -> Int { 10 + 4 * t }
+    /// Worker t's image of a conv input read through an affine (`Convolution.InputAffine`).
+    public static func inputImage(_ t: Int) -> Int { 11 + 4 * t }
 }

@@ -114,13 +114,17 @@ extension Executor {
                 let weight = p.pointer(block.weight), dWeight = p.gradient(block.weight), dBias = block.bias.map { p.gradient($0) }
                 if g.isDepthwise {
                     let run = { (dx: UnsafeMutablePointer<Float>?) in
-                        Convolution.depthwiseBackward(g, x: x, weight: weight, dInput: dx, dWeight: dWeight, dBias: dBias,
+                        Convolution.depthwiseBackward(g, x: step.readsThrough.map { self.activation($0.rawNode) } ?? x,
+                                                      through: step.readsThrough.map(self.inputAffine), weight: weight,
+                                                      dInput: dx, dWeight: dWeight, dBias: dBias,
                                                       parallel: self.parallel, workspace: self.workspace, produce: produce)
                     }
                     if input == 0 { run(nil) } else { deliver(to: input, count: inCount, ready: &ready) { run($0) } }
                 } else {
                     let run = { (dx: UnsafeMutablePointer<Float>?, accumulate: Bool) in
-                        Convolution.pointwiseBackward(g, x: x, weight: weight, dInput: dx, accumulate: accumulate, dWeight: dWeight,
+                        Convolution.pointwiseBackward(g, x: step.readsThrough.map { self.activation($0.rawNode) } ?? x,
+                                                      through: step.readsThrough.map(self.inputAffine), weight: weight,
+                                                      dInput: dx, accumulate: accumulate, dWeight: dWeight,
                                                       dBias: dBias, parallel: self.parallel, workspace: self.workspace,
                                                       produce: produce)
                     }

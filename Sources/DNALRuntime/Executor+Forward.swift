@@ -63,14 +63,21 @@ extension Executor {
                 return
             }
             let raw = activation(block.convNode)
-            Convolution.forward(g, x: x, weight: p.pointer(block.weight), bias: block.bias.map { p.pointer($0) }, y: raw,
-                                parallel: parallel, workspace: workspace)
+            if let through = step.readsThrough {
+                let read = g.isDepthwise ? Convolution.depthwiseForward : Convolution.pointwiseForward
+                read(g, activation(through.rawNode), inputAffine(through), p.pointer(block.weight), block.bias.map { p.pointer($0) },
+                     raw, parallel, workspace)
+            } else {
+                Convolution.forward(g, x: x, weight: p.pointer(block.weight), bias: block.bias.map { p.pointer($0) }, y: raw,
+                                    parallel: parallel, workspace: workspace)
+            }
             if training {
                 var saved = fusedSaved[step.node] ?? FusedNormKernel.Saved(channels: c)
                 FusedNormKernel.forwardTraining(x: raw, pixels: pixels, channels: c, gamma: p.pointer(norm.gamma),
                                                 shift: p.pointer(norm.shift), epsilon: norm.epsilon, momentum: norm.momentum,
                                                 runningMean: p.pointer(norm.mean), runningVariance: p.pointer(norm.variance),
-                                                gate: factors, activation: block.activation, y: y, saved: &saved, parallel: parallel)
+                                                gate: factors, activation: block.activation, y: step.outputDeferred ? nil : y,
+                                                saved: &saved, parallel: parallel)
                 fusedSaved[step.node] = saved
             } else {
                 FusedNormKernel.forwardInference(x: raw, pixels: pixels, channels: c, gamma: p.pointer(norm.gamma),
@@ -157,6 +164,13 @@ extension Executor {
         case .identity:
             TensorOps.copy(x, count: count, into: y, parallel: parallel)
         }
+    }
+
+    /// A deferred block's output as its reader takes it: the affine of the block's last training
+    /// forward pass, applied to its raw conv output.
+    func inputAffine(_ through: Step.DeferredInput) -> Convolution.InputAffine {
+        let saved = fusedSaved[through.node]!
+        return Convolution.InputAffine(scale: saved.scale, shift: saved.shift, activation: through.activation)
     }
 
     /// A conv block's batch norm and gate as the per-channel scale and shift of its conv's

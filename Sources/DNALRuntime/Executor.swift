@@ -53,12 +53,16 @@ public final class Executor: @unchecked Sendable {
     /// `fuse` (the default) runs each conv -> bn -> [gate] -> [activation] line as one fused step;
     /// an inference executor also folds gathers and residual sums into their convs, and a
     /// training one, with `sumsInPlace` (the default), writes a pruned ResNet's sums over their
-    /// trunk (`Lowering.sumsInPlace`; false keeps a tensor per sum, for comparisons).
+    /// trunk (`Lowering.sumsInPlace`; false keeps a tensor per sum, for comparisons), and with
+    /// `deferOutputs` (the default) never stores a block's output that only a depthwise block
+    /// reads (`Lowering.deferOutputs`; false stores it, for comparisons).
     public init(graph: Graph, maxBatch: Int, training: Bool, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
-                parameters: ParameterStore? = nil, fuse: Bool = true, sumsInPlace: Bool = true) throws {
+                parameters: ParameterStore? = nil, fuse: Bool = true, sumsInPlace: Bool = true,
+                deferOutputs: Bool = true) throws {
         guard maxBatch >= 1 else { throw RuntimeError("the batch size must be at least 1, got \(maxBatch)") }
         var lowering = Lowering(graph, fuse: fuse)
         if training && fuse && sumsInPlace { lowering.sumsInPlace(output: graph.output) }
+        if training && fuse && deferOutputs { lowering.deferOutputs(output: graph.output) }
         let steps = fuse && !training ? lowering.inferencePlan(output: graph.output) : lowering.steps.map(InferenceStep.layer)
         let intervals = training
             ? Step.liveIntervals(lowering.steps, inputCount: graph.inputShape.elementCount, batch: maxBatch, training: true)
@@ -173,6 +177,12 @@ public final class Executor: @unchecked Sendable {
     /// (`Lowering.sumsInPlace`).
     public var sumsComputedInPlace: [String] {
         steps.compactMap { $0.aliasOf == nil ? nil : $0.name }
+    }
+
+    /// The training blocks whose output is never stored, their depthwise reader taking it from
+    /// the raw conv output instead (`Lowering.deferOutputs`).
+    public var deferredOutputs: [String] {
+        layers.compactMap { $0.outputDeferred ? $0.name : nil }
     }
 
     /// Step names and ops, in execution order (for per-layer reports). A fused line is named

@@ -84,6 +84,19 @@ struct Step: PlannedStep {
     /// A training sum computed in place into its trunk input's tensor (`Lowering.sumsInPlace`):
     /// that input's node.
     var inPlaceOf: Int?
+    /// A training block whose output is never stored: its one reader, a depthwise block, reads
+    /// the raw conv output through this block's affine instead (`Lowering.deferOutputs`).
+    var outputDeferred = false
+    /// That reader's view of its input: the deferred block it reads through.
+    var readsThrough: DeferredInput?
+
+    /// A deferred block's output as its reader takes it: the block's node (whose batch-norm
+    /// state holds the affine), its raw conv output's node and its activation.
+    struct DeferredInput {
+        var node: Int
+        var rawNode: Int
+        var activation: FusedNormKernel.Activation
+    }
 
     /// Whether the backward pass reads this step's input (beyond its output gradient).
     var backwardNeedsInput: Bool {
@@ -135,5 +148,5 @@ protocol PlannedStep {
 extension Step {
     /// A layer step computes its own tensor, but for a training sum written over its trunk.
     var aliasOf: Int? { inPlaceOf }
-    var writesOwnOutput: Bool { true }
+    var writesOwnOutput: Bool { !outputDeferred }
 }

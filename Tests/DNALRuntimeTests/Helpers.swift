@@ -10,8 +10,9 @@ func parse(_ text: String) throws -> Graph {
 
 /// A training executor with initialised parameters and a seeded random batch in its input.
 func trainingExecutor(_ graph: Graph, batch: Int, seed: UInt64, threads: Int = 2, fuse: Bool = true,
-                      sumsInPlace: Bool = true) throws -> (Executor, [Int32]) {
-    let e = try Executor(graph: graph, maxBatch: batch, training: true, threads: threads, fuse: fuse, sumsInPlace: sumsInPlace)
+                      sumsInPlace: Bool = true, deferOutputs: Bool = true) throws -> (Executor, [Int32]) {
+    let e = try Executor(graph: graph, maxBatch: batch, training: true, threads: threads, fuse: fuse, sumsInPlace: sumsInPlace,
+                         deferOutputs: deferOutputs)
     e.parameters.initialize(seed: seed)
     let x = Numerics.random(batch * graph.inputShape.elementCount, seed: seed + 1).map(Float.init)
     e.input.update(from: x, count: x.count)
