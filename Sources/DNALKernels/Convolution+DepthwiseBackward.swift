@@ -13,7 +13,8 @@ extension Convolution {
                                          weight: UnsafePointer<Float>,
                                          dInput: UnsafeMutablePointer<Float>?, dWeight: UnsafeMutablePointer<Float>,
                                          dBias: UnsafeMutablePointer<Float>?, parallel: Parallel, workspace: Workspace,
-                                         produce: (Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
+                                         produce: (Range<Int>, UnsafeMutablePointer<Float>) -> Void,
+                                         inputDone: ((Range<Int>, Int) -> Void)? = nil) {
         precondition(g.isDepthwise, "depthwiseBackward takes depthwise convs only")
         var d = depthwise(g)
         d.stream = StreamingStores.hint(floats: g.inputCount)
@@ -43,6 +44,7 @@ extension Convolution {
                 } else {
                     dnal_dwconv_backward_data(&d, buffers[t], weight, dInput + image * inFloats, 0, 1)
                 }
+                inputDone?(image..<(image + 1), t)
             }
         }
         for p in partials {

@@ -20,13 +20,15 @@ extension Convolution {
     /// MobileNetV2's 32x32 expansions at batch 128) went to memory once and came back twice. The
     /// weight gradient's sums run in pixel order within each worker, as `backwardWeight`'s do.
     /// With `affine`, the conv's input is `affine` applied to `x`, a group at a time into a
-    /// worker's buffer, as `pointwiseForward` reads it.
+    /// worker's buffer, as `pointwiseForward` reads it. `inputDone(images, t)` is called by
+    /// worker t once those images' dInput is written, while their x is still in cache.
     public static func pointwiseBackward(_ g: ConvGeometry, x: UnsafePointer<Float>, through affine: InputAffine? = nil,
                                          weight: UnsafePointer<Float>,
                                          dInput: UnsafeMutablePointer<Float>?, accumulate: Bool,
                                          dWeight: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>?,
                                          parallel: Parallel, workspace: Workspace,
-                                         produce: (Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
+                                         produce: (Range<Int>, UnsafeMutablePointer<Float>) -> Void,
+                                         inputDone: ((Range<Int>, Int) -> Void)? = nil) {
         precondition(pointwiseBackwardApplies(g), "pointwiseBackward takes ungrouped 1x1 stride-1 convs only")
         let weights = DenseWeightGradient(g, parts: parallel.parts(count: g.batch), parallel: parallel,
                                           workspace: workspace)
@@ -56,6 +58,7 @@ extension Convolution {
                 if let inputs, let dInput {
                     inputs.run(dOutput: buffers[t], dInput: dInput + first * inFloats, rows: rows, accumulate: accumulate,
                                scratch: scratch[t])
+                    inputDone?(images, t)
                 }
             }
         }

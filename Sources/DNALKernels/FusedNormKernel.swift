@@ -77,10 +77,10 @@ public enum FusedNormKernel {
                                 gamma: UnsafePointer<Float>, shift bnShift: UnsafePointer<Float>, gate: [Float], activation: Activation,
                                 saved: Saved, dInput: UnsafeMutablePointer<Float>, dGamma: UnsafeMutablePointer<Float>,
                                 dShift: UnsafeMutablePointer<Float>, dAlpha: UnsafeMutablePointer<Float>?, gateSlopes: [Float]?,
-                                parallel: Parallel) {
+                                sums: [Double]? = nil, parallel: Parallel) {
         let factors = backwardFactors(dOutput: dz, x: x, pixels: pixels, channels: c, gamma: gamma, shift: bnShift, gate: gate,
                                       activation: activation, saved: saved, dGamma: dGamma, dShift: dShift, dAlpha: dAlpha,
-                                      gateSlopes: gateSlopes, parallel: parallel)
+                                      gateSlopes: gateSlopes, sums: sums, parallel: parallel)
         let stream = StreamingStores.hint(floats: pixels * c)
         parallel.forEachPiece(count: pixels, grain: 256) { _, r in
             backwardData(factors, dOutput: dz, x: x, pixels: r, channels: c, gate: gate, activation: activation, saved: saved,
@@ -95,15 +95,15 @@ public enum FusedNormKernel {
     }
 
     /// The first backward pass: the batch's sums, dGamma, dShift (and dAlpha) accumulated, and
-    /// the factors of dX (`backwardData`).
+    /// the factors of dX (`backwardData`). `sums`, when given, are the batch's sums already
+    /// taken (`reduce`, by the pass that wrote dz), and the pass over dz and x is skipped.
     public static func backwardFactors(dOutput dz: UnsafePointer<Float>, x: UnsafePointer<Float>, pixels: Int, channels c: Int,
                                        gamma: UnsafePointer<Float>, shift bnShift: UnsafePointer<Float>, gate: [Float],
                                        activation: Activation, saved: Saved, dGamma: UnsafeMutablePointer<Float>,
                                        dShift: UnsafeMutablePointer<Float>, dAlpha: UnsafeMutablePointer<Float>?,
-                                       gateSlopes: [Float]?, parallel: Parallel) -> BackwardFactors {
-        let sums = BatchNormKernel.reduce(pixels: pixels, channels: 2 * c, parallel: parallel) { r, sum in
-            dnal_fused_bn_reduce(dz + r.lowerBound * c, x + r.lowerBound * c, r.count, Int32(c), saved.scale, saved.shift,
-                                 activation.rawValue, sum, sum + c)
+                                       gateSlopes: [Float]?, sums given: [Double]? = nil, parallel: Parallel) -> BackwardFactors {
+        let sums = given ?? BatchNormKernel.reduce(pixels: pixels, channels: 2 * c, parallel: parallel) { r, sum in
+            reduce(dOutput: dz, x: x, pixels: r, channels: c, activation: activation, saved: saved, into: sum)
         }
         var f = BackwardFactors(k1: [Float](repeating: 0, count: c), k2: [Float](repeating: 0, count: c),
                                 k3: [Float](repeating: 0, count: c))
@@ -124,6 +124,14 @@ public enum FusedNormKernel {
             f.k3[i] = Float(inv * inv * g * centered / m)
         }
         return f
+    }
+
+    /// The first backward pass's sums over `pixels` (a range of the batch's) added into `sums`
+    /// (2 * channels: dz*m, then dz*m*x, m the activation's slope recomputed from x).
+    public static func reduce(dOutput dz: UnsafePointer<Float>, x: UnsafePointer<Float>, pixels r: Range<Int>, channels c: Int,
+                              activation: Activation, saved: Saved, into sums: UnsafeMutablePointer<Double>) {
+        dnal_fused_bn_reduce(dz + r.lowerBound * c, x + r.lowerBound * c, r.count, Int32(c), saved.scale, saved.shift,
+                             activation.rawValue, sums, sums + c)
     }
 
     /// The second backward pass over `pixels` (a range of the batch's): dX of those pixels,

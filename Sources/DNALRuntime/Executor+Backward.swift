@@ -20,6 +20,7 @@ extension Executor {
             }
             throw RuntimeError("the network produced non-finite logits (NaN or infinity)")
         }
+        takenSums = [:]
         var ready = Set<Int>([graph.output])
         var pending: [Int: [PendingGradient]] = [:]
         for (i, step) in layers.enumerated().reversed() {
@@ -103,7 +104,8 @@ extension Executor {
                                                            gate: factors, activation: block.activation, saved: saved,
                                                            dGamma: p.gradient(block.norm.gamma), dShift: p.gradient(block.norm.shift),
                                                            dAlpha: block.gate.map { p.gradient($0.alpha) }, gateSlopes: slopes,
-                                                           parallel: parallel)
+                                                           sums: takenSums.removeValue(forKey: step.node), parallel: parallel)
+                let inputSums = deferredSums(step, g, ready: ready)
                 let perImage = g.outHeight * g.outWidth
                 let produce = { (images: Range<Int>, rows: UnsafeMutablePointer<Float>) in
                     FusedNormKernel.backwardData(norm, dOutput: dy, x: raw,
@@ -117,7 +119,8 @@ extension Executor {
                         Convolution.depthwiseBackward(g, x: step.readsThrough.map { self.activation($0.rawNode) } ?? x,
                                                       through: step.readsThrough.map(self.inputAffine), weight: weight,
                                                       dInput: dx, dWeight: dWeight, dBias: dBias,
-                                                      parallel: self.parallel, workspace: self.workspace, produce: produce)
+                                                      parallel: self.parallel, workspace: self.workspace, produce: produce,
+                                                      inputDone: inputSums?.1)
                     }
                     if input == 0 { run(nil) } else { deliver(to: input, count: inCount, ready: &ready) { run($0) } }
                 } else {
@@ -126,17 +129,18 @@ extension Executor {
                                                       through: step.readsThrough.map(self.inputAffine), weight: weight,
                                                       dInput: dx, accumulate: accumulate, dWeight: dWeight,
                                                       dBias: dBias, parallel: self.parallel, workspace: self.workspace,
-                                                      produce: produce)
+                                                      produce: produce, inputDone: inputSums?.1)
                     }
                     if input == 0 { run(nil, false) } else { deliverAccumulating(to: input, ready: &ready) { run($0, $1) } }
                 }
+                if let (sums, _) = inputSums { takenSums[sums.through.node] = sums.total }
                 return
             }
             FusedNormKernel.backward(dOutput: dy, x: raw, pixels: pixels, channels: c, gamma: p.pointer(block.norm.gamma),
                                      shift: p.pointer(block.norm.shift), gate: factors, activation: block.activation,
                                      saved: fusedSaved[step.node]!, dInput: dRaw, dGamma: p.gradient(block.norm.gamma),
                                      dShift: p.gradient(block.norm.shift), dAlpha: block.gate.map { p.gradient($0.alpha) },
-                                     gateSlopes: slopes, parallel: parallel)
+                                     gateSlopes: slopes, sums: takenSums.removeValue(forKey: step.node), parallel: parallel)
             if !frozen.contains(.conv) {
                 Convolution.backwardWeight(g, x: x, dOutput: dRaw, dWeight: p.gradient(block.weight),
                                            dBias: block.bias.map { p.gradient($0) }, parallel: parallel, workspace: workspace)

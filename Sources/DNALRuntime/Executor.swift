@@ -27,6 +27,9 @@ public final class Executor: @unchecked Sendable {
     let workspace = Workspace()
     var batchNormSaved: [Int: BatchNormKernel.Saved] = [:]
     var fusedSaved: [Int: FusedNormKernel.Saved] = [:]
+    /// A deferred block's batch-norm sums, taken by its reader's backward pass (`DeferredSums`)
+    /// for the block's own, by the block's node.
+    var takenSums: [Int: [Double]] = [:]
     var argmax: [Int: UnsafeMutablePointer<Int32>] = [:]
     var dropoutMasks: [Int: UnsafeMutablePointer<Float>] = [:]
     /// A training sum's activation slopes, one bit per element (`TensorOps.sum(slopeMask:)`): its

@@ -34,8 +34,8 @@ struct DeferredOutputTests {
 
     /// With the conv weights frozen (phase 2 of a search) the readers' backward passes take
     /// another path, which reads no input.
-    @Test("deferred outputs give the same bits", arguments: [false, true])
-    func sameBits(frozen: Bool) throws {
+    @Test("deferred outputs give the same outputs and gradients", arguments: [false, true])
+    func agree(frozen: Bool) throws {
         let graph = try NetworkParser.parse(source: Array(Self.network.utf8), file: "deferred.yaml")
         var results: [([Float], [Float], Double)] = []
         var arenas: [Int] = []
@@ -65,8 +65,13 @@ struct DeferredOutputTests {
         #expect(arenas[0] < arenas[1])
         for k in 0..<2 {
             #expect(results[k].0 == results[2 + k].0, "logits, step \(k)")
-            #expect(results[k].1 == results[2 + k].1, "gradients, step \(k)")
             #expect(results[k].2 == results[2 + k].2, "loss, step \(k)")
+            // the deferred blocks' batch-norm sums are added up image by image by their readers'
+            // backward passes (`Executor.DeferredSums`), in another order than their own pass's:
+            // the same gradients up to rounding
+            let scale = Numerics.maxAbs(results[2 + k].1)
+            #expect(Numerics.firstMismatch(results[k].1, results[2 + k].1, rtol: 1e-4, atol: 1e-6 * scale) == nil,
+                    "gradients, step \(k)")
         }
     }
 }
