@@ -114,10 +114,11 @@ extension Executor {
                                                  dInputRows: rows, stream: 0)
                 }
                 let weight = p.pointer(block.weight), dWeight = p.gradient(block.weight), dBias = block.bias.map { p.gradient($0) }
+                // a deferred block's output is read as the forward pass read it: its raw output through its affine
+                let source = step.readsThrough.map { activation($0.rawNode) } ?? x, affine = step.readsThrough.map(inputAffine)
                 if g.isDepthwise {
                     let run = { (dx: UnsafeMutablePointer<Float>?) in
-                        Convolution.depthwiseBackward(g, x: step.readsThrough.map { self.activation($0.rawNode) } ?? x,
-                                                      through: step.readsThrough.map(self.inputAffine), weight: weight,
+                        Convolution.depthwiseBackward(g, x: source, through: affine, weight: weight,
                                                       dInput: dx, dWeight: dWeight, dBias: dBias,
                                                       parallel: self.parallel, workspace: self.workspace, produce: produce,
                                                       inputDone: inputSums?.1)
@@ -125,8 +126,7 @@ extension Executor {
                     if input == 0 { run(nil) } else { deliver(to: input, count: inCount, ready: &ready) { run($0) } }
                 } else {
                     let run = { (dx: UnsafeMutablePointer<Float>?, accumulate: Bool) in
-                        Convolution.pointwiseBackward(g, x: step.readsThrough.map { self.activation($0.rawNode) } ?? x,
-                                                      through: step.readsThrough.map(self.inputAffine), weight: weight,
+                        Convolution.pointwiseBackward(g, x: source, through: affine, weight: weight,
                                                       dInput: dx, accumulate: accumulate, dWeight: dWeight,
                                                       dBias: dBias, parallel: self.parallel, workspace: self.workspace,
                                                       produce: produce, inputDone: inputSums?.1)

@@ -9,11 +9,7 @@ extension Lowering {
     /// `pointwiseForward`). The block's own backward pass never read its output (it
     /// recomputes the activation's mask from the raw output), so nothing else needs it.
     mutating func deferOutputs(output: Int) {
-        var readers: [Int: [Int]] = [:]
-        for (i, step) in steps.enumerated() {
-            for input in Set(step.inputs) { readers[input, default: []].append(i) }
-        }
-        let position = Dictionary(uniqueKeysWithValues: steps.enumerated().map { ($0.element.node, $0.offset) })
+        let (readers, position) = readersAndPositions()
         for i in steps.indices {
             guard case .convBlock(let reader) = steps[i].kind,
                   reader.geometry.isDepthwise || Convolution.pointwiseBackwardApplies(reader.geometry),

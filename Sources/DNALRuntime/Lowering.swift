@@ -77,11 +77,7 @@ struct Lowering {
     /// dead once the sum has read it, and a stage's blocks then share one trunk tensor, which
     /// stays in cache instead of a fresh one per block.
     mutating func sumsInPlace(output: Int) {
-        var readers: [Int: [Int]] = [:]
-        for (i, step) in steps.enumerated() {
-            for input in Set(step.inputs) { readers[input, default: []].append(i) }
-        }
-        let position = Dictionary(uniqueKeysWithValues: steps.enumerated().map { ($0.element.node, $0.offset) })
+        let (readers, position) = readersAndPositions()
         for i in steps.indices {
             // (with an activation: its backward then writes the trunk's gradient in its own pass)
             guard case .scatterAdd(_, _, let scatters, let activation) = steps[i].kind, activation != .none, steps[i].inputs.count == 2,
@@ -92,6 +88,16 @@ struct Lowering {
                   readers[trunk, default: []].allSatisfy({ $0 == i || steps[$0].fusedWithProducer }) else { continue }
             steps[i].inPlaceOf = trunk
         }
+    }
+
+    /// The steps (positions, each once) that read each node's tensor, and each step's position
+    /// by its node.
+    func readersAndPositions() -> (readers: [Int: [Int]], position: [Int: Int]) {
+        var readers: [Int: [Int]] = [:]
+        for (i, step) in steps.enumerated() {
+            for input in Set(step.inputs) { readers[input, default: []].append(i) }
+        }
+        return (readers, Dictionary(uniqueKeysWithValues: steps.enumerated().map { ($0.element.node, $0.offset) }))
     }
 
     /// conv, bn[, gate][, activation] when each node is the only reader of the previous one and
