@@ -32,11 +32,8 @@ extension Convolution {
             for image in r {
                 produce(image..<(image + 1), buffers[t])
                 // the kernels see the image as a batch of its own: its x and dInput start at it
-                var xImage = x + image * inFloats
-                if let affine {
-                    affine.apply(x, image: image, floats: inFloats, channels: g.inChannels, into: images[t])
-                    xImage = UnsafePointer(images[t])
-                }
+                let xImage = InputAffine.source(x, through: affine, image: image, floats: inFloats, channels: g.inChannels,
+                                                buffer: images.isEmpty ? nil : images[t])
                 dnal_dwconv_backward_weight(&d, xImage, buffers[t], partials[t], dBias == nil ? nil : partials[t] + g.weightCount, 0, 1)
                 guard let dInput else { continue }
                 if let flipped = gradientAsForward?.0 {

@@ -25,6 +25,15 @@ extension Convolution {
             dnal_channel_affine_act(x + image * floats, count * floats / channels, Int32(channels), scale, shift,
                                     activation.rawValue, buffer, 0)
         }
+
+        /// Where a conv reads images [image, image + count) of its input: in `x` itself without
+        /// an affine, else in `buffer`, once `affine` has been applied into it.
+        static func source(_ x: UnsafePointer<Float>, through affine: InputAffine?, image: Int, count: Int = 1, floats: Int,
+                           channels: Int, buffer: UnsafeMutablePointer<Float>?) -> UnsafePointer<Float> {
+            guard let affine, let buffer else { return x + image * floats }
+            affine.apply(x, image: image, count: count, floats: floats, channels: channels, into: buffer)
+            return UnsafePointer(buffer)
+        }
     }
 
     /// `forward` of a depthwise conv whose input is `affine` applied to `x`, image by image: each

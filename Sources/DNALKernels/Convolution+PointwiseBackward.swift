@@ -47,12 +47,8 @@ extension Convolution {
                 produce(images, buffers[t])
                 // the kernels see the group as a batch of its own: its x and dInput start at its first image
                 let rows = 0..<(images.count * g.outHeight)
-                var xGroup = x + first * inFloats
-                if let affine {
-                    affine.apply(x, image: first, count: images.count, floats: inFloats, channels: g.inChannels,
-                                 into: inputGroups[t])
-                    xGroup = UnsafePointer(inputGroups[t])
-                }
+                let xGroup = InputAffine.source(x, through: affine, image: first, count: images.count, floats: inFloats,
+                                                channels: g.inChannels, buffer: inputGroups.isEmpty ? nil : inputGroups[t])
                 weights.accumulate(x: xGroup, dOutput: buffers[t], bias: dBias != nil, rows: rows, worker: t,
                                    scratch: scratch[t])
                 if let inputs, let dInput {
