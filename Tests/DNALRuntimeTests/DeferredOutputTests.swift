@@ -52,11 +52,7 @@ struct DeferredOutputTests {
             arenas.append(e.arenaFloats)
             // twice: the second step's affine must be its own batch's, not the first's
             for _ in 0..<2 {
-                try e.forward(batch: 3)
-                let logits = Array(UnsafeBufferPointer(start: e.logits, count: 3 * graph.classes))
-                let loss = try e.backward(labels: labels)
-                results.append((logits, Array(UnsafeBufferPointer(start: e.parameters.gradients, count: e.parameters.trainableCount)),
-                                loss))
+                results.append(try trainingStep(e, batch: 3, labels: labels))
                 for entry in e.parameters.entries where entry.name.hasSuffix(".weight") {
                     e.parameters.set(entry.name, e.parameters.values(of: entry.name).map { $0 * 0.9 + 0.01 })
                 }

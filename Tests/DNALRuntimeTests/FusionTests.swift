@@ -74,10 +74,7 @@ struct FusionTests {
                 for entry in e.parameters.entries where entry.name.hasSuffix(".alpha") {
                     e.parameters.set(entry.name, Numerics.random(entry.count, seed: 6, scale: 0.5).map(Float.init))
                 }
-                try e.forward(batch: 4)
-                let logits = Array(UnsafeBufferPointer(start: e.logits, count: 4 * graph.classes))
-                let loss = try e.backward(labels: labels)
-                results.append((logits, Array(UnsafeBufferPointer(start: e.parameters.gradients, count: e.parameters.trainableCount)), loss))
+                results.append(try trainingStep(e, batch: 4, labels: labels))
             }
             #expect(Numerics.firstMismatch(results[0].0, results[1].0, rtol: 1e-4, atol: 1e-5) == nil, "\(file) \(mode) logits")
             let scale = Numerics.maxAbs(results[1].1)
@@ -116,11 +113,7 @@ struct FusionTests {
             #expect(e.planConflicts.isEmpty)
             // twice: a second step must not read what the first left in the shared trunk
             for _ in 0..<2 {
-                try e.forward(batch: 4)
-                let logits = Array(UnsafeBufferPointer(start: e.logits, count: 4 * graph.classes))
-                let loss = try e.backward(labels: labels)
-                results.append((logits, Array(UnsafeBufferPointer(start: e.parameters.gradients, count: e.parameters.trainableCount)),
-                                loss))
+                results.append(try trainingStep(e, batch: 4, labels: labels))
             }
         }
         for k in 0..<2 {

@@ -21,6 +21,15 @@ func trainingExecutor(_ graph: Graph, batch: Int, seed: UInt64, threads: Int = 2
     return (e, labels)
 }
 
+/// One training step of `e` on the batch already in its input: the logits of its forward pass,
+/// the parameter gradients of its backward pass and the loss.
+func trainingStep(_ e: Executor, batch: Int, labels: [Int32]) throws -> (logits: [Float], gradients: [Float], loss: Double) {
+    try e.forward(batch: batch)
+    let logits = Array(UnsafeBufferPointer(start: e.logits, count: batch * e.graph.classes))
+    let loss = try e.backward(labels: labels)
+    return (logits, Array(UnsafeBufferPointer(start: e.parameters.gradients, count: e.parameters.trainableCount)), loss)
+}
+
 /// Parses an architecture file, as tests outside the syntax target do.
 enum NetworkParserShim {
     static func parse(_ path: String) throws -> Graph { try NetworkParser.parse(file: path) }
