@@ -20,9 +20,9 @@ void dnal_scatter_add_channels(const float *x, int ldx, ptrdiff_t pixels, const 
 int dnal_fma_flops_per_iteration(void)
 {
     switch (dnal_isa()) {
-    case DNAL_ISA_AVX512: return 16 * 16 * 2;
-    case DNAL_ISA_AVX2: return 16 * 8 * 2;
-    default: return 16 * 2;
+    case DNAL_ISA_AVX512: return DNAL_PEAK_CHAINS(16) * 16 * 2;
+    case DNAL_ISA_AVX2: return DNAL_PEAK_CHAINS(8) * 8 * 2;
+    default: return DNAL_PEAK_CHAINS(1) * 2;
     }
 }
 

@@ -4,6 +4,10 @@
 #include "include/dnal_kernels.h"
 #include "include/dnal_pointwise.h"
 
+/// Independent FMA chains the peak probe runs for vectors of `lanes` floats: 16 where there are
+/// 32 vector registers (AVX-512), 12 where there are 16 (AVX2, and the scalar path's SSE).
+#define DNAL_PEAK_CHAINS(lanes) ((lanes) >= 16 ? 16 : 12)
+
 typedef struct {
     void (*conv_forward_rows)(const dnal_conv *, const float *, const float *, const float *, float *, int, int, int,
                               float *);

@@ -218,10 +218,11 @@ void dnal_inverted_residual_forward_images(const dnal_conv *d1, const dnal_conv_
                                            const float *b3, const float *x, float *y, int n_begin, int n_end,
                                            float *scratch, float *tile1, float *mid, float *tile3);
 
-/// Runs 16 independent chains of `iterations` dependent FMAs on the current path (a peak
-/// throughput probe); returns a value that depends on them all.
+/// Runs independent chains of `iterations` dependent FMAs on the current path (a peak throughput
+/// probe: as many chains as the path's vector registers hold); returns a value that depends on
+/// them all.
 float dnal_fma_chains(long iterations);
-/// Floating-point operations one iteration of dnal_fma_chains performs (16 chains x lanes x 2).
+/// Floating-point operations one iteration of dnal_fma_chains performs (chains x lanes x 2).
 int dnal_fma_flops_per_iteration(void);
 
 #ifdef __cplusplus
