@@ -1,5 +1,5 @@
 // Portable channel copies, gathers, scatters and scatter-sums (the scalar table's and the
-// reference for the AVX-512 ones in channels_avx512.inc).
+// reference for the AVX-512 ones in channels_avx512.inc and the AVX2 sums in channels_avx2.inc).
 #include <math.h>
 #include <stdint.h>
 #include <string.h>

@@ -36,6 +36,7 @@ static inline __m256i dnal_avx2_mask(int n)
 #include "conv.inc"
 #include "conv_weight.inc"
 #include "dwconv.inc"
+#include "channels_avx2.inc"
 
 /// The activation's slope per lane: 1 where v > 0 (and v < 6 for relu6), else 0 (NaN: 0).
 static inline V FN(act_slope)(V v, int act)
@@ -46,6 +47,11 @@ static inline V FN(act_slope)(V v, int act)
 }
 #include "pointwise_simd.inc"
 #define POINTWISE_SIMD 1
+#define CHANNELS_GATHER dnal_gather_channels_portable
+#define CHANNELS_SCATTER_ADD dnal_scatter_add_channels_portable
+#define CHANNELS_SUM_SCATTER_ACT FN(sum_scatter_act)
+#define CHANNELS_SUM_SCATTER_ACT_BACKWARD FN(sum_scatter_act_backward)
+#define CHANNELS_SLOPE_MASK FN(slope_mask)
 #include "peak.inc"
 
 #pragma clang attribute pop

@@ -97,7 +97,8 @@ static inline size_t dnal_chain_planes_floats(const dnal_chain_block *blocks, in
 }
 
 /// The portable channel gather and scatter-add (channels_portable.c): the scalar and AVX2 entries, the
-/// AVX-512 kernels' fallback and the reference their tests compare with.
+/// AVX-512 kernels' fallback and the reference their tests compare with. (The residual sum's
+/// passes below have AVX2 twins in channels_avx2.inc.)
 void dnal_gather_channels_portable(const float *x, int ldx, ptrdiff_t pixels, const int *index, int n, float *y, int ldy);
 void dnal_scatter_add_channels_portable(const float *x, int ldx, ptrdiff_t pixels, const int *index, int n, float *y, int ldy);
 
