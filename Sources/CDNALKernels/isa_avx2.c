@@ -67,9 +67,7 @@ static inline __attribute__((always_inline)) void dnal_avx2_store_first(float *p
 /// The activation's slope per lane: 1 where v > 0 (and v < 6 for relu6), else 0 (NaN: 0).
 static inline V FN(act_slope)(V v, int act)
 {
-    __m256 k = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_GT_OQ);
-    if (act == 2) k = _mm256_and_ps(k, _mm256_cmp_ps(v, _mm256_set1_ps(6.0f), _CMP_LT_OQ));
-    return _mm256_and_ps(k, _mm256_set1_ps(1.0f));
+    return _mm256_and_ps(FN(slope_lanes)(v, act), _mm256_set1_ps(1.0f));
 }
 #include "pointwise_simd.inc"
 #define POINTWISE_SIMD 1
