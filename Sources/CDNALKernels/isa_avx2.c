@@ -61,6 +61,9 @@ static inline __attribute__((always_inline)) void dnal_avx2_store_first(float *p
 
 #include "conv.inc"
 #include "conv_weight.inc"
+#define DW3_FEW_REGISTERS 1
+/// Keeps v in a register here: the load of a weight stays inside the tile, not hoisted and spilled.
+#define DW3_KEEP(v) __asm__ volatile("" : "+x"(v))
 #include "dwconv.inc"
 #include "channels_avx2.inc"
 

@@ -54,6 +54,7 @@ static void FN(narrow_forward_rows)(const dnal_conv *d, const float *x, const fl
 #include "conv_narrow_packed_avx512.inc"
 #include "conv_packed_winograd_avx512.inc"
 #include "conv_chain_avx512.inc"
+#define DW3_FEW_REGISTERS 0
 #include "dwconv.inc"
 #include "channels_avx512.inc"
 #include "channels_backward_avx512.inc"

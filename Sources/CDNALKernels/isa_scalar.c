@@ -33,5 +33,6 @@
 
 #include "conv.inc"
 #include "conv_weight.inc"
+#define DW3_FEW_REGISTERS 0
 #include "dwconv.inc"
 #include "peak.inc"

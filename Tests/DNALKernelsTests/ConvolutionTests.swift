@@ -95,8 +95,10 @@ struct ConvolutionTests {
         (2, 8, 8, 16, 16, 3, 2, 1, 16), (3, 4, 4, 32, 32, 3, 2, 1, 32), (1, 7, 16, 32, 32, 3, 2, 1, 32),
         (1, 6, 16, 20, 20, 3, 2, 1, 20),
         // depthwise rows of at most 8 pixels as one tile with the padding loaded as zeros: 2x2,
-        // 1x1 and 4x4 maps (a 5x5 kernel whose padding is wider than the interior), a channel tail
+        // 1x1 and 4x4 maps (a 5x5 kernel whose padding is wider than the interior), a channel tail;
+        // a 3x3 on a 4x4 map with whole vectors (dwconv3.inc's row of 4, padded at both ends)
         (3, 2, 2, 20, 20, 3, 1, 1, 20), (2, 1, 1, 16, 16, 3, 1, 1, 16), (2, 4, 4, 19, 19, 5, 1, 2, 19),
+        (2, 4, 4, 48, 48, 3, 1, 1, 48),
         // depthwise weight gradients: a 7x7 kernel's 49 tap sums in registers, 260 channels (16
         // blocks and a tail) in registers too, and a 1x1 kernel's plain walk
         (2, 9, 9, 20, 20, 7, 1, 3, 20), (2, 4, 5, 260, 260, 3, 1, 1, 260), (2, 4, 5, 20, 20, 1, 1, 0, 20),
@@ -201,6 +203,7 @@ struct FoldedConvolutionTests {
         // depthwise 3x3 rows of 16: the tiles whose activation is fixed per instance
         ConvGeometry(batch: 2, inHeight: 4, inWidth: 16, inChannels: 32, outChannels: 32, kernel: 3, padding: 1, groups: 32),
         ConvGeometry(batch: 2, inHeight: 5, inWidth: 16, inChannels: 32, outChannels: 32, kernel: 3, stride: 2, padding: 1, groups: 32),
+        ConvGeometry(batch: 2, inHeight: 4, inWidth: 4, inChannels: 32, outChannels: 32, kernel: 3, padding: 1, groups: 32),
         ConvGeometry(batch: 3, inHeight: 6, inWidth: 6, inChannels: 8, outChannels: 24, kernel: 1),
         ConvGeometry(batch: 2, inHeight: 4, inWidth: 20, inChannels: 6, outChannels: 7, kernel: 3, padding: 1),  // narrow paths
         ConvGeometry(batch: 2, inHeight: 4, inWidth: 20, inChannels: 6, outChannels: 11, kernel: 3, padding: 1),
