@@ -61,6 +61,7 @@ static inline __attribute__((always_inline)) void dnal_avx2_store_first(float *p
 
 #include "conv.inc"
 #include "conv_weight.inc"
+#include "conv_chain_avx2.inc"
 #define DW3_FEW_REGISTERS 1
 /// Keeps v in a register here: the load of a weight stays inside the tile, not hoisted and spilled.
 #define DW3_KEEP(v) __asm__ volatile("" : "+x"(v))
@@ -79,6 +80,12 @@ static inline V FN(act_slope)(V v, int act)
 #define CHANNELS_SUM_SCATTER_ACT FN(sum_scatter_act)
 #define CHANNELS_SUM_SCATTER_ACT_BACKWARD FN(sum_scatter_act_backward)
 #define CHANNELS_SLOPE_MASK FN(slope_mask)
+// (no planar conv pairs: the chain is the AVX2 path's only planar user)
+#define CONV_PLANAR_APPLIES NULL
+#define CONV_FORWARD_ROWS_PLANAR NULL
+#define CONV_CHAIN_TAKES FN(chain_takes)
+#define CONV_CHAIN_FILTER_FLOATS FN(chain_filter_floats)
+#define CONV_CHAIN_IMAGES FN(conv_chain_images)
 #include "peak.inc"
 
 #pragma clang attribute pop

@@ -150,7 +150,7 @@ struct FusedConvolutionPairTests {
 }
 
 /// `Convolution.forwardChain`: residual blocks one after another on one trunk, against the
-/// reference block by block. On AVX-512 the trunk images go through the blocks planar; the
+/// reference block by block. On AVX-512 and AVX2 the trunk images go through the blocks planar; the
 /// blocks cover a gathered input, a whole-trunk input into 16 middle channels (tiles of two
 /// rows) or 13 (a partial last tile on 20-pixel rows) or 32 (8x8 and 4x4 maps, packed planes),
 /// outputs scattered out of order or written to every channel, ReLU and no activation,
@@ -202,8 +202,24 @@ struct FusedConvolutionChainTests {
         check([block, block], width: 16, h: 8, w: 8, planar: false)
     }
 
+    /// Blocks of at most 24 channels on short rows: AVX2 runs packed planes on maps whose rows
+    /// divide its 8 lanes (and AVX-512 those whose pixels fill its 16: 8x8 and 4x4).
+    @Test("narrow blocks on short rows run as a packed planar chain", arguments: [(8, 8), (4, 4), (6, 4), (3, 8), (4, 2)])
+    func packedChains(h: Int, w: Int) throws {
+        check(Self.blocks, width: Self.width, h: h, w: w, planar: h * w % 16 == 0)
+    }
+
+    /// Whether AVX2's chain (conv_chain_avx2.inc) takes these blocks: at most 24 outputs a conv,
+    /// rows of 16 pixels or more or packed rows that divide 8 lanes into whole vectors, and not
+    /// short rows where every conv fills whole 16-channel vectors (dnal_conv_chain_applies).
+    static func avx2Runs(_ blocks: [Block], h: Int, w: Int) -> Bool {
+        let narrow = blocks.allSatisfy { max($0.mid, $0.outs) <= 24 }
+        let lanes = blocks.contains { $0.mid % 16 != 0 || $0.outs % 16 != 0 }
+        return narrow && (w >= 16 || (8 % w == 0 && h * w % 8 == 0 && lanes))
+    }
+
     /// Runs `blocks` on a trunk of `width` channels both ways; `planar`: whether the planar chain
-    /// runs on AVX-512.
+    /// runs on AVX-512 (on AVX2: avx2Runs).
     func check(_ blocks: [Block], width: Int, h: Int, w: Int, planar: Bool) {
         let batch = 3
         let trunk = Numerics.random(batch * h * w * width, seed: 61).map(Float.init)
@@ -259,7 +275,8 @@ struct FusedConvolutionChainTests {
                 Convolution.forwardChain(calls, trunk: p.baseAddress!, parallel: Parallel(threads: 2, isa: isa),
                                          workspace: Workspace.poisoned())
             }
-            #expect(ran == (planar && isa == .avx512), "\(isa): the planar chain runs exactly where the kernels have it")
+            let runs = isa == .avx512 ? planar : isa == .avx2 ? Self.avx2Runs(blocks, h: h, w: w) : false
+            #expect(ran == runs, "\(isa) \(h)x\(w): the planar chain runs exactly where the kernels have it")
             let m = Numerics.firstMismatch(y, expected, rtol: 1e-4, atol: 1e-4)
             #expect(m == nil, "\(isa) \(h)x\(w): \(String(describing: m))")
         }
