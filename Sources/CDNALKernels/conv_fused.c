@@ -144,15 +144,8 @@ void dnal_conv_pair_forward_images(const dnal_conv *d1, const dnal_conv_fusion *
 int dnal_conv_chain_applies(const dnal_chain_block *blocks, int count, int width)
 {
     const dnal_kernel_table *table = dnal_table();
-    if (!table->conv_chain_images || !table->conv_chain_takes || count < 1 || width < 1) return 0;
+    if (!table->conv_chain_images || !table->conv_chain_takes || !table->conv_chain_pays || count < 1 || width < 1) return 0;
     const int h = blocks[0].d2.hout, w = blocks[0].d2.wout;
-    // on rows shorter than a vector the chain's gain is lanes: where every conv fills whole
-    // 16-channel vectors the general kernel, block by block, was as fast or faster (ResNet-56's
-    // last stage at 50% kept, 32 channels: 5.3 against 5.6 ms with aligned masks, no faster with
-    // random ones)
-    int lanes = 0;
-    for (int k = 0; k < count; k++) lanes |= blocks[k].d1.cout % 16 != 0 || blocks[k].d2.cout % 16 != 0;
-    if (w < 16 && !lanes) return 0;
     for (int k = 0; k < count; k++) {
         const dnal_chain_block *b = &blocks[k];
         // both convs on the pixel-vectorised path, every map within the trunk, every map size kept
@@ -169,7 +162,7 @@ int dnal_conv_chain_applies(const dnal_chain_block *blocks, int count, int width
             if (b->f2.scatter[c] < 0 || b->f2.scatter[c] >= width) return 0;
         }
     }
-    return 1;
+    return table->conv_chain_pays(blocks, count, width);
 }
 
 /// Floats of the filters the chain's kernels transform once per call, every conv's.

@@ -77,6 +77,7 @@ static inline V FN(act_slope)(V v, int act)
 #define CONV_CHAIN_TAKES FN(chain_takes)
 #define CONV_CHAIN_FILTER_FLOATS FN(chain_filter_floats)
 #define CONV_CHAIN_IMAGES FN(conv_chain_images)
+#define CONV_CHAIN_PAYS FN(chain_pays)
 #define MAXPOOL_2X2 FN(maxpool_2x2)
 #include "peak.inc"
 

@@ -209,13 +209,20 @@ struct FusedConvolutionChainTests {
         check(Self.blocks, width: Self.width, h: h, w: w, planar: h * w % 16 == 0)
     }
 
+    /// Whole-trunk blocks of whole 8-channel vectors: a planar chain on AVX-512 (column
+    /// Winograd), block by block on AVX2, where the general kernel's lanes are full.
+    @Test func wholeTrunkBlocksOfWholeVectors() throws {
+        let whole = Block(gather: nil, mid: 16, outs: 16, scatter: nil, act: .relu, scaled: false)
+        check([whole, whole], width: 16, h: 8, w: 32, planar: true)
+    }
+
     /// Whether AVX2's chain (conv_chain_avx2.inc) takes these blocks: at most 24 outputs a conv,
-    /// rows of 16 pixels or more or packed rows that divide 8 lanes into whole vectors, and not
-    /// short rows where every conv fills whole 16-channel vectors (dnal_conv_chain_applies).
+    /// rows of 16 pixels or more or packed rows that divide 8 lanes into whole vectors, and some
+    /// block that gathers, scatters or leaves a vector of outputs partly empty (chain_pays).
     static func avx2Runs(_ blocks: [Block], h: Int, w: Int) -> Bool {
         let narrow = blocks.allSatisfy { max($0.mid, $0.outs) <= 24 }
-        let lanes = blocks.contains { $0.mid % 16 != 0 || $0.outs % 16 != 0 }
-        return narrow && (w >= 16 || (8 % w == 0 && h * w % 8 == 0 && lanes))
+        let pays = blocks.contains { $0.gather != nil || $0.scatter != nil || $0.mid % 8 != 0 || $0.outs % 8 != 0 }
+        return narrow && pays && (w >= 16 || (8 % w == 0 && h * w % 8 == 0))
     }
 
     /// Runs `blocks` on a trunk of `width` channels both ways; `planar`: whether the planar chain
