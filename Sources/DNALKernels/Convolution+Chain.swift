@@ -5,9 +5,11 @@ extension Convolution {
     /// `forwardPair` (the first conv reading the trunk, through its gather or whole; the second
     /// adding into it, through its scatter or whole), and each block's trunk is the previous one's.
     ///
-    /// Where the kernels take every conv (`dnal_conv_chain_applies`: AVX-512, stride-1 convs that
-    /// keep the map size, with pixels in the vector lanes: up to 28 outputs on rows of 16 pixels
-    /// or more; up to 64 on 8x8 and 4x4 maps, unless every conv fills whole 16-channel vectors),
+    /// Where the kernels take every conv (`dnal_conv_chain_applies`: stride-1 convs that keep the
+    /// map size, with pixels in the vector lanes. AVX-512: up to 28 outputs on rows of 16 pixels
+    /// or more, up to 64 on 8x8 and 4x4 maps, unless every conv fills whole 16-channel vectors.
+    /// AVX2: up to 24 outputs on rows of 16 or more or maps whose rows divide 8 lanes, where some
+    /// block gathers, scatters or leaves an 8-channel vector partly empty),
     /// each trunk image runs through all the blocks with its channels as planes: a block reads the
     /// planes it names and adds its outputs into theirs, so no gather, scatter or transpose
     /// happens between blocks. Elsewhere the blocks run as pairs, one after another. Returns
