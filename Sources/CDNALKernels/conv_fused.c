@@ -162,7 +162,7 @@ int dnal_conv_chain_applies(const dnal_chain_block *blocks, int count, int width
             if (b->f2.scatter[c] < 0 || b->f2.scatter[c] >= width) return 0;
         }
     }
-    return table->conv_chain_pays(blocks, count, width);
+    return table->conv_chain_pays(blocks, count);
 }
 
 /// Floats of the filters the chain's kernels transform once per call, every conv's.

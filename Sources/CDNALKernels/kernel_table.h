@@ -37,9 +37,9 @@ typedef struct {
     /// Trunk images [n_begin, n_end) of dnal_conv_chain_forward_images, the per-call filters at
     /// tile + the last argument (NULL: this ISA has no chain).
     void (*conv_chain_images)(const dnal_chain_block *, int, int, float *, int, int, float *, size_t);
-    /// Whether a chain these convs all take gains over running its blocks one by one (blocks,
-    /// count, trunk width; the maps' sizes are checked before).
-    int (*conv_chain_pays)(const dnal_chain_block *, int, int);
+    /// Whether a chain these convs all take gains over running its blocks one by one (blocks and
+    /// their count; the maps' sizes are checked before).
+    int (*conv_chain_pays)(const dnal_chain_block *, int);
     /// The batch-norm passes of a training step (include/dnal_pointwise.h).
     void (*channel_sum)(const float *, ptrdiff_t, int, double *);
     void (*channel_moments)(const float *, ptrdiff_t, int, double *, double *);
