@@ -21,6 +21,8 @@ size_t dnal_conv_scratch_floats(const dnal_conv *d)
 #if defined(__x86_64__)
     const size_t narrow = dnal_avx512_narrow_scratch_floats(d) + 64;
     if (narrow > floats) floats = narrow;
+    const size_t narrow_avx2 = dnal_avx2_narrow_scratch_floats(d) + 64;
+    if (narrow_avx2 > floats) floats = narrow_avx2;
 #endif
     return floats;
 }

@@ -279,6 +279,8 @@ extern const dnal_kernel_table dnal_table_avx2;
 extern const dnal_kernel_table dnal_table_avx512;
 /// Scratch floats of the AVX-512 narrow-layer forward path (conv_narrow_avx512.inc).
 size_t dnal_avx512_narrow_scratch_floats(const dnal_conv *d);
+/// Scratch floats of the AVX2 narrow-layer forward path (conv_narrow_avx2.inc; 0 where it does not run).
+size_t dnal_avx2_narrow_scratch_floats(const dnal_conv *d);
 /// Whether the AVX-512 narrow path runs d as column Winograd (conv_narrow_winograd_avx512.inc).
 int dnal_avx512_column_winograd_applies(const dnal_conv *d);
 #endif
