@@ -92,6 +92,7 @@ static inline V FN(act_slope)(V v, int act)
 #define CHANNELS_SUM_SCATTER_ACT_BACKWARD FN(sum_scatter_act_backward)
 #define CHANNELS_SLOPE_MASK FN(slope_mask)
 // (no planar conv pairs: the chain is the AVX2 path's only planar user)
+#define CONV_NARROW_APPLIES FN(narrow_applies)
 #define CONV_PLANAR_APPLIES NULL
 #define CONV_FORWARD_ROWS_PLANAR NULL
 #define CONV_CHAIN_TAKES FN(chain_takes)

@@ -24,6 +24,9 @@ typedef struct {
     void (*sum_scatter_act_backward)(const float *, const uint16_t *, int, const float *, int, const int *, int, ptrdiff_t,
                                      int, float *, float *, int, const int *, int);
     void (*slope_mask)(const float *, ptrdiff_t, int, int, uint16_t *);
+    /// Whether conv_forward_rows runs a convolution with pixels in the lanes (the narrow path),
+    /// which Winograd weights do not replace (NULL: this ISA has no such path).
+    int (*conv_narrow_applies)(const dnal_conv *);
     /// Whether conv_forward_rows_planar takes a convolution (NULL: this ISA has no planar path).
     int (*conv_planar_applies)(const dnal_conv *);
     /// dnal_conv_forward_rows with planar input (DNAL_PLANAR_IN: x[n][c][h][w]) and/or output

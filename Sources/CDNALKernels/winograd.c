@@ -14,10 +14,11 @@
 int dnal_conv_winograd_applies(const dnal_conv *d)
 {
     const int tile = dnal_winograd_tile(d);
-    // AVX-512's narrow layers (pixels in the lanes) keep their path: it is the one the pruned
-    // networks' pair and chain steps are built around
+    // narrow layers (pixels in the lanes) keep their path: on AVX-512 it is the one the pruned
+    // networks' pair and chain steps are built around; on AVX2 it takes only the layers it
+    // runs faster than Winograd (conv_narrow_avx2.inc)
     const dnal_kernel_table *t = dnal_table();
-    return t->conv_planar_applies && t->conv_planar_applies(d) ? 0 : tile;
+    return t->conv_narrow_applies && t->conv_narrow_applies(d) ? 0 : tile;
 }
 
 int dnal_conv_column_winograd_applies(const dnal_conv *d)

@@ -42,6 +42,22 @@ struct WinogradTests {
         }
     }
 
+    /// Narrow layers (pixels in the lanes) keep the direct path where it beats Winograd: on AVX2
+    /// up to 24 inputs (six 19 -> 19 convs on 32 x 32 took 0.64-0.84x the time), beyond them
+    /// Winograd (64 -> 21 took 1.6x as narrow); on AVX-512 up to 28 outputs and 64 inputs.
+    @Test("narrow layers take Winograd only where it is the faster path")
+    func narrowAgainstWinograd() {
+        let narrow = ConvGeometry(batch: 1, inHeight: 32, inWidth: 32, inChannels: 19, outChannels: 19, kernel: 3, padding: 1)
+        let wide = ConvGeometry(batch: 1, inHeight: 16, inWidth: 16, inChannels: 64, outChannels: 21, kernel: 3, padding: 1)
+        let wider = ConvGeometry(batch: 1, inHeight: 16, inWidth: 16, inChannels: 72, outChannels: 21, kernel: 3, padding: 1)
+        for isa in KernelISA.supported {
+            let parallel = Parallel(threads: 1, isa: isa)
+            #expect(Convolution.winogradTile(narrow, parallel: parallel) == (isa == .scalar ? 4 : 0), "\(isa)")
+            #expect(Convolution.winogradTile(wide, parallel: parallel) == (isa == .avx512 ? 0 : 4), "\(isa)")
+            #expect(Convolution.winogradTile(wider, parallel: parallel) == 4, "\(isa)")
+        }
+    }
+
     @Test("forward, with a folded scale, bias and activation, equals the reference", arguments: geometries)
     func forward(g: ConvGeometry) {
         let x = Numerics.random(g.inputCount, seed: 51).map(Float.init)

@@ -68,8 +68,9 @@ void dnal_conv_forward_rows(const dnal_conv *d, const float *x, const float *w, 
 
 /// The output tile (4: F(4x4, 3x3), 2: F(2x2, 3x3)) the forward rows of `d` run Winograd with
 /// when given its transformed weights, or 0: 3x3, stride 1, padding 1, the map size kept, rows of
-/// 8 pixels or more, at least 32 x 32 channels, transformed weights of at most 4 MB (F(4x4, 3x3)
-/// first), and not a layer the path in use runs better another way (AVX-512's narrow layers).
+/// 8 pixels or more, inputs x outputs of at least 19 x 19, transformed weights of at most 4 MB
+/// (F(4x4, 3x3) first), and not a layer the path in use runs better another way (its narrow
+/// layers: AVX-512's, and AVX2's with up to 24 inputs).
 /// Depends only on the geometry and the path, not on the batch or the pixel strides.
 int dnal_conv_winograd_applies(const dnal_conv *d);
 
