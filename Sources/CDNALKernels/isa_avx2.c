@@ -59,14 +59,9 @@ static inline __attribute__((always_inline)) void dnal_avx2_store_first(float *p
 #define IBMAX 6
 #define dnal_avx2_table dnal_table_avx2
 
-// the narrow-layer forward path (conv_narrow_avx2.inc), defined after conv.inc, which calls it;
-// its planar operands are AVX-512's alone, so io is an incomplete type here, always NULL
+// the narrow-layer forward path (conv_narrow_avx2.inc), declared in conv.inc, which calls it;
+// its planar operands are AVX-512's alone, so io stays an incomplete type here, always NULL
 #define NARROW_FORWARD 1
-typedef struct FN(narrow_io) FN(narrow_io);
-static int FN(narrow_applies)(const dnal_conv *d);
-static void FN(narrow_forward_rows)(const dnal_conv *d, const float *x, const float *w, const float *bias, float *y,
-                                    int row_begin, int row_end, int accumulate, float *scratch,
-                                    const FN(narrow_io) *io);
 
 #include "conv.inc"
 #include "conv_weight.inc"

@@ -40,13 +40,8 @@
 #define IBMAX 12
 #define dnal_avx512_table dnal_table_avx512
 
-// the narrow-layer forward path, defined after conv.inc, which calls it
+// the narrow-layer forward path (conv_narrow_avx512.inc), declared in conv.inc, which calls it
 #define NARROW_FORWARD 1
-typedef struct FN(narrow_io) FN(narrow_io);
-static int FN(narrow_applies)(const dnal_conv *d);
-static void FN(narrow_forward_rows)(const dnal_conv *d, const float *x, const float *w, const float *bias, float *y,
-                                    int row_begin, int row_end, int accumulate, float *scratch,
-                                    const FN(narrow_io) *io);
 
 #include "conv.inc"
 #include "conv_weight.inc"
