@@ -10,9 +10,9 @@
 // lcm(c, 16) floats, so they are tiled once into a period of that many floats.
 //
 // The reductions then keep one float partial per slot of the period (i mod period), each summed
-// in increasing i, and fold a channel's slots in increasing slot order at the end of every
-// 64-pixel block. That order is defined by the period alone, not by the vector width, so the
-// portable loops, AVX2 and AVX-512 give the same bits. A period holds 4 to 7 vectors of 16: at
+// in increasing i, and fold a channel's slots in a halving tree at the end of every 64-pixel
+// block (dnal_pw_flat_fold). That order is defined by the period alone, not by the vector width,
+// so the portable loops, AVX2 and AVX-512 give the same bits. A period holds 4 to 7 vectors of 16: at
 // least 4 independent chains, and few enough accumulators to stay in registers.
 #ifndef DNAL_POINTWISE_FLAT_H
 #define DNAL_POINTWISE_FLAT_H
@@ -32,12 +32,25 @@ static inline int dnal_pw_flat_period(int c)
     return 16 * (odd == 1 ? 4 : odd == 3 ? 6 : odd);  // 1 and 3 vectors doubled up: chains enough
 }
 
-/// out[ch] = the partials of channel ch's slots (ch, ch + c, ...) summed in slot order.
+/// out[ch] = the partials of channel ch's slots (ch, ch + c, ...) summed as a halving tree: the
+/// period's upper half added onto its lower half, slot by slot, until c slots are left. A
+/// period holds a power of 2 rows (16 or 32 floats per odd factor of c, over c's power of 2 up
+/// to 8), so every halving pairs slots of one channel. The adds of a halving are independent:
+/// summed slot by slot in order, a channel's 16 slots (5 channels) were one chain of dependent
+/// scalar adds, and the folds took over half of the reduction passes' time at 5 channels.
 static inline void dnal_pw_flat_fold(const float *partial, int period, int c, float *out)
 {
+    float f[DNAL_PW_FLAT_MAX];
+    for (int i = 0; i < period; i++) f[i] = partial[i];
+    int len = period;
+    for (; len > c && (len / c) % 2 == 0; len /= 2) {
+        const int half = len / 2;
+        for (int i = 0; i < half; i++) f[i] += f[i + half];
+    }
+    // (never taken: a period's rows are a power of 2)
     for (int ch = 0; ch < c; ch++) {
-        float s = partial[ch];
-        for (int k = ch + c; k < period; k += c) s += partial[k];
+        float s = f[ch];
+        for (int k = ch + c; k < len; k += c) s += f[k];
         out[ch] = s;
     }
 }
