@@ -194,13 +194,34 @@ size_t dnal_conv_chain_tile_floats(const dnal_chain_block *blocks, int count, in
     return dnal_chain_filters_at(blocks, count, width) + dnal_chain_filters_floats(blocks, count);
 }
 
+/// Trunk bytes a chain with a start writes ahead of the chain reading them: half of a 1 MB L2,
+/// beside the chain's planes.
+#define CHAIN_START_BYTES (512 * 1024)
+
 void dnal_conv_chain_forward_images(const dnal_chain_block *blocks, int count, int width, float *trunk, int n_begin,
-                                    int n_end, float *tile)
+                                    int n_end, float *tile, const dnal_chain_start *start)
 {
     // the planes' borders: zero once here, never written after
     memset(tile, 0, sizeof(float) * dnal_chain_planes_floats(blocks, count, width));
-    dnal_table()->conv_chain_images(blocks, count, width, trunk, n_begin, n_end, tile,
-                                    dnal_chain_filters_at(blocks, count, width));
+    const size_t filters_at = dnal_chain_filters_at(blocks, count, width);
+    if (!start) {
+        dnal_table()->conv_chain_images(blocks, count, width, trunk, n_begin, n_end, tile, filters_at);
+        return;
+    }
+    // the scattered start written a group of images at a time, each group run through the
+    // chain while it is in cache: as a pass of its own over the batch, it was written to memory
+    // and read back (a scatter step of 1.1-1.4 ms in pruned ResNet-56's inference at 30% kept)
+    const ptrdiff_t pixels = (ptrdiff_t)blocks[0].d2.hout * blocks[0].d2.wout, image = pixels * width;
+    const ptrdiff_t fit = start->group > 0 ? start->group : CHAIN_START_BYTES / (ptrdiff_t)sizeof(float) / (image > 0 ? image : 1);
+    const int group = fit < 1 ? 1 : (int)fit;
+    for (int n0 = n_begin; n0 < n_end; n0 += group) {
+        const int n1 = n_end - n0 < group ? n_end : n0 + group;
+        float *y = trunk + n0 * image;
+        memset(y, 0, sizeof(float) * (size_t)((n1 - n0) * image));
+        dnal_scatter_add_channels(start->x + n0 * pixels * start->ldx, start->ldx, (n1 - n0) * pixels, start->index,
+                                  start->count, y, width);
+        dnal_table()->conv_chain_images(blocks, count, width, trunk, n0, n1, tile, filters_at);
+    }
 }
 
 /// Bytes of intermediates an inverted-residual block keeps per worker: images are grouped until

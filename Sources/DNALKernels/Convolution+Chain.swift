@@ -14,9 +14,12 @@ extension Convolution {
     /// planes it names and adds its outputs into theirs, so no gather, scatter or transpose
     /// happens between blocks. Elsewhere the blocks run as pairs, one after another. Returns
     /// whether the planar chain ran.
+    ///
+    /// With `start`, the trunk is first written from another tensor's channels (zeros elsewhere):
+    /// the planar chain writes it a few images at a time, just before it reads them.
     @discardableResult
     public static func forwardChain(_ blocks: [(first: FusedCall, second: FusedCall)], trunk: UnsafeMutablePointer<Float>,
-                                    parallel: Parallel, workspace: Workspace) -> Bool {
+                                    start: ChainStart? = nil, parallel: Parallel, workspace: Workspace) -> Bool {
         guard let head = blocks.first else { return false }
         let width = head.second.fusion.residualWidth
         for b in blocks {
@@ -50,16 +53,46 @@ extension Convolution {
                 let tiles = (0..<max(1, parallel.parts(count: batch))).map {
                     workspace.buffer(WorkspaceSlot.partial($0), floats: floats)
                 }
-                parallel.forEachPiece(count: batch) { t, r in
-                    dnal_conv_chain_forward_images(c.baseAddress, count, w, trunk, Int32(r.lowerBound), Int32(r.upperBound), tiles[t])
+                return (start?.index ?? []).withUnsafeBufferPointer { index in
+                    var from = dnal_chain_start(x: start?.source, ldx: Int32(start?.ld ?? 0), count: Int32(index.count),
+                                                index: index.baseAddress, group: Int32(start?.group ?? 0))
+                    return withUnsafePointer(to: &from) { p in
+                        let first = start == nil ? nil : p
+                        parallel.forEachPiece(count: batch) { t, r in
+                            dnal_conv_chain_forward_images(c.baseAddress, count, w, trunk, Int32(r.lowerBound), Int32(r.upperBound),
+                                                           tiles[t], first)
+                        }
+                        return true
+                    }
                 }
-                return true
             }
         }
         if !ran {
+            if let start {
+                let pixels = head.second.geometry.batch * head.second.geometry.outHeight * head.second.geometry.outWidth
+                TensorOps.sum([TensorOps.SumInput(start.source, ld: start.ld, index: start.index)], pixels: pixels,
+                              width: width, activation: .none, into: trunk, parallel: parallel)
+            }
             for b in blocks { forwardPair(b.first, b.second, x: trunk, y: trunk, parallel: parallel, workspace: workspace) }
         }
         return ran
+    }
+
+    /// Where a chain's trunk starts (`dnal_chain_start`): channel k of `source` (`ld` floats per
+    /// pixel) at trunk channel index[k], zeros in the others; written `group` images ahead of
+    /// the chain at a time (0: as many as fit half of a 1 MB L2).
+    public struct ChainStart {
+        public var source: UnsafePointer<Float>
+        public var ld: Int
+        public var index: [Int32]
+        public var group: Int
+
+        public init(source: UnsafePointer<Float>, ld: Int, index: [Int32], group: Int = 0) {
+            self.source = source
+            self.ld = ld
+            self.index = index
+            self.group = group
+        }
     }
 
     /// Every call's kernel fusion, alive during `body`.

@@ -7,6 +7,8 @@ extension Executor {
         switch step.kind {
         case .inPlace:
             return  // the fused conv that wrote the trunk computed it (its branch may have no tensor)
+        case .chainStart:
+            return  // the chain after it writes the trunk
         case .conv(let fused):
             let x = activation(step.inputs[0])
             let out = fused.trunk.map { activation($0) } ?? activation(step.node)
@@ -39,11 +41,12 @@ extension Executor {
             withCall(conv, batch: n) { call in
                 Convolution.forwardPooled(call, pool: pool, x: x, y: out, parallel: parallel, workspace: workspace)
             }
-        case .convChain(let blocks):
+        case .convChain(let blocks, let start):
             let trunk = activation(blocks[0].second.trunk!)
+            let from = start.map { Convolution.ChainStart(source: activation($0.node), ld: $0.index.count, index: $0.index) }
             withCalls(blocks.flatMap { [$0.first, $0.second] }, batch: n) { calls in
                 let pairs = stride(from: 0, to: calls.count, by: 2).map { (first: calls[$0], second: calls[$0 + 1]) }
-                Convolution.forwardChain(pairs, trunk: trunk, parallel: parallel, workspace: workspace)
+                Convolution.forwardChain(pairs, trunk: trunk, start: from, parallel: parallel, workspace: workspace)
             }
         }
     }

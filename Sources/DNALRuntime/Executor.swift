@@ -182,6 +182,12 @@ public final class Executor: @unchecked Sendable {
         steps.compactMap { $0.aliasOf == nil ? nil : $0.name }
     }
 
+    /// The scatters an inference plan's chain does itself, writing each group of trunk images
+    /// just before running it (`InferencePlanner.startChainsAtScatters`).
+    public var scattersInChains: [String] {
+        steps.compactMap { if case .chainStart = $0.fusedKind { return $0.name } else { return nil } }
+    }
+
     /// The training blocks whose output is never stored, their depthwise reader taking it from
     /// the raw conv output instead (`Lowering.deferOutputs`).
     public var deferredOutputs: [String] {

@@ -37,11 +37,22 @@ enum InferenceStep: PlannedStep {
         /// into a trunk, as `conv` does.
         case invertedResidual(expand: FusedConv, depthwise: FusedConv, project: FusedConv)
         /// Consecutive pairs on one trunk, each first conv reading the trunk the previous pair
-        /// added into (`Convolution.forwardChain`); writes into the first's trunk.
-        case convChain([(first: FusedConv, second: FusedConv)])
+        /// added into (`Convolution.forwardChain`); writes into the first's trunk. With `start`,
+        /// the chain first writes that trunk from the start's node, whose scatter step is a
+        /// `chainStart`.
+        case convChain([(first: FusedConv, second: FusedConv)], start: ChainStart?)
+        /// A trunk the chain after it writes (its scatter done by the chain, `ChainStart`): the
+        /// step only holds the trunk's tensor.
+        case chainStart
         /// A conv and the max pool that alone reads it, run a group of images at a time
         /// (`Convolution.forwardPooled`): the conv's output never exists for the whole batch.
         case convPool(conv: FusedConv, pool: PoolKernel.Geometry)
+    }
+
+    /// A chain's trunk as the scatter of node `node`'s channels to trunk channels `index`.
+    struct ChainStart {
+        var node: Int
+        var index: [Int32]
     }
 
     /// A conv step and what inference folds into it.
@@ -101,7 +112,7 @@ enum InferenceStep: PlannedStep {
         case .invertedResidual: return "inverted residual"
         case .convChain: return "conv chain"
         case .convPool: return "conv+maxpool"
-        case .conv, .inPlace, nil: return nil
+        case .conv, .inPlace, .chainStart, nil: return nil
         }
     }
 
@@ -115,7 +126,7 @@ enum InferenceStep: PlannedStep {
         switch fusedKind {
         case .conv(let f): return !f.fusion.residual
         case .convPair(_, let second), .invertedResidual(_, _, let second): return !second.fusion.residual
-        case .convPool: return true
+        case .convPool, .chainStart: return true
         case .convChain, .inPlace: return false
         case nil: return true
         }

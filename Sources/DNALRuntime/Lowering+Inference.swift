@@ -43,6 +43,7 @@ extension InferencePlanner {
         pairConvs(output: output)
         gatherScatteredTrunks(output: output)
         chainPairs()
+        startChainsAtScatters()
         poolConvs(output: output)
     }
 
@@ -263,13 +264,32 @@ extension InferencePlanner {
                 continue
             }
             let head = steps[i], last = steps[j - 2]
-            result.append(.fused(.init(node: head.node, name: "\(head.name)..\(last.name)", inputs: head.inputs, kind: .convChain(blocks),
+            result.append(.fused(.init(node: head.node, name: "\(head.name)..\(last.name)", inputs: head.inputs, kind: .convChain(blocks, start: nil),
                                        outputCount: head.outputCount,
                                        macs: stride(from: i, to: j, by: 2).reduce(0) { $0 + steps[$1].macs })))
             result += sums
             i = j
         }
         steps = result
+    }
+
+    /// A chain whose trunk is, just before it, a scatter of one tensor (a stage's first block on
+    /// a pruned stem, `scatterTrunks`) writes that trunk itself: the planar chain writes a few
+    /// images at a time and reads them back from cache (`Convolution.forwardChain`'s `start`).
+    /// The scatter's step stays, as a `chainStart`, to hold the trunk's tensor; the chain reads
+    /// the scattered tensor, which lives until the chain has run.
+    private mutating func startChainsAtScatters() {
+        for i in steps.indices.dropFirst() {
+            guard case .convChain(let blocks, nil) = steps[i].fusedKind, let trunk = blocks[0].second.trunk,
+                  case .scatterAdd(_, _, let scatters, let activation) = steps[i - 1].layerKind, activation == .none,
+                  steps[i - 1].node == trunk, steps[i - 1].inputs.count == 1, scatters.count == 1, let index = scatters[0] else { continue }
+            let scatter = steps[i - 1], chain = steps[i], source = scatter.inputs[0]
+            steps[i - 1] = .fused(.init(node: scatter.node, name: scatter.name, inputs: scatter.inputs, kind: .chainStart,
+                                        outputCount: scatter.outputCount, macs: 0))
+            steps[i] = .fused(.init(node: chain.node, name: chain.name, inputs: chain.inputs + [source],
+                                    kind: .convChain(blocks, start: .init(node: source, index: index)),
+                                    outputCount: chain.outputCount, macs: chain.macs))
+        }
     }
 
     /// A dense conv (its batch norm, gate and activation folded) whose output only a max pool

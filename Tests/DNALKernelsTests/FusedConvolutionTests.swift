@@ -178,13 +178,17 @@ struct FusedConvolutionChainTests {
     @Test("a chain of blocks equals the blocks one by one",
           arguments: [(6, 16), (5, 20), (5, 32), (8, 8), (4, 4), (8, 16), (12, 16), (8, 32), (4, 48)])
     func chain(h: Int, w: Int) throws {
-        // 16 middle channels take the narrow path on rows of exactly 16 pixels only: 13 on longer
-        // rows; 32 on shorter ones (packed planes, outputs in passes of up to 13)
-        let blocks = Self.blocks.map { b in
+        check(Self.blocks(rows: w), width: Self.width, h: h, w: w, planar: true)
+    }
+
+    /// `blocks` for rows of w pixels: 16 middle channels take the narrow path on rows of exactly
+    /// 16 pixels only: 13 on longer rows; 32 on shorter ones (packed planes, outputs in passes of
+    /// up to 13).
+    static func blocks(rows w: Int) -> [Block] {
+        blocks.map { b in
             Block(gather: b.gather, mid: b.mid != 16 || w == 16 ? b.mid : w < 16 ? 32 : 13, outs: b.outs, scatter: b.scatter,
                   act: b.act, scaled: b.scaled)
         }
-        check(blocks, width: Self.width, h: h, w: w, planar: true)
     }
 
     /// 16-channel blocks (ResNet-56's first stage) on whole bands run planar as column Winograd;
@@ -216,6 +220,18 @@ struct FusedConvolutionChainTests {
         check([whole, whole], width: 16, h: 8, w: 32, planar: true)
     }
 
+    /// A chain whose trunk starts as another tensor's channels scattered (a stage's first block
+    /// on a pruned stem): the planar chain writes each group of trunk images just before it runs
+    /// them, groups of 1 and 2 images (3 per call on one thread, 2 and 1 on two) and of all.
+    @Test("a chain starts from a scattered tensor", arguments: [(6, 16), (5, 20), (8, 8), (4, 4), (8, 32)])
+    func scatteredStart(h: Int, w: Int) throws {
+        let index = [0, 2, 3, 5, 7, 8, 11]
+        for group in [1, 2, 0] {
+            check(Self.blocks(rows: w), width: Self.width, h: h, w: w, planar: true,
+                  start: (Numerics.random(3 * h * w * index.count, seed: 62).map(Float.init), index, group))
+        }
+    }
+
     /// Whether AVX2's chain (conv_chain_avx2.inc) takes these blocks: at most 24 outputs a conv,
     /// rows of 16 pixels or more or packed rows that divide 8 lanes into whole vectors, and some
     /// block that gathers, scatters or leaves a vector of outputs partly empty (chain_pays).
@@ -227,10 +243,15 @@ struct FusedConvolutionChainTests {
 
     /// Runs `blocks` on a trunk of `width` channels both ways; `planar`: whether the planar chain
     /// runs on AVX-512 (on AVX2: avx2Runs).
-    func check(_ blocks: [Block], width: Int, h: Int, w: Int, planar: Bool) {
+    /// With `start`, the trunk starts as `source`'s channels scattered to `index` (zeros elsewhere,
+    /// whatever the trunk held), written `group` images at a time.
+    func check(_ blocks: [Block], width: Int, h: Int, w: Int, planar: Bool,
+               start: (source: [Float], index: [Int], group: Int)? = nil) {
         let batch = 3
         let trunk = Numerics.random(batch * h * w * width, seed: 61).map(Float.init)
-        var expected = trunk
+        var expected = start.map {
+            PointwiseReference.scatterAdd($0.source, into: [Float](repeating: 0, count: trunk.count), channels: width, index: $0.index)
+        } ?? trunk
         struct Tensors { var g1: ConvGeometry, g2: ConvGeometry, w1: [Float], w2: [Float], b1: [Float], b2: [Float], scale: [Float] }
         let tensors = blocks.enumerated().map { k, b in
             let g1 = ConvGeometry(batch: batch, inHeight: h, inWidth: w, inChannels: b.gather?.count ?? width, outChannels: b.mid,
@@ -279,8 +300,13 @@ struct FusedConvolutionChainTests {
             #expect(column.allSatisfy { $0 == (planar && isa == .avx512 && h % 4 == 0 && w % 16 == 0) }, "\(isa) \(h)x\(w): \(column)")
             var y = trunk
             let ran = y.withUnsafeMutableBufferPointer { p in
-                Convolution.forwardChain(calls, trunk: p.baseAddress!, parallel: Parallel(threads: 2, isa: isa),
-                                         workspace: Workspace.poisoned())
+                (start?.source ?? []).withUnsafeBufferPointer { source in
+                    let from = start.map {
+                        Convolution.ChainStart(source: source.baseAddress!, ld: $0.index.count, index: $0.index.map(Int32.init), group: $0.group)
+                    }
+                    return Convolution.forwardChain(calls, trunk: p.baseAddress!, start: from, parallel: Parallel(threads: 2, isa: isa),
+                                                    workspace: Workspace.poisoned())
+                }
             }
             let runs = isa == .avx512 ? planar : isa == .avx2 ? Self.avx2Runs(blocks, h: h, w: w) : false
             #expect(ran == runs, "\(isa) \(h)x\(w): the planar chain runs exactly where the kernels have it")

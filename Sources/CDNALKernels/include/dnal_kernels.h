@@ -154,12 +154,24 @@ int dnal_conv_chain_applies(const dnal_chain_block *blocks, int count, int width
 /// Floats of the per-thread tile dnal_conv_chain_forward_images needs.
 size_t dnal_conv_chain_tile_floats(const dnal_chain_block *blocks, int count, int width);
 
+/// Where a chain's trunk starts, if not from the trunk tensor's contents: channel k of `x`
+/// (`ldx` floats per pixel, `count` channels) at trunk channel index[k], zeros elsewhere (a
+/// stage's first block adding into the pruned stem's output, scattered to the trunk's width).
+typedef struct {
+    const float *x;
+    int ldx, count;
+    const int *index;
+    int group;  ///< images written ahead of the chain at a time; 0: what fits half a 1 MB L2
+} dnal_chain_start;
+
 /// Consecutive residual blocks on one trunk (NHWC, `width` channels per pixel, updated in place),
 /// image by image for images [n_begin, n_end): each trunk image is turned planar (one H x W plane
 /// per channel) once, every block then reads its channels and adds its outputs plane by plane
-/// with no gather, scatter or transpose, and the image is turned back once at the end.
+/// with no gather, scatter or transpose, and the image is turned back once at the end. With
+/// `start` (or NULL), the trunk images are first written from it, a few at a time just before
+/// the chain reads them, so they are read back from cache rather than memory.
 void dnal_conv_chain_forward_images(const dnal_chain_block *blocks, int count, int width, float *trunk, int n_begin,
-                                    int n_end, float *tile);
+                                    int n_end, float *tile, const dnal_chain_start *start);
 
 /// dw[kh][kw][cin][ldw] += sum over rows [row_begin, row_end) of x-patch (outer) dy, and
 /// dbias[cout] += sum of dy (if dbias is not NULL). dy has the output's layout (ldy).
