@@ -37,7 +37,7 @@ static inline int dnal_pw_flat_period(int c)
 /// period holds a power of 2 rows (16 or 32 floats per odd factor of c, over c's power of 2 up
 /// to 8), so every halving pairs slots of one channel. The adds of a halving are independent:
 /// summed slot by slot in order, a channel's 16 slots (5 channels) were one chain of dependent
-/// scalar adds, and the folds took over half of the reduction passes' time at 5 channels.
+/// scalar adds, and the folds took about half of the reduction passes' time at 5 channels.
 static inline void dnal_pw_flat_fold(const float *partial, int period, int c, float *out)
 {
     float f[DNAL_PW_FLAT_MAX];
@@ -47,7 +47,8 @@ static inline void dnal_pw_flat_fold(const float *partial, int period, int c, fl
         const int half = len / 2;
         for (int i = 0; i < half; i++) f[i] += f[i + half];
     }
-    // (never taken: a period's rows are a power of 2)
+    // len is c now (a period's rows are a power of 2), so this only copies out; its inner loop
+    // would finish any other length in slot order
     for (int ch = 0; ch < c; ch++) {
         float s = f[ch];
         for (int k = ch + c; k < len; k += c) s += f[k];
