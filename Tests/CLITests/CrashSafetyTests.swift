@@ -25,6 +25,20 @@ struct CrashSafetyTests {
                       pruned.keys.sorted().map { "\($0)=\(pruned[$0]!.values)" }.joined()]
     }
 
+    /// Which parts of two outcomes differ (log lines by number, then the files), so that a
+    /// failure says what a resumed run got wrong rather than printing both in full.
+    static func differences(_ got: [String], _ expected: [String]) -> String {
+        let files = ["masks.json", "pruned.yaml", "final.safetensors", "pruned.safetensors"]
+        let logLines = max(got.count, expected.count) - files.count
+        var parts: [String] = []
+        if got.count != expected.count { parts.append("log.csv has \(got.count - files.count) lines, want \(expected.count - files.count)") }
+        for i in 0..<min(got.count, expected.count) where got[i] != expected[i] {
+            let fromEnd = min(got.count, expected.count) - i
+            parts.append(fromEnd <= files.count ? files[files.count - fromEnd] : "log.csv line \(i + 1) of \(logLines): \(got[i]) (want \(expected[i]))")
+        }
+        return parts.isEmpty ? "nothing" : parts.prefix(6).joined(separator: "; ")
+    }
+
     /// Starts dnalc and kills it with SIGKILL after `seconds` (if it is still running); nil when
     /// it was killed, else the seconds it took to finish on its own.
     func finishedBeforeKill(_ arguments: [String], after seconds: Double) throws -> Double? {
@@ -74,7 +88,8 @@ struct CrashSafetyTests {
                     if result.status == 0 { break }
                     if !hasConfig { try? FileManager.default.removeItem(atPath: run) }
                 }
-                #expect(try outcome(run) == expected, "killed at \(Int(fraction * 100))% of the run")
+                let got = try outcome(run)
+                #expect(got == expected, "killed at \(Int(fraction * 100))% of the run: \(Self.differences(got, expected))")
                 if finished == nil { break }
             }
         }
