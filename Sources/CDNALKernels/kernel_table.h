@@ -53,6 +53,8 @@ typedef struct {
                               const float *, const float *, const float *, const float *, const float *, float *, int);
     /// dnal_maxpool_forward's 2x2, stride-2 windows inside the map (NULL: pool.c's portable loop).
     void (*maxpool_2x2)(const dnal_pool *, const float *, float *, int *, int, int);
+    /// Output channels per weight panel of the general microkernel (two vectors), 0 without vectors.
+    int panel_width;
 } dnal_kernel_table;
 
 /// The table of the ISA in use for this thread (dispatch.c).
@@ -158,6 +160,11 @@ void dnal_sum_scatter_act_backward_portable(const float *dy, const uint16_t *mas
                                             float *g, int ldg, const int *gindex, int ng);
 
 extern const dnal_kernel_table dnal_table_scalar;
+
+/// Packed weight rows this many floats apart or more (2 KB) are read as contiguous panels: they
+/// fall in few of L1's 64 sets and beyond the prefetcher's stride, so each tile re-read the
+/// panel from L2 on misses (conv.inc's FN(pixels), dnal_conv_pack_panels).
+#define DNAL_PANEL_LDW 512
 
 /// Output pixels per im2col block for maps whose rows are too short for a full register tile.
 #define DNAL_IM2COL_PIXELS 96

@@ -18,7 +18,7 @@ extension Convolution {
                           ldx: Int32(g.inChannels), hout: Int32(g.outHeight), wout: Int32(g.outWidth),
                           cout: Int32(g.outPerGroup), ldy: Int32(g.outChannels), kh: Int32(g.kernel), kw: Int32(g.kernel),
                           stride: Int32(g.stride), pad_top: Int32(g.padding), pad_left: Int32(g.padding), dilate: 1,
-                          ldw: Int32(ldw), act: 0, stream: 0, winograd: nil)
+                          ldw: Int32(ldw), act: 0, stream: 0, winograd: nil, panels: nil, panels_of: nil, panel_width: 0)
             let size = perGroup * g.groups + g.outChannels
             let partials = (0..<parts).map { workspace.buffer(WorkspaceSlot.partial($0), floats: size) }
             // each worker zeroes its own when they are large (VGG16's 512-channel layers)
@@ -93,15 +93,19 @@ extension Convolution {
                               ldx: Int32(g.outChannels), hout: Int32(g.inHeight), wout: Int32(g.inWidth),
                               cout: Int32(g.inPerGroup), ldy: Int32(g.inChannels), kh: Int32(g.kernel), kw: Int32(g.kernel),
                               stride: 1, pad_top: pad, pad_left: pad, dilate: Int32(g.stride), ldw: Int32(ldw), act: 0,
-                              stream: StreamingStores.hint(floats: g.inputCount), winograd: nil)
+                              stream: StreamingStores.hint(floats: g.inputCount), winograd: nil, panels: nil, panels_of: nil, panel_width: 0)
             self.g = g
             perGroup = g.kernel * g.kernel * g.outPerGroup * ldw
             // a 3x3, stride-1, padding-1 conv's gradient is one too: it takes Winograd as the forward does
             let winograd = winogradTile(d, groups: g.groups, parallel: parallel) != 0
+            let panels = panelWidth(d, groups: g.groups, parallel: parallel)
+            let panelFloats = dnal_conv_panel_floats(&d, Int32(panels))
             let room = winograd ? dnal_conv_winograd_weight_floats(&d) : 0
-            packed = workspace.buffer(WorkspaceSlot.packedWeights, floats: perGroup * g.groups + room)
+            packed = workspace.buffer(WorkspaceSlot.packedWeights, floats: perGroup * g.groups + panelFloats + room)
             _ = packWeights(g, weight: weight, outputScale: nil, transposeFlip: true, into: packed, parallel: parallel)
-            if winograd { attachWinograd(&d, packed: packed, room: packed + perGroup, parallel: parallel) }
+            let after = packed + perGroup * g.groups
+            if panels > 0 { attachPanels(&d, width: panels, packed: packed, room: after, parallel: parallel) }
+            if winograd { attachWinograd(&d, packed: packed, room: after + panelFloats, parallel: parallel) }
             self.d = d
         }
 

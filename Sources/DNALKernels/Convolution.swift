@@ -47,10 +47,13 @@ public enum Convolution {
                                slot: Int = WorkspaceSlot.packedWeights) -> (dnal_conv, UnsafeMutablePointer<Float>, Int) {
         var d = descriptor(g, activation: activation)
         let winograd = winogradTile(d, groups: g.groups, parallel: parallel) != 0
-        let direct = packedForwardFloats(g)
-        let packed = workspace.buffer(slot, floats: direct + (winograd ? dnal_conv_winograd_weight_floats(&d) : 0))
+        let panels = panelWidth(d, groups: g.groups, parallel: parallel)
+        let direct = packedForwardFloats(g), panelFloats = dnal_conv_panel_floats(&d, Int32(panels))
+        let packed = workspace.buffer(slot, floats: direct + panelFloats
+                                                    + (winograd ? dnal_conv_winograd_weight_floats(&d) : 0))
         let perGroup = packForward(g, weight: weight, outputScale: outputScale, into: packed, parallel: parallel)
-        if winograd { attachWinograd(&d, packed: packed, room: packed + direct, parallel: parallel) }
+        if panels > 0 { attachPanels(&d, width: panels, packed: packed, room: packed + direct, parallel: parallel) }
+        if winograd { attachWinograd(&d, packed: packed, room: packed + direct + panelFloats, parallel: parallel) }
         return (d, packed, perGroup)
     }
 
@@ -91,7 +94,7 @@ public enum Convolution {
                   ldx: Int32(g.inChannels), hout: Int32(g.outHeight), wout: Int32(g.outWidth),
                   cout: Int32(g.outPerGroup), ldy: Int32(g.outChannels), kh: Int32(g.kernel), kw: Int32(g.kernel),
                   stride: Int32(g.stride), pad_top: Int32(g.padding), pad_left: Int32(g.padding), dilate: 1,
-                  ldw: Int32(roundUp(g.outPerGroup)), act: activation.rawValue, stream: 0, winograd: nil)
+                  ldw: Int32(roundUp(g.outPerGroup)), act: activation.rawValue, stream: 0, winograd: nil, panels: nil, panels_of: nil, panel_width: 0)
     }
 
     /// dInput[N,H,W,Ci] = transposed conv(dOutput[N,Ho,Wo,Co], weight), overwritten, or with

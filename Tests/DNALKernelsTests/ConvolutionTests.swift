@@ -74,9 +74,12 @@ struct ConvolutionTests {
         // a 1x1 map (the centre tap only), stride 2, a 5x5 kernel whose padding reaches two deep
         (3, 2, 2, 40, 33, 3, 1, 1, 1), (30, 4, 4, 8, 20, 3, 1, 1, 1), (2, 4, 4, 300, 20, 3, 1, 1, 1),
         (2, 1, 1, 16, 16, 3, 1, 1, 1), (2, 4, 4, 16, 16, 3, 2, 1, 1), (1, 3, 5, 8, 16, 5, 1, 2, 1),
-        // weight rows 512 floats apart or more, copied contiguous per panel: a 1x1 over 36 pixels
-        // (a last channel block of 8), and the 2x2 corners of 30 images (4 taps in one panel)
-        (1, 3, 12, 20, 520, 1, 1, 0, 1), (30, 2, 2, 40, 513, 3, 1, 1, 1),
+        // weight rows 512 floats apart or more, read as column panels (on AVX-512 the last of
+        // 32 lanes half zeros): a 1x1 over 36 pixels (a last channel block of 8), the 2x2 corners
+        // of 30 images (4 taps in one panel), 300 inputs in two K blocks per tap on a 4x4 map,
+        // and 520 inputs, whose input gradient reads panels of the transposed weights
+        (1, 3, 12, 20, 520, 1, 1, 0, 1), (30, 2, 2, 40, 513, 3, 1, 1, 1), (1, 4, 4, 300, 520, 3, 1, 1, 1),
+        (2, 3, 3, 520, 24, 3, 1, 1, 1),
         // depthwise rows long enough for interior runs of 8 and 4 pixels, stride 1 and 2, 3x3 and 5x5
         (1, 5, 20, 20, 20, 3, 1, 1, 20), (2, 7, 23, 18, 18, 3, 2, 1, 18), (1, 6, 19, 7, 7, 5, 1, 2, 7),
         (1, 4, 14, 33, 33, 3, 1, 0, 33),
@@ -142,6 +145,20 @@ struct ConvolutionTests {
             for g in column {
                 #expect(Convolution.columnWinogradApplies(g, parallel: Parallel(threads: 1, isa: isa)) == (isa == .avx512), "\(isa) \(g)")
             }
+        }
+    }
+
+    /// The layers above with weight rows 512 floats apart or more read them as column panels on
+    /// the vector paths, so the comparisons above run the panel reads; the scalar path reads rows.
+    @Test func wideLayersReadWeightPanels() {
+        let wide = ConvGeometry(batch: 1, inHeight: 4, inWidth: 4, inChannels: 300, outChannels: 520, kernel: 3,
+                                stride: 1, padding: 1, groups: 1)
+        let narrow = ConvGeometry(batch: 1, inHeight: 4, inWidth: 4, inChannels: 300, outChannels: 496, kernel: 3,
+                                  stride: 1, padding: 1, groups: 1)
+        for isa in KernelISA.supported {
+            let parallel = Parallel(threads: 1, isa: isa)
+            #expect(Convolution.readsWeightPanels(wide, parallel: parallel) == (isa != .scalar), "\(isa)")
+            #expect(!Convolution.readsWeightPanels(narrow, parallel: parallel), "\(isa)")
         }
     }
 

@@ -56,6 +56,12 @@ typedef struct {
     /// set on a convolution dnal_conv_winograd_applies takes, the forward rows are computed from
     /// it instead of from the packed weights.
     const float *winograd;
+    /// The packed weights re-laid as column panels (dnal_conv_pack_panels), or NULL: where set,
+    /// `panel_width` matches the path in use and a kernel is given the packed weights at
+    /// `panels_of`, it reads each panel in place instead of copying it out of rows `ldw` apart.
+    const float *panels;
+    const float *panels_of;
+    int panel_width;
 } dnal_conv;
 
 /// Floats of per-thread scratch dnal_conv_forward_rows and dnal_conv_backward_weight_rows need.
@@ -187,6 +193,21 @@ void dnal_conv_backward_weight_rows(const dnal_conv *d, const float *x, const fl
 /// split a large pack over threads by taps.
 void dnal_pack_conv_weights_taps(const float *w, int kh, int kw, int cin_g, int cout, int groups, int g, int transpose_flip,
                                  int ldw, const float *scale, int tap_begin, int tap_end, float *out);
+
+/// Output channels per column panel the path in use would read `d`'s packed weights in, or 0
+/// where it reads them in place: their rows are close enough (under 512 floats apart) for the
+/// caches, or the path has no vectors. Depends on the path, cout and ldw only.
+int dnal_conv_panel_width(const dnal_conv *d);
+
+/// Floats dnal_conv_pack_panels writes for `d` at panel width `width`: every row of the packed
+/// weights (kh * kw * cin) in each panel of `width` channels, ldw rounded up to whole panels.
+size_t dnal_conv_panel_floats(const dnal_conv *d, int width);
+
+/// Rows [row_begin, row_end) (row = tap * cin + input channel) of weights packed for the forward
+/// rows, w[row][ldw], as column panels: panels[p][row][width] = w[row][p * width + lane], zero
+/// past ldw. A panel's rows are then contiguous, so the kernels stream it instead of gathering
+/// one cache line from each of its rows. Callers split a large pack over threads by rows.
+void dnal_conv_pack_panels(const dnal_conv *d, const float *w, int width, int row_begin, int row_end, float *panels);
 
 /// The inverse of packing without transpose, for taps [tap_begin, tap_end):
 /// w[kh][kw][cin_g][g*cout_g + o] += packed[kh][kw][cin_g][o].
