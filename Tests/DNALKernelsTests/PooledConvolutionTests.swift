@@ -10,12 +10,14 @@ struct PooledConvolutionTests {
     /// (height, width, inputs, outputs, kernel, batch): a narrow layer whose group is 3 images
     /// (19 x 32 x 32 floats each), so 7 images end in a partial group; a Winograd layer on a 9 x 9
     /// map (the pool drops its last row and column); a small map whose group spans the batch;
-    /// a 1x1 layer.
+    /// a 1x1 layer; a 4x4 map with 1.2 MB of weights, read by tap class and as column panels,
+    /// which pools each worker's whole share of the batch at once.
     static let cases: [(Int, Int, Int, Int, Int, Int)] = [
         (32, 32, 5, 19, 3, 7),
         (9, 9, 40, 40, 3, 3),
         (4, 4, 24, 36, 3, 5),
         (6, 10, 8, 24, 1, 3),
+        (4, 4, 64, 520, 3, 5),
     ]
 
     @Test("a conv and its max pool by groups of images equal conv, activation and pool", arguments: cases.indices)
