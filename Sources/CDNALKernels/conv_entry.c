@@ -27,6 +27,11 @@ size_t dnal_conv_scratch_floats(const dnal_conv *d)
     return floats;
 }
 
+int dnal_conv_blocks_stream_heavy_weights(const dnal_conv *d)
+{
+    return dnal_uses_im2col(d) && dnal_packed_weight_bytes(d) > DNAL_HEAVY_WEIGHT_BYTES;
+}
+
 void dnal_conv_forward_rows(const dnal_conv *d, const float *x, const float *w, const float *bias, float *y,
                             int row_begin, int row_end, int accumulate, float *scratch)
 {

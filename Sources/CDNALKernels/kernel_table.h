@@ -181,12 +181,17 @@ static inline int dnal_uses_im2col(const dnal_conv *d)
 /// a block of DNAL_IM2COL_PIXELS pixels shares each pass over them (VGG's 256-channel 8x8 layers).
 #define DNAL_HEAVY_WEIGHT_BYTES (1024 * 1024)
 
+/// Packed weight bytes of the forward (and backward-data) convolution.
+static inline size_t dnal_packed_weight_bytes(const dnal_conv *d)
+{
+    return sizeof(float) * (size_t)(d->kh * d->kw) * (size_t)d->cin * (size_t)d->ldw;
+}
+
 /// Whether the forward (and backward-data) pass reads im2col columns rather than input rows (a
 /// superset of dnal_uses_im2col, which the weight gradient follows).
 static inline int dnal_forward_uses_im2col(const dnal_conv *d)
 {
-    const size_t bytes = sizeof(float) * (size_t)(d->kh * d->kw) * (size_t)d->cin * (size_t)d->ldw;
-    return dnal_uses_im2col(d) || (d->kh * d->kw > 1 && bytes > DNAL_HEAVY_WEIGHT_BYTES);
+    return dnal_uses_im2col(d) || (d->kh * d->kw > 1 && dnal_packed_weight_bytes(d) > DNAL_HEAVY_WEIGHT_BYTES);
 }
 
 /// Output rows the weight-gradient kernel treats together (same image), so that its register

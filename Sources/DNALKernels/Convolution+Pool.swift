@@ -17,7 +17,11 @@ extension Convolution {
         let parts = max(1, parallel.parts(count: g.batch))
         let imageIn = g.inHeight * g.inWidth * g.inChannels, imageOut = g.outHeight * g.outWidth * g.outChannels
         let pooled = pool.outHeight * pool.outWidth * pool.channels
-        let group = readsWeightsPerTapClass(g) ? (g.batch + parts - 1) / parts : pooledGroup(imageFloats: imageOut)
+        // a conv whose blocks of pixels each stream its heavy weights (VGG16's conv10, 512 -> 512
+        // on 4x4) pools its worker's whole share at once: groups of 8 images left tap classes of 8
+        // pixels, and conv10 took 70.3 ms pooled against 62.0 for conv9, the same conv unpooled
+        let group = dnal_conv_blocks_stream_heavy_weights(&d) != 0 ? (g.batch + parts - 1) / parts
+                                                                   : pooledGroup(imageFloats: imageOut)
         let scratch = scratchBuffers(floats: dnal_conv_scratch_floats(&d), count: g.batch, parallel: parallel, workspace: workspace)
         let tiles = (0..<parts).map {
             workspace.buffer(WorkspaceSlot.partial($0), floats: group * imageOut + 16)
@@ -34,16 +38,6 @@ extension Convolution {
                 dnal_maxpool_forward(&window, tiles[t], y + n * pooled, nil, 0, Int32(count))
             }
         }
-    }
-
-    /// Whether `g` runs by tap class (maps under 8 pixels wide) with weights over 1 MB
-    /// (`dnal_forward_uses_im2col`'s heavy weights): each class's block of pixels then streams its
-    /// taps' weights once, and a group of a few images leaves blocks of a few pixels (8 per
-    /// corner class of 8 images on a 4x4 map). Such a conv pools its worker's whole share of the
-    /// batch at once: VGG16's conv10, 512 -> 512 on 4x4, took 70.3 ms pooled in groups of 8
-    /// images against 62.0 for conv9, the same conv unpooled.
-    static func readsWeightsPerTapClass(_ g: ConvGeometry) -> Bool {
-        g.outWidth < 8 && g.kernel > 1 && g.weightCount * MemoryLayout<Float>.size > 1024 * 1024
     }
 
     /// Images per pass of `forwardPooled`: as many as keep their conv output within 256 KB (half

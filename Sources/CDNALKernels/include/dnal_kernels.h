@@ -199,6 +199,11 @@ void dnal_pack_conv_weights_taps(const float *w, int kh, int kw, int cin_g, int 
 /// caches, or the path has no vectors. Depends on the path, cout and ldw only.
 int dnal_conv_panel_width(const dnal_conv *d);
 
+/// Whether the forward rows of `d` run from im2col columns in blocks of pixels (a map under 8
+/// pixels wide) with packed weights over 1 MB: each block then streams its taps' weights once, so
+/// a caller that runs a few images at a time (a conv and its pool) should give it many.
+int dnal_conv_blocks_stream_heavy_weights(const dnal_conv *d);
+
 /// Floats dnal_conv_pack_panels writes for `d` at panel width `width`: every row of the packed
 /// weights (kh * kw * cin) in each panel of `width` channels, ldw rounded up to whole panels.
 size_t dnal_conv_panel_floats(const dnal_conv *d, int width);
