@@ -97,15 +97,10 @@ extension Convolution {
             self.g = g
             perGroup = g.kernel * g.kernel * g.outPerGroup * ldw
             // a 3x3, stride-1, padding-1 conv's gradient is one too: it takes Winograd as the forward does
-            let winograd = winogradTile(d, groups: g.groups, parallel: parallel) != 0
-            let panels = panelWidth(d, groups: g.groups, parallel: parallel)
-            let panelFloats = dnal_conv_panel_floats(&d, Int32(panels))
-            let room = winograd ? dnal_conv_winograd_weight_floats(&d) : 0
-            packed = workspace.buffer(WorkspaceSlot.packedWeights, floats: perGroup * g.groups + panelFloats + room)
+            let derived = DerivedWeights(d, groups: g.groups, parallel: parallel)
+            packed = workspace.buffer(WorkspaceSlot.packedWeights, floats: perGroup * g.groups + derived.floats)
             _ = packWeights(g, weight: weight, outputScale: nil, transposeFlip: true, into: packed, parallel: parallel)
-            let after = packed + perGroup * g.groups
-            if panels > 0 { attachPanels(&d, width: panels, packed: packed, room: after, parallel: parallel) }
-            if winograd { attachWinograd(&d, packed: packed, room: after + panelFloats, parallel: parallel) }
+            derived.attach(&d, packed: packed, room: packed + perGroup * g.groups, parallel: parallel)
             self.d = d
         }
 

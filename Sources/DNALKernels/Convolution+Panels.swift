@@ -17,6 +17,30 @@ extension Convolution {
         return groups == 1 ? Int(parallel.onCaller { dnal_conv_panel_width(&d) }) : 0
     }
 
+    /// What the kernels of `parallel` read of a conv's weights besides the packed ones, stored
+    /// after them in this order: column panels (`attachPanels`) and the Winograd transform
+    /// (`attachWinograd`). `prepareForward` and the dense input gradient size their buffers by it.
+    struct DerivedWeights {
+        let panelWidth: Int, panelFloats: Int, winogradFloats: Int
+
+        init(_ d: dnal_conv, groups: Int, parallel: Parallel) {
+            var d = d
+            panelWidth = Convolution.panelWidth(d, groups: groups, parallel: parallel)
+            panelFloats = dnal_conv_panel_floats(&d, Int32(panelWidth))
+            winogradFloats = winogradTile(d, groups: groups, parallel: parallel) != 0 ? dnal_conv_winograd_weight_floats(&d) : 0
+        }
+
+        /// Floats they take after the packed weights.
+        var floats: Int { panelFloats + winogradFloats }
+
+        /// Makes them from the weights at `packed` into `room` and points `d` at them.
+        func attach(_ d: inout dnal_conv, packed: UnsafeMutablePointer<Float>, room: UnsafeMutablePointer<Float>,
+                    parallel: Parallel) {
+            if panelWidth > 0 { attachPanels(&d, width: panelWidth, packed: packed, room: room, parallel: parallel) }
+            if winogradFloats > 0 { attachWinograd(&d, packed: packed, room: room + panelFloats, parallel: parallel) }
+        }
+    }
+
     /// Re-lays the packed weights of `d` as column panels of `width` channels into `room`
     /// (`dnal_conv_panel_floats`), rows split over the workers, and makes the descriptor's kernels
     /// read them: once per call, where the kernels copied each panel out of rows 2 KB or more

@@ -46,14 +46,11 @@ public enum Convolution {
                                activation: FusedNormKernel.Activation, parallel: Parallel, workspace: Workspace,
                                slot: Int = WorkspaceSlot.packedWeights) -> (dnal_conv, UnsafeMutablePointer<Float>, Int) {
         var d = descriptor(g, activation: activation)
-        let winograd = winogradTile(d, groups: g.groups, parallel: parallel) != 0
-        let panels = panelWidth(d, groups: g.groups, parallel: parallel)
-        let direct = packedForwardFloats(g), panelFloats = dnal_conv_panel_floats(&d, Int32(panels))
-        let packed = workspace.buffer(slot, floats: direct + panelFloats
-                                                    + (winograd ? dnal_conv_winograd_weight_floats(&d) : 0))
+        let derived = DerivedWeights(d, groups: g.groups, parallel: parallel)
+        let direct = packedForwardFloats(g)
+        let packed = workspace.buffer(slot, floats: direct + derived.floats)
         let perGroup = packForward(g, weight: weight, outputScale: outputScale, into: packed, parallel: parallel)
-        if panels > 0 { attachPanels(&d, width: panels, packed: packed, room: packed + direct, parallel: parallel) }
-        if winograd { attachWinograd(&d, packed: packed, room: packed + direct + panelFloats, parallel: parallel) }
+        derived.attach(&d, packed: packed, room: packed + direct, parallel: parallel)
         return (d, packed, perGroup)
     }
 
