@@ -67,6 +67,7 @@ static inline __attribute__((always_inline)) void dnal_avx2_store_first(float *p
 #include "conv_weight.inc"
 #include "conv_planar_avx2.inc"
 #include "conv_narrow_avx2.inc"
+#include "conv_narrow_winograd_avx2.inc"
 #include "conv_chain_avx2.inc"
 #define DW3_FEW_REGISTERS 1
 /// Keeps v in a register here: the load of a weight stays inside the tile, not hoisted and spilled.

@@ -298,5 +298,7 @@ size_t dnal_avx512_narrow_scratch_floats(const dnal_conv *d);
 size_t dnal_avx2_narrow_scratch_floats(const dnal_conv *d);
 /// Whether the AVX-512 narrow path runs d as column Winograd (conv_narrow_winograd_avx512.inc).
 int dnal_avx512_column_winograd_applies(const dnal_conv *d);
+/// Whether the AVX2 narrow path runs d's bands of 4 rows as column Winograd (conv_narrow_winograd_avx2.inc).
+int dnal_avx2_column_winograd_applies(const dnal_conv *d);
 #endif
 #endif

@@ -24,7 +24,9 @@ int dnal_conv_winograd_applies(const dnal_conv *d)
 int dnal_conv_column_winograd_applies(const dnal_conv *d)
 {
 #if defined(__x86_64__)
-    return dnal_table() == &dnal_table_avx512 && dnal_avx512_column_winograd_applies(d);
+    const dnal_kernel_table *t = dnal_table();
+    return t == &dnal_table_avx512 ? dnal_avx512_column_winograd_applies(d)
+                                   : t == &dnal_table_avx2 && dnal_avx2_column_winograd_applies(d);
 #else
     (void)d;
     return 0;

@@ -18,9 +18,10 @@ extension Convolution {
         return groups == 1 ? Int(parallel.onCaller { dnal_conv_winograd_applies(&d) }) : 0
     }
 
-    /// Whether the kernels of `parallel` run `g`'s whole images as column Winograd
+    /// Whether the kernels of `parallel` run `g` as column Winograd
     /// (`dnal_conv_column_winograd_applies`; docs/winograd.md): the narrow 3x3 layers pruning
-    /// leaves, and 16-output ones in a planar chain, on AVX-512.
+    /// leaves, whole images on AVX-512 (and 16-output ones in a planar chain), bands of 4 rows
+    /// on AVX2.
     public static func columnWinogradApplies(_ g: ConvGeometry, parallel: Parallel) -> Bool {
         var d = descriptor(g, activation: .none)
         return g.groups == 1 && parallel.onCaller { dnal_conv_column_winograd_applies(&d) } != 0

