@@ -9,7 +9,8 @@ size_t dnal_conv_scratch_floats(const dnal_conv *d)
 {
     // the forward band covers kh input rows; the weight-gradient band covers a block of rows,
     // and a narrow layer's staged weight-gradient sums follow it
-    const size_t band = dnal_weight_band_floats(d) + dnal_weight_stage_floats(d);
+    size_t band = dnal_weight_band_floats(d) + dnal_weight_stage_floats(d);
+    if (dnal_weight_tile_winograd_floats(d) > band) band = dnal_weight_tile_winograd_floats(d);
     // im2col columns, and the tap classes' block of outputs after them (conv_tap_class.inc)
     const size_t columns = (size_t)DNAL_IM2COL_PIXELS * ((size_t)(d->kh * d->kw) * (size_t)d->cin + (size_t)d->ldy);
     size_t floats = (dnal_forward_uses_im2col(d) && columns > band ? columns : band) + 64;

@@ -222,6 +222,34 @@ static inline int dnal_weight_column_winograd(const dnal_conv *d)
     return d->kh == 3 && d->stride == 1 && d->dilate == 1 && dnal_weight_rows_per_block(d) >= 4;
 }
 
+/// Whether the output-channel tile of the weight gradient (conv_weight.inc, where the narrow
+/// one does not run) takes groups of 4 output rows through the same F(3, 4): dense pixels (x and
+/// dy packed), maps of 8 columns or more (the row-block path) and 8 x 8 channels or more.
+static inline int dnal_weight_tile_winograd(const dnal_conv *d)
+{
+    return dnal_weight_column_winograd(d) && d->ldx == d->cin && d->ldy == d->cout && d->wout >= 8 && d->cin >= 8 &&
+           d->cout >= 8;
+}
+
+/// Output rows per block of that path: at least 16 (4 groups), so each tile of sums is loaded
+/// and stored once per 4 groups' pixels, not per group's.
+static inline int dnal_weight_tile_winograd_block(const dnal_conv *d)
+{
+    const int rows = dnal_weight_rows_per_block(d);
+    return rows >= 16 || rows >= d->hout ? rows : (16 < d->hout ? 16 : d->hout);
+}
+
+/// Floats that path takes: the 6 product rows' sums (kw taps of cin x ldw each), and one
+/// block's transformed input rows and output-gradient rows.
+static inline size_t dnal_weight_tile_winograd_floats(const dnal_conv *d)
+{
+    if (!dnal_weight_tile_winograd(d)) return 0;
+    const size_t groups = (size_t)dnal_weight_tile_winograd_block(d) / 4;
+    const size_t band_width = (size_t)d->wout - 1 + (size_t)d->kw;
+    return 6 * (size_t)d->kw * (size_t)d->cin * (size_t)d->ldw +
+           6 * groups * (band_width * (size_t)d->cin + (size_t)d->wout * (size_t)d->cout);
+}
+
 /// Floats of that stage (any ISA's vectors: 16 lanes round up at least as far as 8), or 0: the
 /// kernel rows' sums, and with column Winograd its 6 products' sums and one block's transformed
 /// input rows and output-gradient rows.
