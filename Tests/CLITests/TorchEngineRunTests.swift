@@ -148,9 +148,12 @@ struct TorchEngineRunTests {
         #expect(n.status == 0 && t.status == 0, "\(n.stderr)\(t.stderr)")
         let nativeLog = try log(native), torchLog = try log(torch)
         let loss = { (line: String) in Double(line.split(separator: ",")[3])! }
-        // the same weights, batches and rates through phase 1 (the second epoch at a tenth of the rate)
-        for row in [1, 2] {
-            #expect(abs(loss(nativeLog[row]) - loss(torchLog[row])) / loss(nativeLog[row]) < 2e-3, "\(nativeLog[row]) vs \(torchLog[row])")
+        // the same weights, batches and rates through phase 1 (the second epoch at a tenth of the
+        // rate). The first epoch's mean loss agrees to a few 1e-4; by the second, rounding alone
+        // has moved the trajectory: the native engine's own second-epoch loss spans 0.7717-0.7740
+        // (0.3%) across 1, 2 and 3 threads, which only change the order of its sums.
+        for (row, bound) in [(1, 2e-3), (2, 6e-3)] {
+            #expect(abs(loss(nativeLog[row]) - loss(torchLog[row])) / loss(nativeLog[row]) < bound, "\(nativeLog[row]) vs \(torchLog[row])")
         }
         #expect(abs(loss(nativeLog[3]) - loss(torchLog[3])) / loss(nativeLog[3]) < 0.05, "\(nativeLog[3]) vs \(torchLog[3])")
         // (the per-epoch beta schedule gives a phase-2 loss about 20% higher here, so the ramp is checked)
