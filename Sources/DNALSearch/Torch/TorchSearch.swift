@@ -151,7 +151,9 @@ public final class TorchSearch {
         let plan = schedule.plan(epoch: e)
         trainer.train.gate = plan.gate
         var costed = schedule.record(plan, loss: record.loss, test: record.test, trainer: trainer)
+        // the trainer's own columns: time, lambda, the loss's parts and the rate
         (costed.seconds, costed.lambda) = (record.seconds, record.lambda)
+        (costed.crossEntropy, costed.regulariser, costed.learningRate) = (record.crossEntropy, record.regulariser, record.learningRate)
         return costed
     }
 
