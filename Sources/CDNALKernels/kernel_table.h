@@ -293,6 +293,27 @@ static inline int dnal_winograd_tile(const dnal_conv *d)
     return 36 * panel <= DNAL_WINOGRAD_WEIGHT_BYTES ? 4 : (16 * panel <= DNAL_WINOGRAD_WEIGHT_BYTES ? 2 : 0);
 }
 
+/// u = G g for one filter row or column g of 3 taps (winograd.c's 2-D weight transform, and
+/// the column Winograd's filters with tile 4): F(2x2, 3x3)'s G = [1 0 0; 1/2 1/2 1/2;
+/// 1/2 -1/2 1/2; 0 0 1], or F(4x4, 3x3)'s [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6;
+/// 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1].
+static inline __attribute__((always_inline)) void dnal_winograd_filter_transform(const int tile, const float g[3], float *u)
+{
+    if (tile == 2) {
+        u[0] = g[0];
+        u[1] = 0.5f * (g[0] + g[1] + g[2]);
+        u[2] = 0.5f * (g[0] - g[1] + g[2]);
+        u[3] = g[2];
+        return;
+    }
+    u[0] = 0.25f * g[0];
+    u[1] = -(g[0] + g[1] + g[2]) / 6.0f;
+    u[2] = -(g[0] - g[1] + g[2]) / 6.0f;
+    u[3] = g[0] / 24.0f + g[1] / 12.0f + g[2] / 6.0f;
+    u[4] = g[0] / 24.0f - g[1] / 12.0f + g[2] / 6.0f;
+    u[5] = g[2];
+}
+
 /// Elements (products) per tile of Winograd with output tile `tile`: (tile + 2)^2.
 static inline int dnal_winograd_elements(int tile) { return (tile + 2) * (tile + 2); }
 

@@ -38,26 +38,6 @@ size_t dnal_conv_winograd_weight_floats(const dnal_conv *d)
     return (size_t)dnal_winograd_elements(dnal_winograd_tile(d)) * (size_t)d->cin * (size_t)d->ldw;
 }
 
-/// u = G g for one filter row or column g of 3 taps: F(2x2, 3x3)'s G = [1 0 0; 1/2 1/2 1/2;
-/// 1/2 -1/2 1/2; 0 0 1], or F(4x4, 3x3)'s [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6;
-/// 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1].
-static inline __attribute__((always_inline)) void filter_transform(const int tile, const float g[3], float *u)
-{
-    if (tile == 2) {
-        u[0] = g[0];
-        u[1] = 0.5f * (g[0] + g[1] + g[2]);
-        u[2] = 0.5f * (g[0] - g[1] + g[2]);
-        u[3] = g[2];
-        return;
-    }
-    u[0] = 0.25f * g[0];
-    u[1] = -(g[0] + g[1] + g[2]) / 6.0f;
-    u[2] = -(g[0] - g[1] + g[2]) / 6.0f;
-    u[3] = g[0] / 24.0f + g[1] / 12.0f + g[2] / 6.0f;
-    u[4] = g[0] / 24.0f - g[1] / 12.0f + g[2] / 6.0f;
-    u[5] = g[2];
-}
-
 /// Output lanes the weight transform takes at a time through its contiguous buffers.
 #define WINOGRAD_WEIGHT_LANES 64
 
@@ -84,7 +64,7 @@ static inline __attribute__((always_inline)) void winograd_weights_tile(const in
                 for (int o = 0; o < lanes; o++) {
                     const float column[3] = {taps[j][o], taps[3 + j][o], taps[6 + j][o]};
                     float r[6];
-                    filter_transform(T, column, r);
+                    dnal_winograd_filter_transform(T, column, r);
                     for (int i = 0; i < n; i++) s[i][j][o] = r[i];
                 }
             }
@@ -92,7 +72,7 @@ static inline __attribute__((always_inline)) void winograd_weights_tile(const in
                 for (int o = 0; o < lanes; o++) {
                     const float g[3] = {s[i][0][o], s[i][1][o], s[i][2][o]};
                     float r[6];
-                    filter_transform(T, g, r);
+                    dnal_winograd_filter_transform(T, g, r);
                     for (int j = 0; j < n; j++) out[n * i + j][o] = r[j];
                 }
             }
