@@ -53,7 +53,8 @@ extension Convolution {
                 let scratch = scratchBuffers(floats: max(dnal_conv_scratch_floats(&d1), dnal_conv_scratch_floats(&d3)),
                                              count: g1.batch, parallel: parallel, workspace: workspace)
                 let tiles = (0..<parts).map { workspace.buffer(WorkspaceSlot.partial($0), floats: t1 + mid + t3 + 16) }
-                parallel.forEachChunk(count: g1.batch) { t, r in
+                // images claimed in pieces: tiles and scratch are per worker, outputs per image
+                parallel.forEachPiece(count: g1.batch) { t, r in
                     let tile = tiles[t]
                     dnal_inverted_residual_forward_images(&d1, &f1, w1, expand.bias, &dd, wd, depthwise.bias, &d3, &f3, w3,
                                                           project.bias, x, y, Int32(r.lowerBound), Int32(r.upperBound),

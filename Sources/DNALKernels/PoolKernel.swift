@@ -1,6 +1,10 @@
 import CDNALKernels
 
-/// Max, average and global-average pooling over NHWC images.
+/// Max, average and global-average pooling over NHWC images. Each pass is memory-bound and
+/// writes only its own images, so the workers claim images in pieces (`forEachPiece`) rather
+/// than taking fixed halves, which left one worker waiting on the other: a pruned VGG16's pool
+/// backward passes took about 0.75-0.8 of their time with pieces, read against the unchanged
+/// layers of the same interleaved runs.
 public enum PoolKernel {
     /// Window geometry over a batch of images.
     public struct Geometry: Hashable, Sendable {
@@ -28,7 +32,7 @@ public enum PoolKernel {
     public static func maxForward(_ g: Geometry, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
                                   argmax: UnsafeMutablePointer<Int32>?, parallel: Parallel) {
         var d = g.raw
-        parallel.forEachChunk(count: g.batch) { _, r in
+        parallel.forEachPiece(count: g.batch) { _, r in
             dnal_maxpool_forward(&d, x, y, argmax, Int32(r.lowerBound), Int32(r.upperBound))
         }
     }
@@ -37,7 +41,7 @@ public enum PoolKernel {
     public static func maxBackward(_ g: Geometry, dOutput: UnsafePointer<Float>, argmax: UnsafePointer<Int32>,
                                    dInput: UnsafeMutablePointer<Float>, parallel: Parallel) {
         var d = g.raw
-        parallel.forEachChunk(count: g.batch) { _, r in
+        parallel.forEachPiece(count: g.batch) { _, r in
             dnal_maxpool_backward(&d, dOutput, argmax, dInput, Int32(r.lowerBound), Int32(r.upperBound))
         }
     }
@@ -46,7 +50,7 @@ public enum PoolKernel {
     public static func averageForward(_ g: Geometry, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
                                       parallel: Parallel) {
         var d = g.raw
-        parallel.forEachChunk(count: g.batch) { _, r in
+        parallel.forEachPiece(count: g.batch) { _, r in
             dnal_avgpool_forward(&d, x, y, Int32(r.lowerBound), Int32(r.upperBound))
         }
     }
@@ -55,7 +59,7 @@ public enum PoolKernel {
     public static func averageBackward(_ g: Geometry, dOutput: UnsafePointer<Float>, dInput: UnsafeMutablePointer<Float>,
                                        parallel: Parallel) {
         var d = g.raw
-        parallel.forEachChunk(count: g.batch) { _, r in
+        parallel.forEachPiece(count: g.batch) { _, r in
             dnal_avgpool_backward(&d, dOutput, dInput, Int32(r.lowerBound), Int32(r.upperBound))
         }
     }
@@ -63,7 +67,7 @@ public enum PoolKernel {
     /// y[n][c] = mean of x[n][.][c] over `pixels` positions.
     public static func globalForward(x: UnsafePointer<Float>, batch: Int, pixels: Int, channels: Int,
                                      y: UnsafeMutablePointer<Float>, parallel: Parallel) {
-        parallel.forEachChunk(count: batch) { _, r in
+        parallel.forEachPiece(count: batch) { _, r in
             dnal_gap_forward(x, Int32(pixels), Int32(channels), y, Int32(r.lowerBound), Int32(r.upperBound))
         }
     }
@@ -71,7 +75,7 @@ public enum PoolKernel {
     /// dx[n][p][c] = dy[n][c] / pixels (overwritten).
     public static func globalBackward(dOutput: UnsafePointer<Float>, batch: Int, pixels: Int, channels: Int,
                                       dInput: UnsafeMutablePointer<Float>, parallel: Parallel) {
-        parallel.forEachChunk(count: batch) { _, r in
+        parallel.forEachPiece(count: batch) { _, r in
             dnal_gap_backward(dOutput, Int32(pixels), Int32(channels), dInput, Int32(r.lowerBound), Int32(r.upperBound))
         }
     }
