@@ -211,7 +211,7 @@ static inline size_t dnal_weight_band_floats(const dnal_conv *d)
 }
 
 /// Taps of a kernel row (kw x input channels) up to which the weight gradient may put them in
-/// the lanes, staging its sums after the band (conv_weight.inc).
+/// the lanes, staging its sums after the band (conv_weight_narrow.inc).
 #define DNAL_NARROW_WEIGHT_TAPS 64
 
 /// Whether the narrow weight gradient takes groups of 4 output rows through Winograd F(3, 4)
