@@ -222,6 +222,14 @@ static inline int dnal_weight_column_winograd(const dnal_conv *d)
     return d->kh == 3 && d->stride == 1 && d->dilate == 1 && dnal_weight_rows_per_block(d) >= 4;
 }
 
+/// Floats of one block's transformed rows in either F(3, 4) weight gradient: per group of 4
+/// output rows, 6 input rows of the band's width x cin and 6 output-gradient rows of wout x cout.
+static inline size_t dnal_weight_winograd_rows_floats(const dnal_conv *d, int groups)
+{
+    const size_t band_width = (size_t)d->wout - 1 + (size_t)d->kw;
+    return 6 * (size_t)groups * (band_width * (size_t)d->cin + (size_t)d->wout * (size_t)d->cout);
+}
+
 /// Whether the output-channel tile of the weight gradient (conv_weight.inc, where the narrow
 /// one does not run) takes groups of 4 output rows through the same F(3, 4): dense pixels (x and
 /// dy packed), maps of 8 columns or more (the row-block path) and 8 x 8 channels or more.
@@ -244,10 +252,8 @@ static inline int dnal_weight_tile_winograd_block(const dnal_conv *d)
 static inline size_t dnal_weight_tile_winograd_floats(const dnal_conv *d)
 {
     if (!dnal_weight_tile_winograd(d)) return 0;
-    const size_t groups = (size_t)dnal_weight_tile_winograd_block(d) / 4;
-    const size_t band_width = (size_t)d->wout - 1 + (size_t)d->kw;
     return 6 * (size_t)d->kw * (size_t)d->cin * (size_t)d->ldw +
-           6 * groups * (band_width * (size_t)d->cin + (size_t)d->wout * (size_t)d->cout);
+           dnal_weight_winograd_rows_floats(d, dnal_weight_tile_winograd_block(d) / 4);
 }
 
 /// Floats of that stage (any ISA's vectors: 16 lanes round up at least as far as 8), or 0: the
@@ -259,10 +265,8 @@ static inline size_t dnal_weight_stage_floats(const dnal_conv *d)
     if (taps > DNAL_NARROW_WEIGHT_TAPS) return 0;
     const size_t lanes = (taps + 15) / 16 * 16;
     if (!dnal_weight_column_winograd(d)) return (size_t)d->cout * (size_t)d->kh * lanes;
-    const size_t groups = (size_t)dnal_weight_rows_per_block(d) / 4;
-    const size_t band_width = (size_t)d->wout - 1 + (size_t)d->kw;
     return (size_t)d->cout * (size_t)(d->kh + 6) * lanes +
-           6 * groups * (band_width * (size_t)d->cin + (size_t)d->wout * (size_t)d->cout);
+           dnal_weight_winograd_rows_floats(d, dnal_weight_rows_per_block(d) / 4);
 }
 
 /// Bytes of transformed weights above which a Winograd variant is not used: each pass of tiles
