@@ -55,7 +55,7 @@ struct ParallelTests {
         for (count, grain, align) in [(1, 1, 1), (7, 1, 1), (128, 1, 1), (4096, 1, 32), (4096, 1024, 32), (96, 1, 32),
                                       (100, 1, 7), (1 << 20, 1 << 14, 1)] {
             let pieces = parallel.pieces(count: count, grain: grain, align: align)
-            #expect(pieces.count >= 1 && pieces.count <= max(1, threads * 4))
+            #expect(pieces.count >= 1 && pieces.count <= max(1, threads * Parallel.Pieces.perThread))
             #expect(threads > 1 || pieces.count == 1)
             var next = 0
             for i in 0..<pieces.count {
@@ -77,7 +77,7 @@ struct ParallelTests {
         // start after the other has claimed everything, piece 0 included.)
         let parallel = Parallel(threads: 2)
         let pieces = parallel.pieces(count: 64)
-        #expect(pieces.count == 8)
+        #expect(pieces.count == 2 * Parallel.Pieces.perThread)
         let owner = UnsafeMutablePointer<Int>.allocate(capacity: pieces.count)
         owner.initialize(repeating: -1, count: pieces.count)
         defer { owner.deallocate() }
