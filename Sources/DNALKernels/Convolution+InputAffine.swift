@@ -47,7 +47,7 @@ extension Convolution {
         d.stream = StreamingStores.hint(floats: g.outputCount)
         let inFloats = g.inHeight * g.inWidth * g.inChannels, outFloats = g.outHeight * g.outWidth * g.outChannels
         let images = inputImageBuffers(g, parallel: parallel, workspace: workspace)
-        parallel.forEachChunk(count: g.batch) { t, r in
+        parallel.forEachPiece(count: g.batch) { t, r in
             for image in r {
                 affine.apply(x, image: image, floats: inFloats, channels: g.inChannels, into: images[t])
                 dnal_dwconv_forward(&d, images[t], weight, bias, y + image * outFloats, 0, 1)
@@ -69,7 +69,7 @@ extension Convolution {
         let inFloats = g.inHeight * g.inWidth * g.inChannels, outFloats = g.outHeight * g.outWidth * g.outChannels
         let images = inputImageBuffers(g, parallel: parallel, workspace: workspace)
         let scratch = scratchBuffers(floats: dnal_conv_scratch_floats(&d), count: g.batch, parallel: parallel, workspace: workspace)
-        parallel.forEachChunk(count: g.batch) { t, r in
+        parallel.forEachPiece(count: g.batch) { t, r in
             for image in r {
                 affine.apply(x, image: image, floats: inFloats, channels: g.inChannels, into: images[t])
                 dnal_conv_forward_rows(&d, images[t], packed, bias, y + image * outFloats, 0, Int32(g.outHeight), 0, scratch[t])

@@ -20,13 +20,18 @@ extension Convolution {
         // a conv whose blocks of pixels each stream its heavy weights (VGG16's conv10, 512 -> 512
         // on 4x4) pools its worker's whole share at once: groups of 8 images left tap classes of 8
         // pixels, and conv10 took 70.3 ms pooled against 62.0 for conv9, the same conv unpooled
-        let group = dnal_conv_blocks_stream_heavy_weights(&d) != 0 ? (g.batch + parts - 1) / parts
-                                                                   : pooledGroup(imageFloats: imageOut)
+        let heavy = dnal_conv_blocks_stream_heavy_weights(&d) != 0
+        let group = heavy ? (g.batch + parts - 1) / parts : pooledGroup(imageFloats: imageOut)
         let scratch = scratchBuffers(floats: dnal_conv_scratch_floats(&d), count: g.batch, parallel: parallel, workspace: workspace)
         let tiles = (0..<parts).map {
             workspace.buffer(WorkspaceSlot.partial($0), floats: group * imageOut + 16)
         }
-        parallel.forEachChunk(count: g.batch) { t, r in
+        // each image's outputs are its own: the images are claimed in pieces (a worker's whole
+        // share at once where the weights are heavy)
+        let share = { (body: (Int, Range<Int>) -> Void) in
+            heavy ? parallel.forEachChunk(count: g.batch, body) : parallel.forEachPiece(count: g.batch, body)
+        }
+        share { t, r in
             for n in stride(from: r.lowerBound, to: r.upperBound, by: group) {
                 // `count` images as a batch of their own: the conv's rows of those images, then the pool's
                 let count = min(group, r.upperBound - n)

@@ -19,7 +19,7 @@ public enum Convolution {
             d.act = activation.rawValue
             d.stream = StreamingStores.hint(floats: g.batch * g.outHeight * g.outWidth * g.outChannels)
             let w = scaledDepthwise(g, weight: weight, outputScale: outputScale, workspace: workspace, slot: WorkspaceSlot.packedWeights)
-            parallel.forEachChunk(count: g.batch) { _, r in
+            parallel.forEachPiece(count: g.batch) { _, r in
                 dnal_dwconv_forward(&d, x, w, bias, y, Int32(r.lowerBound), Int32(r.upperBound))
             }
             return
@@ -104,14 +104,14 @@ public enum Convolution {
         if g.isDepthwise {
             if let (flipped, forwardOfGradient) = depthwiseGradientAsForward(g, weight: weight, workspace: workspace) {
                 var d = forwardOfGradient
-                parallel.forEachChunk(count: g.batch) { _, r in
+                parallel.forEachPiece(count: g.batch) { _, r in
                     dnal_dwconv_forward(&d, dOutput, flipped, nil, dInput, Int32(r.lowerBound), Int32(r.upperBound))
                 }
                 return
             }
             var d = depthwise(g)
             d.stream = StreamingStores.hint(floats: g.inputCount)
-            parallel.forEachChunk(count: g.batch) { _, r in
+            parallel.forEachPiece(count: g.batch) { _, r in
                 dnal_dwconv_backward_data(&d, dOutput, weight, dInput, Int32(r.lowerBound), Int32(r.upperBound))
             }
             return
