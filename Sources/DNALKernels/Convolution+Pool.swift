@@ -26,12 +26,9 @@ extension Convolution {
         let tiles = (0..<parts).map {
             workspace.buffer(WorkspaceSlot.partial($0), floats: group * imageOut + 16)
         }
-        // each image's outputs are its own: the images are claimed in pieces (a worker's whole
-        // share at once where the weights are heavy)
-        let share = { (body: (Int, Range<Int>) -> Void) in
-            heavy ? parallel.forEachChunk(count: g.batch, body) : parallel.forEachPiece(count: g.batch, body)
-        }
-        share { t, r in
+        // each image's outputs are its own: the images are claimed in pieces; where the weights
+        // are heavy, pieces of at least a worker's share (each one group, as `group` says)
+        parallel.forEachPiece(count: g.batch, grain: heavy ? g.batch / parts : 1) { t, r in
             for n in stride(from: r.lowerBound, to: r.upperBound, by: group) {
                 // `count` images as a batch of their own: the conv's rows of those images, then the pool's
                 let count = min(group, r.upperBound - n)
